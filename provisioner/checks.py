@@ -1,0 +1,148 @@
+"""Semantic checks the JSON Schema cannot express, run on the desired model.
+
+Each check is a small function over the model that reports to the sink; `CHECKS` lists them.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+from .diagnostics import DiagnosticSink, format_path
+from .model import EndRef, Interface, Kind, Netns, Place, Topology
+
+Check = Callable[[Topology, DiagnosticSink], None]
+
+
+def check_route_devices(topo: Topology, sink: DiagnosticSink) -> None:
+    for ns in topo.all_netns():
+        for route in ns.routes:
+            if route.dev is not None and route.dev not in ns.interfaces:
+                where = f"namespace {ns.place.netns}" if ns.place.netns else f"node {ns.place.node}"
+                sink.error(route.path + ("dev",), f"route device '{route.dev}' is not an interface of {where}",
+                           f"interfaces there: {', '.join(sorted(ns.interfaces)) or 'none'}")
+
+
+def _connected(ns: Netns, dev: str | None) -> Iterable[Interface]:
+    if dev is not None:
+        iface = ns.interfaces.get(dev)
+        return [iface] if iface is not None else []
+    return ns.interfaces.values()
+
+
+def check_gateways(topo: Topology, sink: DiagnosticSink) -> None:
+    for ns in topo.all_netns():
+        for route in ns.routes:
+            if route.via is None or route.onlink:
+                continue
+            if route.via.is_link_local and route.via.version == 6:
+                if route.dev is None:
+                    sink.error(route.path + ("via",), f"link-local gateway {route.via} needs `dev`")
+                continue
+            if route.dev is not None and route.dev not in ns.interfaces:
+                continue  # reported by check_route_devices
+            reachable = any(route.via in addr.network for i in _connected(ns, route.dev) for addr in i.addresses)
+            if not reachable:
+                sink.error(
+                    route.path + ("via",),
+                    f"gateway {route.via} is not in a subnet connected to "
+                    + (route.dev if route.dev else (ns.place.netns or f"node {ns.place.node}")),
+                    "give an interface an address in the gateway's subnet, or set `onlink: true` with `dev`",
+                )
+
+
+def check_route_sources(topo: Topology, sink: DiagnosticSink) -> None:
+    for ns in topo.all_netns():
+        local = {a.ip for i in ns.interfaces.values() for a in i.addresses}
+        for route in ns.routes:
+            if route.src is not None and route.src not in local:
+                sink.error(route.path + ("src",), f"source address {route.src} is not an address of this namespace")
+
+
+def check_duplicate_routes(topo: Topology, sink: DiagnosticSink) -> None:
+    for ns in topo.all_netns():
+        seen: dict[tuple[object, int], str] = {}
+        for route in ns.routes:
+            key = (route.dst, route.metric or 0)
+            if key in seen:
+                sink.error(route.path, f"a route to {route.dst} with metric {route.metric or 0} is already defined at {seen[key]}",
+                           "give one of them another metric, or remove it")
+            else:
+                seen[key] = format_path(route.path)
+
+
+class _Segments:
+    """Union-find over interfaces: a veth pair and a bridge with its ports form one L2 segment."""
+
+    def __init__(self) -> None:
+        self.parent: dict[EndRef, EndRef] = {}
+
+    def find(self, x: EndRef) -> EndRef:
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: EndRef, b: EndRef) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+
+def check_l2_addresses(topo: Topology, sink: DiagnosticSink) -> None:
+    seg = _Segments()
+    for pair in topo.veths:
+        seg.union(pair.a, pair.b)
+    for ns in topo.all_netns():
+        for iface in ns.interfaces.values():
+            if iface.master is not None:
+                seg.union(EndRef(ns.place, iface.name), EndRef(ns.place, iface.master))
+    seen: dict[tuple[EndRef, object], Interface] = {}
+    for ns in topo.all_netns():
+        for iface in ns.interfaces.values():
+            if iface.kind is Kind.LOOPBACK:
+                continue
+            root = seg.find(EndRef(ns.place, iface.name))
+            for i, addr in enumerate(iface.addresses):
+                key = (root, addr.ip)
+                other = seen.get(key)
+                if other is not None and other is not iface:
+                    sink.error(
+                        _addr_path(iface, i),
+                        f"address {addr.ip} is also used by {other.name} on the same L2 segment",
+                        "each address may appear once per segment (a veth pair, or a bridge and its ports)",
+                    )
+                seen.setdefault(key, iface)
+
+
+def _addr_path(iface: Interface, index: int) -> tuple[str | int, ...]:
+    return iface.path + ("addresses", index) if iface.path else iface.path
+
+
+def check_veth_mtu(topo: Topology, sink: DiagnosticSink) -> None:
+    for pair in topo.veths:
+        a, b = topo.interface(pair.a), topo.interface(pair.b)
+        if a.mtu != b.mtu:
+            sink.warning(pair.path, f"MTU differs across the veth pair: {a.name} {a.mtu or 'default'}, {b.name} {b.mtu or 'default'}",
+                         "set `mtu:` on the link to give both ends the same MTU")
+        bridge = a.master or b.master
+        if bridge is not None:
+            place: Place = pair.b.place if b.master else pair.a.place
+            br = topo.netns(place).interfaces.get(bridge)
+            port = b if b.master else a
+            if br is not None and br.mtu is not None and port.mtu != br.mtu:
+                sink.warning(pair.path, f"port {port.name} has MTU {port.mtu or 'default'} but bridge {bridge} has {br.mtu}",
+                             "give the link the bridge's MTU")
+
+
+CHECKS: tuple[Check, ...] = (
+    check_route_devices,
+    check_gateways,
+    check_route_sources,
+    check_duplicate_routes,
+    check_l2_addresses,
+    check_veth_mtu,
+)
+
+
+def run_checks(topo: Topology, sink: DiagnosticSink) -> None:
+    for check in CHECKS:
+        check(topo, sink)

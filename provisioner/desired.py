@@ -1,0 +1,342 @@
+"""Desired model builder: schema-valid data -> `Topology`.
+
+It resolves names (link ends to namespaces, bridges and nodes), parses addresses and
+merges an interface's settings from the namespace's `interfaces:` and the link ends.
+Problems found on the way are reported to the sink with their YAML path; the builder
+keeps going so that every problem of a file is reported at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+from dataclasses import dataclass
+from typing import Any, Callable, TypeVar
+
+from .diagnostics import DiagnosticSink, YamlPath, format_path
+from .model import (
+    IMPLICIT_NODE,
+    EndRef,
+    Interface,
+    IPAddress,
+    IPInterface,
+    Kind,
+    Netns,
+    Node,
+    Place,
+    Route,
+    Topology,
+    VethPair,
+)
+
+T = TypeVar("T")
+_IFACE_SETTINGS = ("addresses", "mtu", "mac", "up", "description")
+
+
+def _suggest(name: str, choices: list[str]) -> str | None:
+    close = difflib.get_close_matches(name, choices, n=1)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    if choices:
+        shown = ", ".join(sorted(choices)[:8])
+        return f"known: {shown}" + (", ..." if len(choices) > 8 else "")
+    return None
+
+
+def valid_ifname(name: str) -> str | None:
+    """Why `name` is not a valid Linux interface name, or None when it is."""
+    if not 1 <= len(name) <= 15:
+        return f"interface name '{name}' is {len(name)} characters; Linux allows 1 to 15"
+    if name in (".", ".."):
+        return f"interface name '{name}' is reserved"
+    bad = [c for c in name if c == "/" or c == ":" or c.isspace()]
+    if bad:
+        return f"interface name '{name}' contains {bad[0]!r}; '/', ':' and whitespace are not allowed"
+    return None
+
+
+def valid_nsname(name: str) -> str | None:
+    if not name or name in (".", "..") or "/" in name or any(c.isspace() for c in name) or ":" in name:
+        return f"'{name}' is not a valid namespace name (no '/', ':' or whitespace)"
+    if len(name) > 64:
+        return f"namespace name '{name}' is {len(name)} characters; at most 64 are allowed"
+    return None
+
+
+@dataclass
+class _Owner:
+    place: Place
+    bridge: str | None  # set when the owner is a bridge: the end becomes its port
+
+
+class _Builder:
+    def __init__(self, data: dict[str, Any], sink: DiagnosticSink):
+        self.data = data
+        self.sink = sink
+
+    # ---- small parsers -------------------------------------------------------------------
+    def parse(self, path: YamlPath, raw: Any, fn: Callable[[str], T], what: str, hint: str | None = None) -> T | None:
+        try:
+            return fn(str(raw))
+        except ValueError as exc:
+            self.sink.error(path, f"invalid {what} '{raw}': {exc}", hint)
+            return None
+
+    def address(self, path: YamlPath, raw: Any) -> IPInterface | None:
+        text = str(raw)
+        if "/" not in text:
+            self.sink.error(path, f"address '{text}' has no prefix length", "write it in CIDR form, e.g. 10.0.0.2/24")
+            return None
+        return self.parse(path, text, ipaddress.ip_interface, "address", "write it in CIDR form, e.g. 10.0.0.2/24")
+
+    def ip(self, path: YamlPath, raw: Any) -> IPAddress | None:
+        return self.parse(path, raw, ipaddress.ip_address, "IP address")
+
+    def route(self, path: YamlPath, raw: dict[str, Any]) -> Route | None:
+        via = self.ip(path + ("via",), raw["via"]) if "via" in raw else None
+        src = self.ip(path + ("src",), raw["src"]) if "src" in raw else None
+        to = str(raw["to"])
+        if to == "default":
+            family = via or src
+            dst = ipaddress.ip_network("::/0" if family is not None and family.version == 6 else "0.0.0.0/0")
+        else:
+            try:
+                dst = ipaddress.ip_network(to, strict=True)
+            except ValueError as exc:
+                hint = None
+                try:
+                    net = ipaddress.ip_network(to, strict=False)
+                    hint = f"the network is {net}" if "/" in to else f"write {to}/{net.max_prefixlen} for a single host"
+                except ValueError:
+                    pass
+                self.sink.error(path + ("to",), f"invalid destination '{to}': {exc}", hint)
+                return None
+        if (via is not None and via.version != dst.version) or (src is not None and src.version != dst.version):
+            self.sink.error(path, f"route to {to} mixes IPv4 and IPv6 addresses")
+            return None
+        if "dev" not in raw and via is None:
+            self.sink.error(path, f"route to {to} needs a gateway (`via`) or a device (`dev`)")
+            return None
+        if raw.get("onlink") and "dev" not in raw:
+            self.sink.error(path + ("onlink",), "an onlink route needs `dev`")
+        return Route(dst, via, raw.get("dev"), raw.get("metric"), bool(raw.get("onlink", False)), src, path)
+
+    def routes(self, path: YamlPath, raw: list[dict[str, Any]] | None) -> list[Route]:
+        parsed = [self.route(path + (i,), r) for i, r in enumerate(raw or [])]
+        return [r for r in parsed if r is not None]
+
+    def sysctls(self, path: YamlPath, raw: dict[str, Any] | None) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for key, value in (raw or {}).items():
+            parts = key.split(".")
+            if parts[0] != "net" or len(parts) < 3 or any(p == "" or "/" in p or p in (".", "..") for p in parts):
+                self.sink.error(
+                    path + (key,),
+                    f"'{key}' is not a network sysctl",
+                    "only net.* sysctls are per network namespace; others would change the whole machine",
+                    key=True,
+                )
+                continue
+            out[key] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+        return out
+
+    def hosts(self, path: YamlPath, raw: dict[str, Any] | None) -> dict[str, tuple[IPAddress, ...]]:
+        out: dict[str, tuple[IPAddress, ...]] = {}
+        for name, value in (raw or {}).items():
+            if not name or any(c.isspace() or c == "#" for c in name):
+                self.sink.error(path + (name,), f"'{name}' is not a valid host name", key=True)
+                continue
+            values = value if isinstance(value, list) else [value]
+            sub = [path + (name, i) for i in range(len(values))] if isinstance(value, list) else [path + (name,)]
+            addrs = [self.ip(p, v) for p, v in zip(sub, values)]
+            out[name] = tuple(a for a in addrs if a is not None)
+        return out
+
+    # ---- interfaces ----------------------------------------------------------------------
+    def settings(self, iface: Interface, path: YamlPath, raw: dict[str, Any], origin: dict[str, YamlPath]) -> None:
+        """Apply interface settings from one place, refusing a setting given in two places."""
+        for key in _IFACE_SETTINGS:
+            if key not in raw:
+                continue
+            if key in origin:
+                self.sink.error(path + (key,), f"'{key}' of {iface.name} is also set at {format_path(origin[key])}",
+                                "set each interface setting in one place", key=True)
+                continue
+            origin[key] = path + (key,)
+            if key == "addresses":
+                addrs = [self.address(path + (key, i), a) for i, a in enumerate(raw[key])]
+                iface.addresses = tuple(a for a in addrs if a is not None)
+            elif key == "mac":
+                mac = str(raw[key]).lower()
+                if int(mac[:2], 16) & 1:
+                    self.sink.error(path + (key,), f"MAC address {mac} is a multicast address", "the first octet must be even, e.g. 02:...")
+                iface.mac = mac
+            else:
+                setattr(iface, key, raw[key])
+
+    # ---- the whole topology ----------------------------------------------------------------
+    def build(self) -> Topology:
+        data = self.data
+        sink = self.sink
+        node_data: dict[str, Any] = data.get("nodes") or {}
+        implicit = not node_data
+        nodes: dict[str, Node] = {}
+        names = {IMPLICIT_NODE: {}} if implicit else node_data
+        for nname, nraw in names.items():
+            npath: YamlPath = ("nodes", nname)
+            if not implicit and (err := valid_nsname(nname)):
+                sink.error(npath, err.replace("namespace", "node"), key=True)
+            root = Netns(Place(nname, None), path=npath if not implicit else ())
+            root.routes = self.routes(("routes",), data.get("routes"))
+            root.sysctls = self.sysctls(("sysctls",), data.get("sysctls"))
+            root.hosts = self.hosts(("hosts",), data.get("hosts"))
+            nroutes = self.routes(npath + ("routes",), nraw.get("routes"))
+            root.routes += nroutes
+            for k, v in self.sysctls(npath + ("sysctls",), nraw.get("sysctls")).items():
+                root.sysctls[k] = v
+            for k, v in self.hosts(npath + ("hosts",), nraw.get("hosts")).items():
+                root.hosts[k] = v
+            nodes[nname] = Node(nname, root, host=nraw.get("host"), user=nraw.get("user"), description=nraw.get("description"))
+        node_names = list(nodes)
+
+        def node_of(path: YamlPath, raw: dict[str, Any]) -> str | None:
+            if "node" in raw:
+                if raw["node"] not in nodes:
+                    hint = _suggest(str(raw["node"]), node_names) if not implicit else "declare it under `nodes:`"
+                    sink.error(path + ("node",), f"unknown node '{raw['node']}'", hint)
+                    return None
+                return str(raw["node"])
+            if len(nodes) == 1:
+                return node_names[0]
+            sink.error(path, "the lab has several nodes; say which one with `node:`", f"one of: {', '.join(node_names)}", key=True)
+            return None
+
+        owners: dict[str, _Owner] = {}
+        if implicit:
+            owners[IMPLICIT_NODE] = _Owner(Place(IMPLICIT_NODE), None)
+        else:
+            for nname in nodes:
+                owners[nname] = _Owner(Place(nname), None)
+
+        # namespaces
+        origins: dict[tuple[Place, str], dict[str, YamlPath]] = {}
+        declared: dict[tuple[Place, str], YamlPath] = {}
+        for nsname, nsraw in (data.get("namespaces") or {}).items():
+            path: YamlPath = ("namespaces", nsname)
+            if err := valid_nsname(nsname):
+                sink.error(path, err, key=True)
+                continue
+            if nsname in owners:
+                sink.error(path, f"'{nsname}' is already the name of a node", "namespace, bridge and node names share one name space", key=True)
+                continue
+            node = node_of(path, nsraw)
+            if node is None:
+                continue
+            place = Place(node, nsname)
+            ns = Netns(place, description=nsraw.get("description"), path=path)
+            ns.interfaces["lo"] = Interface("lo", Kind.LOOPBACK, path=path)
+            for ifname, ifraw in (nsraw.get("interfaces") or {}).items():
+                ipath = path + ("interfaces", ifname)
+                if err := valid_ifname(ifname):
+                    sink.error(ipath, err, "shorten it; `ip link` refuses names over 15 characters", key=True)
+                    continue
+                iface = ns.interfaces.get(ifname) or Interface(ifname, Kind.VETH, path=ipath)
+                iface.path = ipath
+                ns.interfaces[ifname] = iface
+                origins[(place, ifname)] = {}
+                self.settings(iface, ipath, ifraw, origins[(place, ifname)])
+                if ifname != "lo":
+                    declared[(place, ifname)] = ipath
+            ns.routes = self.routes(path + ("routes",), nsraw.get("routes"))
+            ns.sysctls = self.sysctls(path + ("sysctls",), nsraw.get("sysctls"))
+            ns.hosts = self.hosts(path + ("hosts",), nsraw.get("hosts"))
+            nodes[node].namespaces[nsname] = ns
+            owners[nsname] = _Owner(place, None)
+
+        # bridges
+        for bname, braw in (data.get("bridges") or {}).items():
+            path = ("bridges", bname)
+            if err := valid_ifname(bname):
+                sink.error(path, err, "a bridge is an interface; shorten its name", key=True)
+                continue
+            if bname in owners:
+                sink.error(path, f"'{bname}' is already the name of a namespace or node", "namespace, bridge and node names share one name space", key=True)
+                continue
+            node = node_of(path, braw)
+            if node is None:
+                continue
+            place = Place(node)
+            br = Interface(bname, Kind.BRIDGE, path=path)
+            self.settings(br, path, braw, {})
+            nodes[node].root.interfaces[bname] = br
+            owners[bname] = _Owner(place, bname)
+
+        # links
+        used: dict[tuple[Place, str], YamlPath] = {}
+        veths: list[VethPair] = []
+        for i, lraw in enumerate(data.get("links") or []):
+            lpath: YamlPath = ("links", i)
+            ends: list[EndRef] = []
+            for side in ("a", "b"):
+                eraw = lraw[side]
+                epath = lpath + (side,)
+                spec = eraw if isinstance(eraw, dict) else {"at": eraw}
+                at = str(spec["at"])
+                owner_name, _, ifname = at.partition(":")
+                apath = epath + ("at",) if isinstance(eraw, dict) else epath
+                owner = owners.get(owner_name)
+                if owner is None:
+                    sink.error(apath, f"'{owner_name}' is not a namespace, bridge or node of this lab",
+                               _suggest(owner_name, list(owners)))
+                    continue
+                if err := valid_ifname(ifname):
+                    sink.error(apath, err, "shorten it; `ip link` refuses names over 15 characters")
+                    continue
+                key = (owner.place, ifname)
+                if key in used:
+                    sink.error(apath, f"veth end '{at}' is already used by {format_path(used[key])}",
+                               "each interface can be one end of one veth pair")
+                    continue
+                ns = nodes[owner.place.node].root if owner.place.netns is None else nodes[owner.place.node].namespaces[owner.place.netns]
+                if ifname == "lo" or (ifname in ns.interfaces and ns.interfaces[ifname].kind is not Kind.VETH):
+                    sink.error(apath, f"'{ifname}' already exists in {owner_name} as a {ns.interfaces[ifname].kind.value}",
+                               "pick another name for the veth end")
+                    continue
+                used[key] = apath
+                iface = ns.interfaces.get(ifname)
+                if iface is None:
+                    iface = Interface(ifname, Kind.VETH, path=epath)
+                    ns.interfaces[ifname] = iface
+                origin = origins.setdefault(key, {})
+                self.settings(iface, epath, spec, origin)
+                if "mtu" in lraw and "mtu" not in origin:
+                    iface.mtu = lraw["mtu"]
+                iface.master = owner.bridge
+                declared.pop(key, None)
+                ends.append(EndRef(owner.place, ifname))
+            if len(ends) != 2:
+                continue
+            a, b = ends
+            if a.place.node != b.place.node:
+                sink.error(lpath, f"a veth pair cannot join two nodes ({a.place.node} and {b.place.node})",
+                           "connect nodes with routed pod networks or a VXLAN segment")
+                continue
+            self.interface_of(nodes, a).peer = b
+            self.interface_of(nodes, b).peer = a
+            veths.append(VethPair(a, b, lraw.get("description"), lpath))
+        for (place, ifname), ipath in declared.items():
+            sink.error(ipath, f"interface '{ifname}' of namespace {place.netns} is not an end of any link",
+                       f"add a link such as {{a: {place.netns}:{ifname}, b: BRIDGE:veth-{place.netns}}}", key=True)
+            nodes[place.node].namespaces[place.netns].interfaces.pop(ifname, None)  # type: ignore[index]
+        return Topology(str(data["name"]), nodes, veths, data.get("description"), implicit)
+
+    @staticmethod
+    def interface_of(nodes: dict[str, Node], end: EndRef) -> Interface:
+        node = nodes[end.place.node]
+        ns = node.root if end.place.netns is None else node.namespaces[end.place.netns]
+        return ns.interfaces[end.ifname]
+
+
+def build_topology(data: dict[str, Any], sink: DiagnosticSink) -> Topology:
+    """Build the desired model from schema-valid data, reporting problems to `sink`."""
+    return _Builder(data, sink).build()

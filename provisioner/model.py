@@ -1,0 +1,152 @@
+"""Desired model: typed dataclasses for what a topology asks for.
+
+Everything is placed: an interface lives in a `Place` (a node and a namespace on it,
+`netns=None` being the node's root namespace). Bridges, node-side veth ends, node routes,
+sysctls and /etc/hosts entries live in the root namespace of their node.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Iterator, Union
+
+from .diagnostics import YamlPath
+
+IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+IPInterface = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
+IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+
+IMPLICIT_NODE = "host"
+"""The name of the single node of a lab that declares no `nodes:` (the local machine)."""
+
+
+class Kind(str, Enum):
+    LOOPBACK = "loopback"
+    VETH = "veth"
+    BRIDGE = "bridge"
+
+
+@dataclass(frozen=True, order=True)
+class Place:
+    """A network namespace on a node; `netns=None` is the node's own (root) namespace."""
+
+    node: str
+    netns: str | None = None
+
+    def label(self, single_node: bool = True) -> str:
+        ns = self.netns if self.netns is not None else "(root)"
+        return ns if single_node else f"{self.node}/{ns}"
+
+
+@dataclass(frozen=True, order=True)
+class EndRef:
+    place: Place
+    ifname: str
+
+
+@dataclass(frozen=True)
+class Route:
+    dst: IPNetwork
+    via: IPAddress | None = None
+    dev: str | None = None
+    metric: int | None = None
+    onlink: bool = False
+    src: IPAddress | None = None
+    path: YamlPath = field(default=(), compare=False, hash=False)
+
+    @property
+    def is_default(self) -> bool:
+        return self.dst.prefixlen == 0
+
+    def describe(self) -> str:
+        parts = ["default" if self.is_default else str(self.dst)]
+        if self.via is not None:
+            parts += ["via", str(self.via)]
+        if self.dev:
+            parts += ["dev", self.dev]
+        if self.metric is not None:
+            parts += ["metric", str(self.metric)]
+        if self.onlink:
+            parts.append("onlink")
+        if self.src is not None:
+            parts += ["src", str(self.src)]
+        return " ".join(parts)
+
+
+@dataclass
+class Interface:
+    name: str
+    kind: Kind
+    addresses: tuple[IPInterface, ...] = ()
+    mtu: int | None = None
+    mac: str | None = None
+    up: bool = True
+    master: str | None = None  # bridge in the same namespace
+    peer: EndRef | None = None  # the other end of a veth pair
+    description: str | None = None
+    path: YamlPath = field(default=(), compare=False)
+
+
+@dataclass
+class Netns:
+    place: Place
+    interfaces: dict[str, Interface] = field(default_factory=dict)
+    routes: list[Route] = field(default_factory=list)
+    sysctls: dict[str, str] = field(default_factory=dict)
+    hosts: dict[str, tuple[IPAddress, ...]] = field(default_factory=dict)
+    description: str | None = None
+    path: YamlPath = field(default=(), compare=False)
+
+
+@dataclass
+class Node:
+    name: str
+    root: Netns
+    namespaces: dict[str, Netns] = field(default_factory=dict)
+    host: str | None = None
+    user: str | None = None
+    description: str | None = None
+
+    def all_netns(self) -> Iterator[Netns]:
+        yield self.root
+        yield from self.namespaces.values()
+
+
+@dataclass(frozen=True)
+class VethPair:
+    a: EndRef
+    b: EndRef
+    description: str | None = None
+    path: YamlPath = field(default=(), compare=False)
+
+
+@dataclass
+class Topology:
+    name: str
+    nodes: dict[str, Node]
+    veths: list[VethPair] = field(default_factory=list)
+    description: str | None = None
+    implicit_node: bool = True
+
+    def netns(self, place: Place) -> Netns:
+        node = self.nodes[place.node]
+        return node.root if place.netns is None else node.namespaces[place.netns]
+
+    def interface(self, end: EndRef) -> Interface:
+        return self.netns(end.place).interfaces[end.ifname]
+
+    def all_netns(self) -> Iterator[Netns]:
+        for node in self.nodes.values():
+            yield from node.all_netns()
+
+    @property
+    def single_node(self) -> bool:
+        return len(self.nodes) == 1
+
+    def bridges(self) -> Iterator[tuple[Netns, Interface]]:
+        for ns in self.all_netns():
+            for iface in ns.interfaces.values():
+                if iface.kind is Kind.BRIDGE:
+                    yield ns, iface

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Set up everything topo and its test suite need on a fresh Debian machine (run as root):
+# Debian packages, a virtual environment in .venv with topo installed (editable) and pinned deps.
+# Idempotent: a second run installs nothing new.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBS=(iproute2 iputils-ping procps util-linux curl graphviz python3-venv)
+if [ -f scripts/debian-packages.extra ]; then
+  # shellcheck disable=SC2207
+  DEBS+=($(grep -v '^#' scripts/debian-packages.extra))
+fi
+missing=()
+for p in "${DEBS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.topo-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  if ! .venv/bin/pip install -e '.[test,ansible]' >.venv/pip.log 2>&1; then
+    cat .venv/pip.log >&2
+    exit 1
+  fi
+  touch "$stamp"
+fi
+if [ -f scripts/setup-extra.sh ]; then
+  bash scripts/setup-extra.sh
+fi
+echo "setup: ready (.venv/bin/topo)"
