@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
@@ -13,6 +13,12 @@ from . import __version__
 from .diagnostics import Diagnostic, Severity, TopoError
 from .loader import load
 from .validate import ValidationResult, validate_file
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .model import Topology
+    from .planner import Plan
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -111,9 +117,232 @@ def graph(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     sys.stdout.write(render_graph(result.topology, fmt))
 
 
-def run() -> None:
+def _console(err: bool = False) -> "Console":
+    from rich.console import Console
+
+    return Console(stderr=err, highlight=False, soft_wrap=True)
+
+
+def _print_plan(plan: "Plan", quiet: bool = False) -> None:
+    from .render.plan import render_plan_rich, summary_line
+
+    console = _console()
+    if quiet:
+        console.print(summary_line(plan), markup=False)
+        return
+    for text, style in render_plan_rich(plan):
+        console.print(text, style=style or None, markup=False)
+
+
+def node_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--node", default=None, metavar="NAME",
+                        help="Which node of a multi-node lab this machine is (default: the only node).")(fn)
+
+
+def _topology(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...]) -> "Topology":
+    result = load_valid(file, var_pairs, vars_files)
+    assert result.topology is not None
+    return result.topology
+
+
+def _node(topo: "Topology", node: str | None) -> str:
+    from .engine import pick_node
+
     try:
-        main(standalone_mode=True)
+        return pick_node(topo, node)
+    except ValueError as exc:
+        raise TopoError(f"error: {exc}")
+
+
+def _require_root() -> None:
+    import os
+
+    if os.geteuid() != 0:
+        raise TopoError("error: topo needs root (CAP_NET_ADMIN) to read and change network namespaces; run it with sudo")
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@template_options
+@node_option
+@click.option("--adopt", is_flag=True, help="Plan to take over existing objects the file names instead of reporting conflicts.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (format: schemas/plan.schema.json).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the summary line.")
+def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, adopt: bool,
+         as_json: bool, quiet: bool) -> None:
+    """Show what apply would change; never changes the machine.
+
+    \b
+    Exit status: 0 no changes, 2 changes present (drift), 1 error or conflict.
+    Example (CI drift check):  topo plan lab.yaml --json > plan.json; echo $?
+    """
+    from .engine import plan_node
+    from .render.plan import plan_to_json
+
+    topo = _topology(file, var_pairs, vars_files)
+    _require_root()
+    result = plan_node(topo, _node(topo, node), adopt)
+    if as_json:
+        click.echo(json.dumps(plan_to_json([result]), indent=2))
+    else:
+        _print_plan(result, quiet)
+    if result.conflicts:
+        raise SystemExit(EXIT_ERROR)
+    raise SystemExit(EXIT_OK if result.empty else EXIT_CHANGES)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@template_options
+@node_option
+@click.option("--adopt", is_flag=True, help="Take over existing objects the file names (a user's bridge, another tool's namespace).")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan that was applied as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
+def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, adopt: bool,
+          as_json: bool, quiet: bool) -> None:
+    """Make the machine match FILE: run exactly the plan, then verify nothing is left to do.
+
+    \b
+    Example:  topo apply topologies/05-flannel-cni0.yaml && topo plan topologies/05-flannel-cni0.yaml
+    """
+    from .engine import ConflictError, NotConverged, apply_node
+    from .executor import ActionFailed
+    from .render.plan import plan_to_json
+
+    topo = _topology(file, var_pairs, vars_files)
+    _require_root()
+    node_name = _node(topo, node)
+
+    def show(p: "Plan") -> None:
+        if not as_json and not p.empty:
+            _print_plan(p, quiet)
+
+    try:
+        result = apply_node(topo, node_name, adopt=adopt, source=str(file.resolve()), on_plan=show)
+    except ConflictError as exc:
+        for c in exc.plan.conflicts:
+            click.echo(f"error: {c.message}\n  hint: {c.hint}", err=True)
+        raise SystemExit(EXIT_ERROR)
+    except ActionFailed as exc:
+        click.echo(f"error: {exc}", err=True)
+        click.echo("  hint: fix the cause (or the file) and run apply again; it continues from here", err=True)
+        raise SystemExit(EXIT_ERROR)
+    except NotConverged as exc:
+        click.echo("error: verification failed; still to do after apply:", err=True)
+        for a in exc.remaining.actions:
+            click.echo(f"  {a.change.value} {a.where}: {a.target}", err=True)
+        raise SystemExit(EXIT_ERROR)
+    if as_json:
+        click.echo(json.dumps(plan_to_json([result.plan]), indent=2))
+    elif result.plan.empty:
+        click.echo(f"No changes. Lab {topo.name} is up to date.")
+    else:
+        click.echo(f"Apply complete: {len(result.done)} actions; verified: the machine matches {file}.")
+
+
+@main.command()
+@click.argument("file", required=False, type=click.Path(path_type=Path))
+@template_options
+@node_option
+@click.option("--lab", "lab", default=None, help="Destroy the lab of this name (when its file is gone).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
+def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None,
+            lab: str | None, quiet: bool) -> None:
+    """Remove everything the lab created, and nothing else.
+
+    \b
+    Examples:  topo destroy lab.yaml
+               topo destroy --lab pod-network
+    """
+    from .engine import NotConverged, destroy_node
+    from .executor import ActionFailed
+    from .model import IMPLICIT_NODE
+    from .state import load_record
+
+    if (file is None) == (lab is None):
+        raise click.UsageError("give a FILE or --lab NAME (one of them)")
+    if file is not None:
+        topo = _topology(file, var_pairs, vars_files)
+        lab_name, node_name = topo.name, _node(topo, node)
+    else:
+        assert lab is not None
+        lab_name = lab
+        rec = load_record(lab)
+        node_name = node or (rec.node if rec and rec.node else IMPLICIT_NODE)
+    _require_root()
+
+    def show(p: "Plan") -> None:
+        if not p.empty:
+            _print_plan(p, quiet)
+
+    try:
+        result = destroy_node(lab_name, node_name, on_plan=show)
+    except (ActionFailed, NotConverged) as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(EXIT_ERROR)
+    if result.plan.empty:
+        click.echo(f"Nothing to destroy: lab {lab_name} has no objects on this machine.")
+    else:
+        click.echo(f"Destroy complete: lab {lab_name} removed ({len(result.done)} actions).")
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@template_options
+@node_option
+@click.option("--json", "as_json", is_flag=True, help="Print the objects as JSON.")
+def show(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, as_json: bool) -> None:
+    """List the lab's live objects: namespace, interface, addresses, peer, state."""
+    from .engine import read_node
+    from .render.table import inventory_rows, render_table
+
+    topo = _topology(file, var_pairs, vars_files)
+    _require_root()
+    node_name = _node(topo, node)
+    rows = inventory_rows(topo, node_name, read_node(topo, node_name))
+    if as_json:
+        click.echo(json.dumps([r.to_json() for r in rows], indent=2))
+    else:
+        render_table(_console(), topo.name, rows)
+
+
+@main.command(name="exec", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("namespace")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def exec_(namespace: str, command: tuple[str, ...]) -> None:
+    """Run COMMAND inside lab namespace NAMESPACE (with its hosts file), like `ip netns exec`.
+
+    \b
+    Example:  topo exec pod-a -- ping -c1 10.42.0.7
+    """
+    import os
+
+    from .state import list_records, load_record
+
+    _require_root()
+    labs = [lab for lab in list_records() if (rec := load_record(lab)) and namespace in rec.namespaces]
+    if not labs:
+        raise TopoError(f"error: {namespace} is not a namespace of any topo lab on this machine")
+    argv = list(command[1:] if command and command[0] == "--" else command)
+    if not argv:
+        raise click.UsageError("give a command to run")
+    os.execvp("ip", ["ip", "netns", "exec", namespace, *argv])
+
+
+def run() -> None:
+    """Console entry point: no traceback for expected errors (TOPO_DEBUG=1 shows them)."""
+    import os
+
+    try:
+        main(prog_name="topo", standalone_mode=True)
     except TopoError as exc:
         click.echo(str(exc), err=True)
+        raise SystemExit(EXIT_ERROR)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        raise SystemExit(130)
+    except Exception as exc:  # a bug: say so briefly, in one line
+        if os.environ.get("TOPO_DEBUG"):
+            raise
+        click.echo(f"internal error: {type(exc).__name__}: {exc} (set TOPO_DEBUG=1 for the traceback)", err=True)
         raise SystemExit(EXIT_ERROR)

@@ -1,0 +1,510 @@
+"""Planner: the difference between the desired model and the live facts, as ordered actions.
+
+Pure: it reads a `Topology`, a `LiveState` and the lab's `LabRecord`, and returns a `Plan`.
+It never talks to the kernel. Ownership rules:
+- a namespace is the lab's when the record lists it; everything inside it is the lab's;
+- a link in a node's root namespace is the lab's when its alias is `topo:LAB`;
+- a route in the root namespace is the lab's when it has topo's protocol number and the
+  record lists it. Anything else the file names is a conflict unless `adopt` is set.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Iterable, Union
+
+from .hostsfile import render_block_body, render_netns_hosts
+from .live import RTPROT_KERNEL, RTPROT_TOPO, LiveLink, LiveNetns, LiveRoute, LiveState
+from .model import EndRef, Interface, IPInterface, Kind, Netns, Node, Route, Topology
+from .state import LabRecord, alias_for
+
+
+class Op(str, Enum):
+    DELETE_ROUTE = "delete-route"
+    DELETE_ADDRESS = "delete-address"
+    DELETE_LINK = "delete-link"
+    DELETE_NETNS = "delete-namespace"
+    CREATE_NETNS = "create-namespace"
+    ADOPT_NETNS = "adopt-namespace"
+    CREATE_BRIDGE = "create-bridge"
+    CREATE_VETH = "create-veth"
+    SET_LINK = "set-link"
+    SET_SYSCTL = "set-sysctl"
+    ADD_ADDRESS = "add-address"
+    SET_ROUTE = "set-route"
+    WRITE_HOSTS = "write-hosts"
+    REMOVE_HOSTS = "remove-hosts"
+
+
+PHASE = {op: i for i, op in enumerate(Op)}
+"""Actions run in this order: removals first, then namespaces, links, settings, addresses, routes, files."""
+
+
+class Change(str, Enum):
+    CREATE = "+"
+    UPDATE = "~"
+    DELETE = "-"
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    """What a new or changed link should look like (None: leave as it is)."""
+
+    mtu: int | None = None
+    mac: str | None = None
+    up: bool | None = None
+    master: str | None = None
+    nomaster: bool = False
+    alias: str | None = None
+
+
+@dataclass(frozen=True)
+class VethSpec:
+    a_netns: str | None
+    a_name: str
+    b_netns: str | None
+    b_name: str
+    a: LinkSpec
+    b: LinkSpec
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    route: Route
+    replace: bool = False
+
+
+@dataclass(frozen=True)
+class SysctlSpec:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class HostsSpec:
+    text: str | None  # None: remove
+
+
+@dataclass(frozen=True)
+class AddressSpec:
+    ifname: str
+    address: IPInterface
+
+
+Payload = Union[LinkSpec, VethSpec, RouteSpec, SysctlSpec, HostsSpec, AddressSpec, None]
+
+
+@dataclass(frozen=True)
+class Action:
+    op: Op
+    change: Change
+    netns: str | None  # where it happens; None: the node's root namespace
+    target: str  # what it is about, for people: "veth pod-a:eth0 <-> cni0:veth1", "address 10.0.0.2/24 on eth0"
+    payload: Payload = None
+    before: str | None = None
+    after: str | None = None
+
+    @property
+    def where(self) -> str:
+        return self.netns if self.netns is not None else "(root)"
+
+
+@dataclass(frozen=True)
+class Conflict:
+    netns: str | None
+    target: str
+    message: str
+    hint: str
+
+
+@dataclass
+class Plan:
+    lab: str
+    node: str
+    actions: list[Action] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    record: LabRecord | None = None  # what the record must say once the plan has run
+
+    @property
+    def empty(self) -> bool:
+        return not self.actions and not self.conflicts
+
+    def counts(self) -> dict[str, int]:
+        out = {"create": 0, "change": 0, "delete": 0}
+        for a in self.actions:
+            out[{Change.CREATE: "create", Change.UPDATE: "change", Change.DELETE: "delete"}[a.change]] += 1
+        return out
+
+
+def route_key(netns: str | None, route: Route | LiveRoute) -> str:
+    return f"{netns or ''}|{route.dst}|{route.metric if route.metric is not None else _default_metric(route)}"
+
+
+def _default_metric(route: Route | LiveRoute) -> int:
+    return 1024 if route.dst.version == 6 else 0
+
+
+def _norm_metric(route: Route) -> int:
+    return route.metric if route.metric is not None else _default_metric(route)
+
+
+def _norm_sysctl(value: str | None) -> str | None:
+    return " ".join(value.split()) if value is not None else None
+
+
+def _auto_address(ifname: str, addr: IPInterface) -> bool:
+    """Addresses the kernel adds by itself: IPv6 link-local, and lo's loopback addresses."""
+    if addr.version == 6 and addr.ip.is_link_local:
+        return True
+    return ifname == "lo" and addr in (ipaddress.ip_interface("127.0.0.1/8"), ipaddress.ip_interface("::1/128"))
+
+
+@dataclass
+class _Differ:
+    topo: Topology
+    node: Node
+    live: LiveState
+    record: LabRecord
+    adopt: bool
+    alias: str
+    actions: list[Action] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    fresh: set[str | None] = field(default_factory=set)  # namespaces this plan creates
+    recreated: set[tuple[str | None, str]] = field(default_factory=set)  # links this plan (re)creates
+
+    def add(self, op: Op, change: Change, netns: str | None, target: str, payload: Payload = None,
+            before: str | None = None, after: str | None = None) -> None:
+        self.actions.append(Action(op, change, netns, target, payload, before, after))
+
+    def conflict(self, netns: str | None, target: str, message: str, hint: str) -> None:
+        self.conflicts.append(Conflict(netns, target, message, hint))
+
+    def live_ns(self, netns: str | None) -> LiveNetns | None:
+        if netns in self.fresh:
+            return None
+        return self.live.netns(netns)
+
+    # ---- namespaces ---------------------------------------------------------------------
+    def namespaces(self) -> None:
+        owned = set(self.record.namespaces)
+        for name in sorted(self.node.namespaces):
+            if name not in self.live.existing:
+                self.add(Op.CREATE_NETNS, Change.CREATE, name, f"namespace {name}")
+                self.fresh.add(name)
+                owned.add(name)
+            elif name not in owned:
+                if self.adopt:
+                    self.add(Op.ADOPT_NETNS, Change.UPDATE, name, f"namespace {name}", before="not the lab's", after=f"lab {self.topo.name}")
+                    owned.add(name)
+                else:
+                    self.conflict(name, f"namespace {name}", f"namespace {name} exists and was not created by lab {self.topo.name}",
+                                  "rename it in the file, delete it, or pass --adopt to take it over")
+        for name in sorted(owned - set(self.node.namespaces)):
+            if name in self.live.existing:
+                self.add(Op.DELETE_NETNS, Change.DELETE, name, f"namespace {name}")
+            owned.discard(name)
+        self.record.namespaces = sorted(owned)
+
+    # ---- links --------------------------------------------------------------------------
+    def owned_link(self, netns: str | None, link: LiveLink) -> bool:
+        return netns is not None or link.alias == self.alias
+
+    def links(self) -> None:
+        conflicted = False
+        for ns in self.node.all_netns():
+            name = ns.place.netns
+            if name is not None and name not in self.record.namespaces:
+                continue  # a conflict: leave its insides alone
+            live = self.live_ns(name)
+            # bridges
+            for iface in ns.interfaces.values():
+                if iface.kind is not Kind.BRIDGE:
+                    continue
+                link = live.links.get(iface.name) if live else None
+                if link is None:
+                    self.add(Op.CREATE_BRIDGE, Change.CREATE, name, f"bridge {iface.name}",
+                             LinkSpec(iface.mtu, iface.mac, iface.up, alias=self.alias), after=_link_summary(iface))
+                    self.recreated.add((name, iface.name))
+                elif not self.claim(name, link, "bridge"):
+                    conflicted = True
+            # extra links inside lab namespaces, or the lab's links no longer in the file
+            if live is not None:
+                for link in live.links.values():
+                    if link.name in ns.interfaces or link.name == "lo":
+                        continue
+                    if self.owned_link(name, link):
+                        self.add(Op.DELETE_LINK, Change.DELETE, name, f"link {link.name} ({link.kind or 'device'})",
+                                 before=f"{link.kind} {link.name}")
+        for pair in self.topo.veths:
+            if pair.a.place.node == self.node.name:
+                conflicted |= self.veth(pair.a, pair.b)
+        if conflicted:
+            return
+
+    def claim(self, netns: str | None, link: LiveLink, kind: str) -> bool:
+        """True when `link` may be used as the lab's `kind` link (owned, or adopted)."""
+        if self.owned_link(netns, link):
+            if link.kind != kind:
+                self.add(Op.DELETE_LINK, Change.DELETE, netns, f"link {link.name} ({link.kind or 'device'}, want {kind})")
+                return False
+            return True
+        if self.adopt and link.kind == kind:
+            self.add(Op.SET_LINK, Change.UPDATE, netns, f"link {link.name}", LinkSpec(alias=self.alias),
+                     before=f"alias {link.alias or '(none)'}", after=f"alias {self.alias}")
+            return True
+        self.conflict(netns, f"link {link.name}", f"{link.kind or 'a device'} {link.name} exists and was not created by lab {self.topo.name}",
+                      "rename it in the file, delete it, or pass --adopt to take it over")
+        return False
+
+    def veth(self, a: EndRef, b: EndRef) -> bool:
+        ia, ib = self.topo.interface(a), self.topo.interface(b)
+        la = self.live_link(a)
+        lb = self.live_link(b)
+        label = f"veth {_end(a)} <-> {_end(b)}"
+        for end, link in ((a, la), (b, lb)):
+            if link is not None and not self.owned_link(end.place.netns, link):
+                if not (self.adopt and link.kind == "veth"):
+                    self.conflict(end.place.netns, f"link {link.name}", f"{link.kind or 'a device'} {link.name} exists and was not created by lab {self.topo.name}",
+                                  "rename it in the file, delete it, or pass --adopt to take it over")
+                    return True
+        paired = (la is not None and lb is not None and la.kind == "veth" and lb.kind == "veth"
+                  and la.peer_index == lb.index and lb.peer_index == la.index)
+        if not paired:
+            for end, link in ((a, la), (b, lb)):
+                if link is not None:
+                    self.add(Op.DELETE_LINK, Change.DELETE, end.place.netns, f"link {link.name} ({link.kind or 'device'}, broken pair)")
+            self.add(Op.CREATE_VETH, Change.CREATE, a.place.netns, label,
+                     VethSpec(a.place.netns, a.ifname, b.place.netns, b.ifname,
+                              LinkSpec(ia.mtu, ia.mac, ia.up, ia.master, alias=self.alias),
+                              LinkSpec(ib.mtu, ib.mac, ib.up, ib.master, alias=self.alias)),
+                     after=f"{_link_summary(ia)} / {_link_summary(ib)}")
+            self.recreated.add((a.place.netns, a.ifname))
+            self.recreated.add((b.place.netns, b.ifname))
+            return False
+        for end, iface, link in ((a, ia, la), (b, ib, lb)):
+            assert link is not None
+            self.link_settings(end.place.netns, iface, link)
+        return False
+
+    def live_link(self, end: EndRef) -> LiveLink | None:
+        live = self.live_ns(end.place.netns)
+        return live.links.get(end.ifname) if live else None
+
+    def link_settings(self, netns: str | None, iface: Interface, link: LiveLink) -> None:
+        before: list[str] = []
+        after: list[str] = []
+        spec: dict[str, object] = {}
+        if iface.mtu is not None and link.mtu != iface.mtu:
+            spec["mtu"] = iface.mtu
+            before.append(f"mtu {link.mtu}")
+            after.append(f"mtu {iface.mtu}")
+        if iface.mac is not None and link.mac != iface.mac:
+            spec["mac"] = iface.mac
+            before.append(f"mac {link.mac}")
+            after.append(f"mac {iface.mac}")
+        if iface.kind is not Kind.LOOPBACK or True:
+            if link.up != iface.up:
+                spec["up"] = iface.up
+                before.append("up" if link.up else "down")
+                after.append("up" if iface.up else "down")
+        if link.master != iface.master:
+            if iface.master is None:
+                spec["nomaster"] = True
+            else:
+                spec["master"] = iface.master
+            before.append(f"master {link.master or '(none)'}")
+            after.append(f"master {iface.master or '(none)'}")
+        if link.alias != self.alias and iface.kind is not Kind.LOOPBACK:
+            spec["alias"] = self.alias
+        if before:
+            self.add(Op.SET_LINK, Change.UPDATE, netns, f"link {iface.name}", LinkSpec(**spec),  # type: ignore[arg-type]
+                     before=", ".join(before), after=", ".join(after))
+
+    def settings_of_existing(self) -> None:
+        """Bridges and loopbacks: settings of the ones that exist and stay."""
+        for ns in self.node.all_netns():
+            name = ns.place.netns
+            if name is not None and name not in self.record.namespaces:
+                continue
+            live = self.live_ns(name)
+            for iface in ns.interfaces.values():
+                if iface.kind is Kind.VETH or (name, iface.name) in self.recreated:
+                    continue
+                link = live.links.get(iface.name) if live else None
+                if iface.kind is Kind.LOOPBACK and link is None:
+                    continue  # fresh namespace: lo exists once it is created
+                if link is not None and (iface.kind is Kind.LOOPBACK or self.owned_link(name, link) or self.adopt):
+                    self.link_settings(name, iface, link)
+                elif iface.kind is Kind.LOOPBACK and iface.up and name in self.fresh:
+                    pass
+            if name in self.fresh:
+                lo = ns.interfaces.get("lo")
+                if lo is not None and lo.up:
+                    self.add(Op.SET_LINK, Change.UPDATE, name, "link lo", LinkSpec(up=True), before="down", after="up")
+
+    # ---- addresses -----------------------------------------------------------------------
+    def addresses(self) -> None:
+        for ns in self.node.all_netns():
+            name = ns.place.netns
+            if name is not None and name not in self.record.namespaces:
+                continue
+            live = self.live_ns(name)
+            for iface in ns.interfaces.values():
+                fresh = live is None or (name, iface.name) in self.recreated or iface.name not in live.links
+                have = set() if fresh else {a for a in live.addresses.get(iface.name, set()) if not _auto_address(iface.name, a)}  # type: ignore[union-attr]
+                want = set(iface.addresses)
+                for addr in sorted(have - want, key=str):
+                    self.add(Op.DELETE_ADDRESS, Change.DELETE, name, f"address {addr} on {iface.name}", AddressSpec(iface.name, addr), before=str(addr))
+                for addr in sorted(want - have, key=str):
+                    self.add(Op.ADD_ADDRESS, Change.CREATE, name, f"address {addr} on {iface.name}", AddressSpec(iface.name, addr), after=str(addr))
+
+    # ---- routes --------------------------------------------------------------------------
+    def routes(self) -> None:
+        recorded = set(self.record.root_routes)
+        for ns in self.node.all_netns():
+            name = ns.place.netns
+            if name is not None and name not in self.record.namespaces:
+                continue
+            live = self.live_ns(name)
+            have: dict[str, LiveRoute] = {}
+            for r in (live.routes if live else []):
+                key = route_key(name, r)
+                if name is None:
+                    if r.proto == RTPROT_TOPO and key in recorded:
+                        have[key] = r
+                elif r.proto != RTPROT_KERNEL:
+                    have[key] = r
+            want = {route_key(name, r): r for r in ns.routes}
+            for key, route in want.items():
+                cur = have.get(key)
+                if cur is None:
+                    self.add(Op.SET_ROUTE, Change.CREATE, name, f"route {route.describe()}", RouteSpec(route), after=route.describe())
+                elif not _route_matches(route, cur):
+                    self.add(Op.SET_ROUTE, Change.UPDATE, name, f"route {_dst(route)}", RouteSpec(route, replace=True),
+                             before=_live_route_text(cur), after=route.describe())
+            for key, cur in have.items():
+                if key not in want:
+                    self.add(Op.DELETE_ROUTE, Change.DELETE, name, f"route {_live_route_text(cur)}",
+                             RouteSpec(_as_route(cur)), before=_live_route_text(cur))
+            if name is None:
+                recorded = (recorded - set(have)) | set(want)
+        self.record.root_routes = sorted(recorded)
+
+    # ---- sysctls -------------------------------------------------------------------------
+    def sysctls(self) -> None:
+        originals = dict(self.record.sysctls)
+        for ns in self.node.all_netns():
+            name = ns.place.netns
+            if name is not None and name not in self.record.namespaces:
+                continue
+            live = self.live_ns(name)
+            for key, value in sorted(ns.sysctls.items()):
+                cur = _norm_sysctl(live.sysctls.get(key)) if live else None
+                if cur != _norm_sysctl(value):
+                    self.add(Op.SET_SYSCTL, Change.UPDATE if cur is not None else Change.CREATE, name, f"sysctl {key}",
+                             SysctlSpec(key, value), before=cur, after=value)
+                if name is None and key not in originals:
+                    originals[key] = cur
+        for key in sorted(set(originals) - set(self.node.root.sysctls)):
+            original = originals.pop(key)
+            cur = _norm_sysctl(self.live.root.sysctls.get(key))
+            if original is not None and cur != _norm_sysctl(original):
+                self.add(Op.SET_SYSCTL, Change.UPDATE, None, f"sysctl {key}", SysctlSpec(key, original), before=cur,
+                         after=f"{original} (restored)")
+        self.record.sysctls = originals
+
+    # ---- hosts files ---------------------------------------------------------------------
+    def hosts(self) -> None:
+        for name, ns in sorted(self.node.namespaces.items()):
+            if name not in self.record.namespaces:
+                continue
+            live = self.live_ns(name)
+            want = render_netns_hosts(self.topo.name, ns.hosts)
+            if live is None or live.hosts != want:
+                self.add(Op.WRITE_HOSTS, Change.CREATE if live is None or live.hosts is None else Change.UPDATE, name,
+                         f"hosts file /etc/netns/{name}/hosts", HostsSpec(want),
+                         before=None if live is None or live.hosts is None else "edited", after=f"{len(ns.hosts)} entries")
+        body = render_block_body(self.node.root.hosts) if self.node.root.hosts else None
+        if self.live.root.hosts != body:
+            change = Change.DELETE if body is None else (Change.CREATE if self.live.root.hosts is None else Change.UPDATE)
+            self.add(Op.WRITE_HOSTS if body is not None else Op.REMOVE_HOSTS, change, None,
+                     f"/etc/hosts block of lab {self.topo.name}", HostsSpec(body),
+                     before=None if self.live.root.hosts is None else "edited" if body else "present",
+                     after=f"{len(self.node.root.hosts)} entries" if body else None)
+
+
+def _dst(route: Route) -> str:
+    return "default" if route.is_default else str(route.dst)
+
+
+def _route_matches(want: Route, have: LiveRoute) -> bool:
+    if want.via != have.via or want.onlink != have.onlink:
+        return False
+    if want.dev is not None and want.dev != have.dev:
+        return False
+    if want.src is not None and want.src != have.src:
+        return False
+    return True
+
+
+def _as_route(r: LiveRoute) -> Route:
+    return Route(r.dst, r.via, r.dev, r.metric, r.onlink, r.src)
+
+
+def _live_route_text(r: LiveRoute) -> str:
+    return _as_route(r).describe()
+
+
+def _end(end: EndRef) -> str:
+    return f"{end.place.netns or '(root)'}:{end.ifname}"
+
+
+def _link_summary(iface: Interface) -> str:
+    parts = [iface.name]
+    if iface.mtu:
+        parts.append(f"mtu {iface.mtu}")
+    if iface.master:
+        parts.append(f"master {iface.master}")
+    if iface.mac:
+        parts.append(f"mac {iface.mac}")
+    return " ".join(parts)
+
+
+def make_plan(topo: Topology, node_name: str, live: LiveState, record: LabRecord | None, adopt: bool = False) -> Plan:
+    """Everything to do so that node `node_name` matches `topo`."""
+    node = topo.nodes[node_name]
+    rec = record.copy() if record is not None else LabRecord(topo.name, node_name)
+    d = _Differ(topo, node, live, rec, adopt, alias_for(topo.name))
+    d.namespaces()
+    d.links()
+    d.settings_of_existing()
+    d.addresses()
+    d.routes()
+    d.sysctls()
+    d.hosts()
+    actions = _dedupe(d.actions)
+    actions.sort(key=lambda a: PHASE[a.op])
+    return Plan(topo.name, node_name, actions, d.conflicts, rec)
+
+
+def _dedupe(actions: Iterable[Action]) -> list[Action]:
+    seen: set[tuple[Op, str | None, str]] = set()
+    out = []
+    for a in actions:
+        key = (a.op, a.netns, a.target)
+        if a.op is Op.DELETE_LINK:
+            key = (a.op, a.netns, a.target.split(" ")[1])
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(a)
+    return out
+
+
+def empty_topology(lab: str, node: str) -> Topology:
+    """The desired state of a destroyed lab: nothing."""
+    from .model import Node, Place
+
+    return Topology(lab, {node: Node(node, Netns(Place(node)))})

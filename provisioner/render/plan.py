@@ -1,0 +1,80 @@
+"""Plans for people (Terraform style: + create, ~ change, - delete, ! conflict) and for machines (JSON)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..planner import Action, Change, Plan
+
+PLAN_FORMAT_VERSION = 1
+"""Version of the JSON plan format; its schema is schemas/plan.schema.json."""
+
+_STYLE = {Change.CREATE: "green", Change.UPDATE: "yellow", Change.DELETE: "red"}
+
+
+def action_line(a: Action, single_ns_label: bool = True) -> str:
+    text = f"{a.change.value} {a.where}: {a.target}"
+    if a.change is Change.UPDATE and (a.before or a.after):
+        text += f": {a.before or '(none)'} -> {a.after or '(none)'}"
+    elif a.change is Change.CREATE and a.after and a.after not in a.target:
+        text += f" ({a.after})"
+    return text
+
+
+def summary_line(plan: Plan) -> str:
+    c = plan.counts()
+    if plan.empty:
+        return f"No changes. Lab {plan.lab} on node {plan.node} matches the file."
+    text = f"Plan: {c['create']} to create, {c['change']} to change, {c['delete']} to delete."
+    if plan.conflicts:
+        text += f" {len(plan.conflicts)} conflict(s)."
+    return text
+
+
+def render_plan_rich(plan: Plan) -> list[tuple[str, str]]:
+    """(text, style) lines for a rich console."""
+    lines: list[tuple[str, str]] = []
+    for c in plan.conflicts:
+        lines.append((f"! {c.netns or '(root)'}: {c.message}", "bold red"))
+        lines.append((f"    hint: {c.hint}", "red"))
+    for a in plan.actions:
+        lines.append((action_line(a), _STYLE[a.change]))
+    lines.append(("", ""))
+    lines.append((summary_line(plan), "bold"))
+    return lines
+
+
+def render_plan_text(plan: Plan) -> str:
+    return "\n".join(text for text, _ in render_plan_rich(plan)) + "\n"
+
+
+def plan_to_json(plans: list[Plan]) -> dict[str, Any]:
+    totals = {"create": 0, "change": 0, "delete": 0}
+    nodes = []
+    for plan in plans:
+        counts = plan.counts()
+        for k in totals:
+            totals[k] += counts[k]
+        nodes.append({
+            "node": plan.node,
+            "changes": [
+                {
+                    "action": a.op.value,
+                    "change": {"+": "create", "~": "update", "-": "delete"}[a.change.value],
+                    "namespace": a.netns,
+                    "target": a.target,
+                    "before": a.before,
+                    "after": a.after,
+                }
+                for a in plan.actions
+            ],
+            "conflicts": [{"namespace": c.netns, "target": c.target, "message": c.message, "hint": c.hint} for c in plan.conflicts],
+            "summary": counts,
+        })
+    return {
+        "format_version": PLAN_FORMAT_VERSION,
+        "lab": plans[0].lab if plans else None,
+        "changes_present": any(not p.empty for p in plans),
+        "summary": totals,
+        "nodes": nodes,
+    }

@@ -1,0 +1,65 @@
+"""`topo show`: the lab's live objects as rows, printed as a rich table or JSON."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from rich.console import Console
+from rich.table import Table
+
+from ..live import LiveState
+from ..model import Topology
+
+
+@dataclass(frozen=True)
+class Row:
+    namespace: str
+    interface: str
+    kind: str
+    addresses: tuple[str, ...]
+    peer: str
+    master: str
+    mtu: int | None
+    state: str
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data["addresses"] = list(self.addresses)
+        return data
+
+
+def inventory_rows(topo: Topology, node: str, live: LiveState) -> list[Row]:
+    """One row per interface the lab declares, with what the kernel says about it."""
+    rows = []
+    n = topo.nodes[node]
+    peers = {}
+    for pair in topo.veths:
+        peers[(pair.a.place.netns, pair.a.ifname)] = f"{pair.b.place.netns or '(root)'}:{pair.b.ifname}"
+        peers[(pair.b.place.netns, pair.b.ifname)] = f"{pair.a.place.netns or '(root)'}:{pair.a.ifname}"
+    for ns in n.all_netns():
+        name = ns.place.netns
+        lns = live.netns(name)
+        label = name or "(root)"
+        if name is not None and lns is None:
+            rows.append(Row(label, "-", "namespace", (), "", "", None, "missing"))
+            continue
+        for iface in sorted(ns.interfaces.values(), key=lambda i: (i.kind.value != "loopback", i.name)):
+            link = lns.links.get(iface.name) if lns else None
+            if link is None:
+                rows.append(Row(label, iface.name, iface.kind.value, (), peers.get((name, iface.name), ""), iface.master or "", None, "missing"))
+                continue
+            addrs = tuple(sorted(str(a) for a in lns.addresses.get(iface.name, set()) if not (a.version == 6 and a.ip.is_link_local)))  # type: ignore[union-attr]
+            rows.append(Row(label, link.name, link.kind or "device", addrs, peers.get((name, iface.name), ""),
+                            link.master or "", link.mtu, "up" if link.up else "down"))
+    return rows
+
+
+def render_table(console: Console, lab: str, rows: list[Row]) -> None:
+    table = Table(title=f"lab {lab}", show_lines=False)
+    for col in ("namespace", "interface", "kind", "addresses", "peer", "master", "mtu", "state"):
+        table.add_column(col)
+    for r in rows:
+        state = {"up": "[green]up[/]", "down": "[yellow]down[/]", "missing": "[red]missing[/]"}[r.state]
+        table.add_row(r.namespace, r.interface, r.kind, "\n".join(r.addresses), r.peer, r.master,
+                      str(r.mtu) if r.mtu else "", state)
+    console.print(table)

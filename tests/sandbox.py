@@ -1,0 +1,116 @@
+"""A private machine for one test: fresh network + mount namespaces.
+
+A holder process is started with `unshare --net --mount`; inside it /run/netns, /etc/netns
+and /var/lib/topo are private tmpfs mounts and /etc/hosts is a private copy bind-mounted
+over the real one. Commands run in it with `nsenter`. Nothing touches the host's
+interfaces, namespaces or /etc/hosts, and everything vanishes when the holder dies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+TOPO = str(VENV_BIN / "topo")
+
+HOSTS_SEED = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n# a user's own line\n192.0.2.99\tusers-own-host\n"
+
+_SETUP = r"""
+set -e
+mkdir -p /run/netns /etc/netns /var/lib/topo /run/topo
+mount --make-rprivate /
+mount -t tmpfs -o mode=755 sandbox-netns /run/netns
+mount -t tmpfs -o mode=755 sandbox-etc-netns /etc/netns
+mount -t tmpfs -o mode=755 sandbox-topo-state /var/lib/topo
+mount -t tmpfs -o mode=755 sandbox-topo-run /run/topo
+mount --bind "$1" /etc/hosts
+ip link set lo up
+echo ready
+exec sleep infinity
+"""
+
+
+@dataclass
+class Sandbox:
+    workdir: Path
+    hosts_file: Path = field(init=False)
+    proc: subprocess.Popen[str] | None = field(default=None, init=False)
+
+    def start(self) -> "Sandbox":
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.hosts_file = self.workdir / "etc-hosts"
+        self.hosts_file.write_text(HOSTS_SEED)
+        self.proc = subprocess.Popen(
+            ["unshare", "--net", "--mount", "--propagation", "private", "sh", "-c", _SETUP, "sandbox", str(self.hosts_file)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if line.strip() != "ready":
+            err = self.proc.stderr.read() if self.proc.stderr else ""
+            raise RuntimeError(f"sandbox did not start: {line!r} {err}")
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def argv(self, cmd: list[str]) -> list[str]:
+        return ["nsenter", "-t", str(self.pid), "--net", "--mount", "--", *cmd]
+
+    def run(self, cmd: list[str] | str, *, check: bool = True, timeout: float = 120, env: dict[str, str] | None = None,
+            input: str | None = None) -> subprocess.CompletedProcess[str]:
+        argv = shlex.split(cmd) if isinstance(cmd, str) else cmd
+        full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}
+        res = subprocess.run(self.argv(argv), capture_output=True, text=True, timeout=timeout, env=full_env,
+                             cwd=REPO, input=input)
+        if check and res.returncode != 0:
+            raise AssertionError(f"{argv} exited {res.returncode}\nstdout:\n{res.stdout}\nstderr:\n{res.stderr}")
+        return res
+
+    def popen(self, cmd: list[str]) -> subprocess.Popen[str]:
+        return subprocess.Popen(self.argv(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                cwd=REPO, start_new_session=True)
+
+    def topo(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return self.run([TOPO, *args], check=check, timeout=timeout)
+
+    def ip_json(self, *args: str, netns: str | None = None) -> Any:
+        cmd = ["ip", "-j"] + (["-n", netns] if netns else []) + list(args)
+        out = self.run(cmd).stdout
+        return json.loads(out) if out.strip() else []
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything destroy must restore: links, addresses, routes, namespaces, hosts files."""
+        def strip(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [{k: v for k, v in i.items() if k not in ("stats", "stats64")} for i in items]
+
+        etc_netns = self.run(["sh", "-c", "cd /etc/netns && find . | sort"]).stdout
+        return {
+            "links": strip(self.ip_json("link", "show")),
+            "addrs": strip(self.ip_json("addr", "show")),
+            "routes4": self.ip_json("-4", "route", "show", "table", "all"),
+            "routes6": self.ip_json("-6", "route", "show", "table", "all"),
+            "netns": self.run(["ls", "-A", "/run/netns"]).stdout,
+            "etc_netns": etc_netns,
+            "hosts": self.run(["cat", "/etc/hosts"]).stdout,
+        }
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        self.proc = None
