@@ -251,9 +251,7 @@ class _Differ:
                 return False
             return True
         if self.adopt and link.kind == kind:
-            self.add(Op.SET_LINK, Change.UPDATE, netns, f"link {link.name}", LinkSpec(alias=self.alias),
-                     before=f"alias {link.alias or '(none)'}", after=f"alias {self.alias}")
-            return True
+            return True  # link_settings marks it with the lab's alias
         self.conflict(netns, f"link {link.name}", f"{link.kind or 'a device'} {link.name} exists and was not created by lab {self.topo.name}",
                       "rename it in the file, delete it, or pass --adopt to take it over")
         return False
@@ -304,11 +302,10 @@ class _Differ:
             spec["mac"] = iface.mac
             before.append(f"mac {link.mac}")
             after.append(f"mac {iface.mac}")
-        if iface.kind is not Kind.LOOPBACK or True:
-            if link.up != iface.up:
-                spec["up"] = iface.up
-                before.append("up" if link.up else "down")
-                after.append("up" if iface.up else "down")
+        if link.up != iface.up:
+            spec["up"] = iface.up
+            before.append("up" if link.up else "down")
+            after.append("up" if iface.up else "down")
         if link.master != iface.master:
             if iface.master is None:
                 spec["nomaster"] = True
@@ -318,6 +315,8 @@ class _Differ:
             after.append(f"master {iface.master or '(none)'}")
         if link.alias != self.alias and iface.kind is not Kind.LOOPBACK:
             spec["alias"] = self.alias
+            before.append(f"alias {link.alias or '(none)'}")
+            after.append(f"alias {self.alias}")
         if before:
             self.add(Op.SET_LINK, Change.UPDATE, netns, f"link {iface.name}", LinkSpec(**spec),  # type: ignore[arg-type]
                      before=", ".join(before), after=", ".join(after))
@@ -337,8 +336,6 @@ class _Differ:
                     continue  # fresh namespace: lo exists once it is created
                 if link is not None and (iface.kind is Kind.LOOPBACK or self.owned_link(name, link) or self.adopt):
                     self.link_settings(name, iface, link)
-                elif iface.kind is Kind.LOOPBACK and iface.up and name in self.fresh:
-                    pass
             if name in self.fresh:
                 lo = ns.interfaces.get("lo")
                 if lo is not None and lo.up:
@@ -450,7 +447,8 @@ def _route_matches(want: Route, have: LiveRoute) -> bool:
 
 
 def _as_route(r: LiveRoute) -> Route:
-    return Route(r.dst, r.via, r.dev, r.metric, r.onlink, r.src)
+    metric = None if r.metric == _default_metric(r) else r.metric
+    return Route(r.dst, r.via, r.dev, metric, r.onlink, r.src)
 
 
 def _live_route_text(r: LiveRoute) -> str:

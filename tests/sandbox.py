@@ -33,6 +33,7 @@ mount -t tmpfs -o mode=755 sandbox-etc-netns /etc/netns
 mount -t tmpfs -o mode=755 sandbox-topo-state /var/lib/topo
 mount -t tmpfs -o mode=755 sandbox-topo-run /run/topo
 mount --bind "$1" /etc/hosts
+mount --bind "$2" /etc/resolv.conf
 ip link set lo up
 echo ready
 exec sleep infinity
@@ -49,8 +50,10 @@ class Sandbox:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.hosts_file = self.workdir / "etc-hosts"
         self.hosts_file.write_text(HOSTS_SEED)
+        resolv = self.workdir / "resolv.conf"
+        resolv.write_text("# sandbox: no DNS server; a lookup fails at once on loopback\nnameserver 127.0.0.1\n")
         self.proc = subprocess.Popen(
-            ["unshare", "--net", "--mount", "--propagation", "private", "sh", "-c", _SETUP, "sandbox", str(self.hosts_file)],
+            ["unshare", "--net", "--mount", "--propagation", "private", "sh", "-c", _SETUP, "sandbox", str(self.hosts_file), str(resolv)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -69,7 +72,7 @@ class Sandbox:
         return self.proc.pid
 
     def argv(self, cmd: list[str]) -> list[str]:
-        return ["nsenter", "-t", str(self.pid), "--net", "--mount", "--", *cmd]
+        return ["nsenter", "-t", str(self.pid), "--net", "--mount", f"--wd={REPO}", "--", *cmd]
 
     def run(self, cmd: list[str] | str, *, check: bool = True, timeout: float = 120, env: dict[str, str] | None = None,
             input: str | None = None) -> subprocess.CompletedProcess[str]:
