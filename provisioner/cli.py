@@ -120,7 +120,8 @@ def graph(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
 def _console(err: bool = False) -> "Console":
     from rich.console import Console
 
-    return Console(stderr=err, highlight=False, soft_wrap=True)
+    stream = sys.stderr if err else sys.stdout
+    return Console(stderr=err, highlight=False, soft_wrap=True, width=None if stream.isatty() else 160)
 
 
 def _print_plan(plan: "Plan", quiet: bool = False) -> None:

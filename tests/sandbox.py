@@ -1,9 +1,9 @@
-"""A private machine for one test: fresh network + mount namespaces.
+"""A private machine for one test: fresh network + mount namespaces (scripts/sandbox.sh).
 
-A holder process is started with `unshare --net --mount`; inside it /run/netns, /etc/netns
-and /var/lib/topo are private tmpfs mounts and /etc/hosts is a private copy bind-mounted
-over the real one. Commands run in it with `nsenter`. Nothing touches the host's
-interfaces, namespaces or /etc/hosts, and everything vanishes when the holder dies.
+A holder process (`scripts/sandbox.sh --hold`) owns the namespaces; inside them /run/netns,
+/etc/netns, /var/lib/topo and /run/topo are private tmpfs mounts, and /etc/hosts and
+/etc/resolv.conf are private copies. Commands run in it with `nsenter`. Nothing touches the
+host's interfaces, namespaces or /etc/hosts, and everything vanishes when the holder dies.
 """
 
 from __future__ import annotations
@@ -24,20 +24,7 @@ TOPO = str(VENV_BIN / "topo")
 
 HOSTS_SEED = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n# a user's own line\n192.0.2.99\tusers-own-host\n"
 
-_SETUP = r"""
-set -e
-mkdir -p /run/netns /etc/netns /var/lib/topo /run/topo
-mount --make-rprivate /
-mount -t tmpfs -o mode=755 sandbox-netns /run/netns
-mount -t tmpfs -o mode=755 sandbox-etc-netns /etc/netns
-mount -t tmpfs -o mode=755 sandbox-topo-state /var/lib/topo
-mount -t tmpfs -o mode=755 sandbox-topo-run /run/topo
-mount --bind "$1" /etc/hosts
-mount --bind "$2" /etc/resolv.conf
-ip link set lo up
-echo ready
-exec sleep infinity
-"""
+SANDBOX_SCRIPT = REPO / "scripts" / "sandbox.sh"
 
 
 @dataclass
@@ -50,14 +37,13 @@ class Sandbox:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.hosts_file = self.workdir / "etc-hosts"
         self.hosts_file.write_text(HOSTS_SEED)
-        resolv = self.workdir / "resolv.conf"
-        resolv.write_text("# sandbox: no DNS server; a lookup fails at once on loopback\nnameserver 127.0.0.1\n")
         self.proc = subprocess.Popen(
-            ["unshare", "--net", "--mount", "--propagation", "private", "sh", "-c", _SETUP, "sandbox", str(self.hosts_file), str(resolv)],
+            [str(SANDBOX_SCRIPT), "--hold"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             start_new_session=True,
+            env={**os.environ, "SANDBOX_HOSTS": str(self.hosts_file)},
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
