@@ -1,33 +1,58 @@
-"""Executor: performs a plan's actions on the kernel, in order, through the namespace pool.
+"""Executor: performs a plan's actions on the kernel, phase by phase, through the namespace pool.
 
-Each action is one small function keyed by its `Op`. A failure stops the run and names the
-action and the object (`ActionFailed`); what was done before stays done, so applying again
-after fixing the cause converges. Deletions of things already gone count as done.
+Actions of one phase are independent of each other, so the netlink requests of a phase are
+grouped by namespace and sent pipelined (`RtnlSocket.batch`): one round trip per namespace
+and phase instead of one per object. File and namespace operations run one by one. A failure
+stops the run and names the action and the object (`ActionFailed`); what was done before
+stays done, so applying again after fixing the cause converges. Deleting something already
+gone counts as done.
 """
 
 from __future__ import annotations
 
-import errno
+import itertools
+import os
+import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
-from pyroute2.netlink.exceptions import NetlinkError
+from pyroute2.netlink import NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, nlmsg
+from pyroute2.netlink.rtnl import RTM_DELADDR, RTM_DELLINK, RTM_DELROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE
+from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
+from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
 from .hostsfile import remove_netns_dir, set_managed_block, write_netns_hosts
 from .live import RT_TABLE_MAIN, RTNH_F_ONLINK, RTPROT_TOPO, sysctl_path
+from .model import Route
 from .netns import NetnsPool
-from .planner import Action, AddressSpec, HostsSpec, LinkSpec, Op, Plan, RouteSpec, SysctlSpec, VethSpec
+from .planner import PHASE, Action, AddressSpec, HostsSpec, LinkSpec, Op, Plan, RouteSpec, SysctlSpec, VethSpec
+from .rtnl import is_gone, set_header
 
+IFF_UP = 1
 IFA_F_NODAD = 0x02
-_GONE = (errno.ENODEV, errno.ENOENT, errno.ESRCH, errno.EADDRNOTAVAIL)
+RT_SCOPE_UNIVERSE = 0
+RT_SCOPE_LINK = 253
+RTN_UNICAST = 1
+VANISH_TIMEOUT = 30.0
 
 
 class ActionFailed(Exception):
     def __init__(self, action: Action, cause: BaseException):
-        reason = cause.args[1] if isinstance(cause, NetlinkError) and len(cause.args) > 1 else str(cause)
+        reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(cause)
         super().__init__(f"{action.op.value} {action.target} in {action.where}: {reason}")
         self.action = action
         self.cause = cause
+
+
+@dataclass
+class _Request:
+    """One netlink message for one action; `tolerate_gone` for deletions."""
+
+    netns: str | None
+    msg: nlmsg
+    action: Action
+    tolerate_gone: bool = False
 
 
 @dataclass
@@ -36,43 +61,95 @@ class Executor:
     lab: str
     progress: Callable[[Action], None] | None = None
     done: list[Action] = field(default_factory=list)
+    open_fds: list[int] = field(default_factory=list)
+    _indexes: dict[str | None, dict[str, int]] = field(default_factory=dict)
 
     def run(self, plan: Plan) -> None:
-        for action in plan.actions:
-            handler = _HANDLERS[action.op]
+        for _, group in itertools.groupby(plan.actions, key=lambda a: PHASE[a.op]):
+            self.run_phase(list(group))
+
+    # ---- phases --------------------------------------------------------------------------
+    def run_phase(self, actions: list[Action]) -> None:
+        requests: list[_Request] = []
+        followups: list[_Request] = []
+        for action in actions:
             try:
-                handler(self, action)
-            except (OSError, NetlinkError, ValueError) as exc:
+                local = _LOCAL.get(action.op)
+                if local is not None:
+                    local(self, action)
+                    self._finish(action)
+                    continue
+                first, then = _BUILDERS[action.op](self, action)
+            except OSError as exc:
                 raise ActionFailed(action, exc) from exc
-            self.done.append(action)
-            if self.progress is not None:
-                self.progress(action)
+            requests += first
+            followups += then
+        try:
+            self.send(requests)
+        finally:
+            for fd in self.open_fds:
+                os.close(fd)
+            self.open_fds.clear()
+        self.send(followups)
+        for action in actions:
+            if action.op not in _LOCAL:
+                self._finish(action)
+
+    def send(self, requests: list[_Request]) -> None:
+        by_netns: dict[str | None, list[_Request]] = {}
+        for req in requests:
+            by_netns.setdefault(req.netns, []).append(req)
+        for netns, reqs in by_netns.items():
+            errors = self.pool.socket(netns).batch([r.msg for r in reqs])
+            self._indexes.pop(netns, None)
+            for req, err in zip(reqs, errors):
+                if err is not None and not (req.tolerate_gone and is_gone(err)):
+                    raise ActionFailed(req.action, err)
+
+    def _finish(self, action: Action) -> None:
+        self.done.append(action)
+        if self.progress is not None:
+            self.progress(action)
 
     # ---- helpers -------------------------------------------------------------------------
-    def sock(self, netns: str | None) -> Any:
-        return self.pool.socket(netns)
-
     def index(self, netns: str | None, ifname: str) -> int:
-        return int(self.sock(netns).link("get", ifname=ifname)[0]["index"])
+        cache = self._indexes.get(netns)
+        if cache is None or ifname not in cache:
+            cache = {link.name: link.index for link in self.pool.socket(netns).links()}
+            self._indexes[netns] = cache
+        try:
+            return cache[ifname]
+        except KeyError:
+            raise OSError(19, f"no interface {ifname}") from None
 
-    def set_link(self, netns: str | None, ifname: str, spec: LinkSpec) -> None:
-        kwargs: dict[str, Any] = {}
-        if spec.mtu is not None:
-            kwargs["mtu"] = spec.mtu
-        if spec.mac is not None:
-            kwargs["address"] = spec.mac
-        if spec.alias is not None:
-            kwargs["ifalias"] = spec.alias
-        if spec.master is not None:
-            kwargs["master"] = self.index(netns, spec.master)
-        elif spec.nomaster:
-            kwargs["master"] = 0
+    def link_msg(self, netns: str | None, name: str, spec: LinkSpec, *, create: str | None = None) -> ifinfmsg:
+        """RTM_NEWLINK that changes (or, with `create=KIND`, creates) link `name`."""
+        msg = ifinfmsg()
+        msg["index"] = 0
+        attrs: list[tuple[str, object]] = [("IFLA_IFNAME", name)]
         if spec.up is not None:
-            kwargs["state"] = "up" if spec.up else "down"
-        if kwargs:
-            self.sock(netns).link("set", ifname=ifname, **kwargs)
+            msg["flags"] = IFF_UP if spec.up else 0
+            msg["change"] = IFF_UP
+        if spec.mtu is not None:
+            attrs.append(("IFLA_MTU", spec.mtu))
+        if spec.mac is not None:
+            attrs.append(("IFLA_ADDRESS", spec.mac))
+        if spec.master is not None:
+            attrs.append(("IFLA_MASTER", self.index(netns, spec.master)))
+        elif spec.nomaster:
+            attrs.append(("IFLA_MASTER", 0))
+        if spec.alias is not None and create is None:
+            attrs.append(("IFLA_IFALIAS", spec.alias))
+        if create is not None:
+            attrs.append(("IFLA_LINKINFO", {"attrs": [("IFLA_INFO_KIND", create)]}))
+        msg["attrs"] = attrs
+        return set_header(msg, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL if create else 0)
 
 
+Built = tuple[list[_Request], list[_Request]]
+
+
+# ---- actions done here, not over netlink -----------------------------------------------------
 def _create_netns(ex: Executor, a: Action) -> None:
     assert a.netns is not None
     ex.pool.create(a.netns)
@@ -86,118 +163,6 @@ def _delete_netns(ex: Executor, a: Action) -> None:
     assert a.netns is not None
     ex.pool.delete(a.netns)
     remove_netns_dir(a.netns)
-
-
-def _create_bridge(ex: Executor, a: Action) -> None:
-    spec = a.payload
-    assert isinstance(spec, LinkSpec)
-    name = a.target.split(" ", 1)[1]
-    kwargs: dict[str, Any] = {}
-    if spec.mtu is not None:
-        kwargs["mtu"] = spec.mtu
-    if spec.mac is not None:
-        kwargs["address"] = spec.mac
-    ex.sock(a.netns).link("add", ifname=name, kind="bridge", **kwargs)
-    ex.set_link(a.netns, name, LinkSpec(alias=spec.alias, up=spec.up))
-
-
-def _create_veth(ex: Executor, a: Action) -> None:
-    spec = a.payload
-    assert isinstance(spec, VethSpec)
-    peer: dict[str, Any] = {"ifname": spec.b_name}
-    fd = ex.pool.fd(spec.b_netns)
-    try:
-        peer["net_ns_fd"] = fd
-        if spec.b.mtu is not None:
-            peer["mtu"] = spec.b.mtu
-        if spec.b.mac is not None:
-            peer["address"] = spec.b.mac
-        kwargs: dict[str, Any] = {}
-        if spec.a.mtu is not None:
-            kwargs["mtu"] = spec.a.mtu
-        if spec.a.mac is not None:
-            kwargs["address"] = spec.a.mac
-        ex.sock(spec.a_netns).link("add", ifname=spec.a_name, kind="veth", peer=peer, **kwargs)
-    finally:
-        import os
-
-        os.close(fd)
-    for netns, name, end in ((spec.a_netns, spec.a_name, spec.a), (spec.b_netns, spec.b_name, spec.b)):
-        ex.set_link(netns, name, LinkSpec(alias=end.alias, master=end.master, up=end.up))
-
-
-def _delete_link(ex: Executor, a: Action) -> None:
-    name = a.target.split(" ")[1]
-    try:
-        ex.sock(a.netns).link("del", ifname=name)
-    except NetlinkError as exc:
-        if exc.code not in _GONE:
-            raise
-
-
-def _set_link(ex: Executor, a: Action) -> None:
-    assert isinstance(a.payload, LinkSpec)
-    ex.set_link(a.netns, a.target.split(" ")[1], a.payload)
-
-
-def _address(ex: Executor, a: Action, command: str) -> None:
-    spec = a.payload
-    assert isinstance(spec, AddressSpec)
-    kwargs: dict[str, Any] = {}
-    if spec.address.version == 6 and command == "add":
-        kwargs["flags"] = IFA_F_NODAD
-    try:
-        ex.sock(a.netns).addr(command, index=ex.index(a.netns, spec.ifname), address=str(spec.address.ip),
-                              prefixlen=spec.address.network.prefixlen, **kwargs)
-    except NetlinkError as exc:
-        if command == "del" and exc.code in _GONE:
-            return
-        raise
-
-
-def _add_address(ex: Executor, a: Action) -> None:
-    _address(ex, a, "add")
-
-
-def _delete_address(ex: Executor, a: Action) -> None:
-    _address(ex, a, "del")
-
-
-def _route_args(ex: Executor, netns: str | None, spec: RouteSpec) -> dict[str, Any]:
-    r = spec.route
-    kwargs: dict[str, Any] = {
-        "dst": str(r.dst),
-        "table": RT_TABLE_MAIN,
-        "proto": RTPROT_TOPO,
-        "family": 10 if r.dst.version == 6 else 2,
-    }
-    if r.via is not None:
-        kwargs["gateway"] = str(r.via)
-    if r.dev is not None:
-        kwargs["oif"] = ex.index(netns, r.dev)
-    kwargs["priority"] = r.metric if r.metric is not None else (1024 if r.dst.version == 6 else 0)
-    if r.onlink:
-        kwargs["flags"] = RTNH_F_ONLINK
-    if r.src is not None:
-        kwargs["prefsrc"] = str(r.src)
-    return kwargs
-
-
-def _set_route(ex: Executor, a: Action) -> None:
-    assert isinstance(a.payload, RouteSpec)
-    ex.sock(a.netns).route("replace", **_route_args(ex, a.netns, a.payload))
-
-
-def _delete_route(ex: Executor, a: Action) -> None:
-    assert isinstance(a.payload, RouteSpec)
-    r = a.payload.route
-    kwargs: dict[str, Any] = {"dst": str(r.dst), "table": RT_TABLE_MAIN, "family": 10 if r.dst.version == 6 else 2,
-                              "priority": r.metric if r.metric is not None else 0}
-    try:
-        ex.sock(a.netns).route("del", **kwargs)
-    except NetlinkError as exc:
-        if exc.code not in _GONE:
-            raise
 
 
 def _set_sysctl(ex: Executor, a: Action) -> None:
@@ -217,19 +182,149 @@ def _write_hosts(ex: Executor, a: Action) -> None:
         write_netns_hosts(a.netns, spec.text)
 
 
-_HANDLERS: dict[Op, Callable[[Executor, Action], None]] = {
+def _delete_link(ex: Executor, a: Action) -> None:
+    """A link that vanishes with a deleted namespace is waited for (the kernel removes such
+    links in one batch, much faster than one by one); any other is deleted now."""
+    assert isinstance(a.payload, LinkSpec)
+    name = a.payload.name
+    if a.payload.vanishes:
+        deadline = time.monotonic() + VANISH_TIMEOUT
+        while time.monotonic() < deadline:
+            if name not in {link.name for link in ex.pool.socket(a.netns).links()}:
+                return
+            time.sleep(0.02)
+    msg = set_header(ifinfmsg(), RTM_DELLINK)
+    msg["index"] = 0
+    msg["attrs"] = [("IFLA_IFNAME", name)]
+    err = ex.pool.socket(a.netns).batch([msg])[0]
+    ex._indexes.pop(a.netns, None)
+    if err is not None and not is_gone(err):
+        raise err
+
+
+# ---- actions sent as netlink messages -----------------------------------------------------
+def _create_bridge(ex: Executor, a: Action) -> Built:
+    spec = a.payload
+    assert isinstance(spec, LinkSpec) and spec.name
+    create = ex.link_msg(a.netns, spec.name, LinkSpec(mtu=spec.mtu, mac=spec.mac, up=spec.up), create="bridge")
+    alias = ex.link_msg(a.netns, spec.name, LinkSpec(alias=spec.alias))
+    return [_Request(a.netns, create, a), _Request(a.netns, alias, a)], []
+
+
+def _create_veth(ex: Executor, a: Action) -> Built:
+    spec = a.payload
+    assert isinstance(spec, VethSpec)
+    # create from the root namespace when one end is there: all of a phase's veths then go
+    # out in one batch on the root socket
+    ends = [(spec.a_netns, spec.a_name, spec.a), (spec.b_netns, spec.b_name, spec.b)]
+    if spec.a_netns is not None and spec.b_netns is None:
+        ends.reverse()
+    (p_ns, p_name, p_spec), (q_ns, q_name, q_spec) = ends
+    msg = ex.link_msg(p_ns, p_name, LinkSpec(mtu=p_spec.mtu, mac=p_spec.mac, up=p_spec.up, master=p_spec.master))
+    fd = ex.pool.fd(q_ns)
+    ex.open_fds.append(fd)  # read when the message is encoded; closed after the phase
+    peer_attrs: list[tuple[str, object]] = [("IFLA_IFNAME", q_name), ("IFLA_NET_NS_FD", fd)]
+    if q_spec.mtu is not None:
+        peer_attrs.append(("IFLA_MTU", q_spec.mtu))
+    if q_spec.mac is not None:
+        peer_attrs.append(("IFLA_ADDRESS", q_spec.mac))
+    # the peer cannot be brought up inside the create request (veth_open: ENOTCONN until
+    # both ends exist); it is brought up with its alias right after
+    peer = {"index": 0, "flags": 0, "change": 0, "attrs": peer_attrs}
+    msg["attrs"].append(("IFLA_LINKINFO", {"attrs": [
+        ("IFLA_INFO_KIND", "veth"),
+        ("IFLA_INFO_DATA", {"attrs": [("VETH_INFO_PEER", peer)]}),
+    ]}))
+    msg["header"]["flags"] = NLM_F_CREATE | NLM_F_EXCL
+    first = [_Request(p_ns, msg, a), _Request(p_ns, ex.link_msg(p_ns, p_name, LinkSpec(alias=p_spec.alias)), a)]
+    # the peer's alias (and bridge, if any) once it exists: the next round of the phase
+    peer_settings = LinkSpec(alias=q_spec.alias, master=q_spec.master, up=q_spec.up)
+    return first, [_Request(q_ns, ex.link_msg(q_ns, q_name, peer_settings), a)]
+
+
+def _set_link(ex: Executor, a: Action) -> Built:
+    spec = a.payload
+    assert isinstance(spec, LinkSpec) and spec.name
+    return [_Request(a.netns, ex.link_msg(a.netns, spec.name, spec), a)], []
+
+
+def _address_msg(ex: Executor, a: Action, msg_type: int, flags: int) -> ifaddrmsg:
+    spec = a.payload
+    assert isinstance(spec, AddressSpec)
+    addr = spec.address
+    msg = ifaddrmsg()
+    msg["family"] = 10 if addr.version == 6 else 2
+    msg["prefixlen"] = addr.network.prefixlen
+    msg["index"] = ex.index(a.netns, spec.ifname)
+    attrs: list[tuple[str, object]] = [("IFA_LOCAL", str(addr.ip)), ("IFA_ADDRESS", str(addr.ip))]
+    if addr.version == 6 and msg_type == RTM_NEWADDR:
+        attrs.append(("IFA_FLAGS", IFA_F_NODAD))
+    msg["attrs"] = attrs
+    return set_header(msg, msg_type, flags)
+
+
+def _add_address(ex: Executor, a: Action) -> Built:
+    return [_Request(a.netns, _address_msg(ex, a, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL), a)], []
+
+
+def _delete_address(ex: Executor, a: Action) -> Built:
+    return [_Request(a.netns, _address_msg(ex, a, RTM_DELADDR, 0), a, tolerate_gone=True)], []
+
+
+def _route_msg(ex: Executor, netns: str | None, r: Route, msg_type: int, flags: int) -> rtmsg:
+    msg = rtmsg()
+    msg["family"] = 10 if r.dst.version == 6 else 2
+    msg["dst_len"] = r.dst.prefixlen
+    msg["table"] = RT_TABLE_MAIN
+    msg["type"] = RTN_UNICAST
+    attrs: list[tuple[str, object]] = [("RTA_TABLE", RT_TABLE_MAIN)]
+    if r.dst.prefixlen:
+        attrs.append(("RTA_DST", str(r.dst.network_address)))
+    metric = r.metric if r.metric is not None else (1024 if r.dst.version == 6 else 0)
+    attrs.append(("RTA_PRIORITY", metric))
+    if msg_type == RTM_NEWROUTE:
+        msg["proto"] = RTPROT_TOPO
+        msg["scope"] = RT_SCOPE_UNIVERSE if r.via is not None else RT_SCOPE_LINK
+        if r.via is not None:
+            attrs.append(("RTA_GATEWAY", str(r.via)))
+        if r.dev is not None:
+            attrs.append(("RTA_OIF", ex.index(netns, r.dev)))
+        if r.src is not None:
+            attrs.append(("RTA_PREFSRC", str(r.src)))
+        if r.onlink:
+            msg["flags"] = RTNH_F_ONLINK
+    msg["attrs"] = attrs
+    return set_header(msg, msg_type, flags)
+
+
+def _set_route(ex: Executor, a: Action) -> Built:
+    assert isinstance(a.payload, RouteSpec)
+    msg = _route_msg(ex, a.netns, a.payload.route, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE)
+    return [_Request(a.netns, msg, a)], []
+
+
+def _delete_route(ex: Executor, a: Action) -> Built:
+    assert isinstance(a.payload, RouteSpec)
+    msg = _route_msg(ex, a.netns, a.payload.route, RTM_DELROUTE, 0)
+    return [_Request(a.netns, msg, a, tolerate_gone=True)], []
+
+
+_LOCAL: dict[Op, Callable[[Executor, Action], None]] = {
     Op.CREATE_NETNS: _create_netns,
     Op.ADOPT_NETNS: _adopt_netns,
     Op.DELETE_NETNS: _delete_netns,
+    Op.DELETE_LINK: _delete_link,
+    Op.SET_SYSCTL: _set_sysctl,
+    Op.WRITE_HOSTS: _write_hosts,
+    Op.REMOVE_HOSTS: _write_hosts,
+}
+
+_BUILDERS: dict[Op, Callable[[Executor, Action], Built]] = {
     Op.CREATE_BRIDGE: _create_bridge,
     Op.CREATE_VETH: _create_veth,
-    Op.DELETE_LINK: _delete_link,
     Op.SET_LINK: _set_link,
     Op.ADD_ADDRESS: _add_address,
     Op.DELETE_ADDRESS: _delete_address,
     Op.SET_ROUTE: _set_route,
     Op.DELETE_ROUTE: _delete_route,
-    Op.SET_SYSCTL: _set_sysctl,
-    Op.WRITE_HOSTS: _write_hosts,
-    Op.REMOVE_HOSTS: _write_hosts,
 }

@@ -10,11 +10,12 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 from .hostsfile import read_managed_block, read_netns_hosts
 from .model import IPAddress, IPInterface, IPNetwork
 from .netns import NetnsPool, list_netns, netns_inode
+from .rtnl import RawLink, RawRoute
 
 RTPROT_TOPO = 151
 """Routes topo adds carry this protocol number, so the node's other routes are never touched."""
@@ -22,7 +23,6 @@ RTPROT_KERNEL = 2
 RT_TABLE_MAIN = 254
 RTN_UNICAST = 1
 RTNH_F_ONLINK = 4
-IFF_UP = 1
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class LiveLink:
     up: bool
     master: str | None
     peer_index: int | None
+    peer_in_other_netns: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,50 +71,34 @@ class LiveState:
         return self.root if name is None else self.namespaces.get(name)
 
 
-def _attr(msg: Any, name: str) -> Any:
-    return msg.get_attr(name)
-
-
-def _link(msg: Any, names: dict[int, str]) -> LiveLink:
-    info = _attr(msg, "IFLA_LINKINFO")
-    kind = info.get_attr("IFLA_INFO_KIND") if info is not None else None
-    name = _attr(msg, "IFLA_IFNAME")
-    if kind is None and name == "lo":
-        kind = "loopback"
-    master = _attr(msg, "IFLA_MASTER")
+def _link(raw: RawLink, names: dict[int, str]) -> LiveLink:
+    kind = raw.kind or ("loopback" if raw.name == "lo" else "")
     return LiveLink(
-        index=msg["index"],
-        name=name,
-        kind=kind or "",
-        alias=_attr(msg, "IFLA_IFALIAS"),
-        mtu=_attr(msg, "IFLA_MTU"),
-        mac=(_attr(msg, "IFLA_ADDRESS") or "").lower(),
-        up=bool(msg["flags"] & IFF_UP),
-        master=names.get(master) if master else None,
-        peer_index=_attr(msg, "IFLA_LINK") if kind == "veth" else None,
+        index=raw.index,
+        name=raw.name,
+        kind=kind,
+        alias=raw.alias,
+        mtu=raw.mtu,
+        mac=raw.mac,
+        up=raw.up,
+        master=names.get(raw.master) if raw.master else None,
+        peer_index=raw.link if kind == "veth" else None,
+        peer_in_other_netns=raw.link_netnsid is not None,
     )
 
 
-def _route(msg: Any, names: dict[int, str]) -> LiveRoute | None:
-    if msg["type"] != RTN_UNICAST:
+def _route(raw: RawRoute, names: dict[int, str]) -> LiveRoute | None:
+    if raw.type != RTN_UNICAST or raw.table != RT_TABLE_MAIN:
         return None
-    table = _attr(msg, "RTA_TABLE") or msg["table"]
-    if table != RT_TABLE_MAIN:
-        return None
-    dst_attr = _attr(msg, "RTA_DST")
-    family_any = "::" if msg["family"] == 10 else "0.0.0.0"
-    dst = ipaddress.ip_network(f"{dst_attr or family_any}/{msg['dst_len']}", strict=False)
-    gw = _attr(msg, "RTA_GATEWAY")
-    src = _attr(msg, "RTA_PREFSRC")
-    oif = _attr(msg, "RTA_OIF")
+    any_addr = "::" if raw.family == 10 else "0.0.0.0"
     return LiveRoute(
-        dst=dst,
-        via=ipaddress.ip_address(gw) if gw else None,
-        dev=names.get(oif) if oif else None,
-        metric=_attr(msg, "RTA_PRIORITY") or 0,
-        onlink=bool(msg["flags"] & RTNH_F_ONLINK),
-        src=ipaddress.ip_address(src) if src else None,
-        proto=msg["proto"],
+        dst=ipaddress.ip_network(f"{raw.dst or any_addr}/{raw.dst_len}", strict=False),
+        via=ipaddress.ip_address(raw.gateway) if raw.gateway else None,
+        dev=names.get(raw.oif) if raw.oif else None,
+        metric=raw.priority,
+        onlink=bool(raw.flags & RTNH_F_ONLINK),
+        src=ipaddress.ip_address(raw.prefsrc) if raw.prefsrc else None,
+        proto=raw.proto,
     )
 
 
@@ -132,24 +117,24 @@ def read_netns(pool: NetnsPool, name: str | None, sysctls: Iterable[str], lab: s
     """Read one namespace. The namespace must exist (the caller checks /run/netns first)."""
     sock = pool.socket(name)
     live = LiveNetns(name, netns_inode(name) if name is not None else None)
-    msgs = list(sock.get_links())
-    names = {m["index"]: _attr(m, "IFLA_IFNAME") for m in msgs}
-    for m in msgs:
-        link = _link(m, names)
+    raw_links = sock.links()
+    names = {r.index: r.name for r in raw_links}
+    for r in raw_links:
+        link = _link(r, names)
         live.links[link.name] = link
-        live.addresses.setdefault(link.name, set())
-    for a in sock.get_addr():
-        ifname = names.get(a["index"])
-        if ifname is None:
-            continue
-        addr = _attr(a, "IFA_ADDRESS") or _attr(a, "IFA_LOCAL")
-        live.addresses.setdefault(ifname, set()).add(ipaddress.ip_interface(f"{addr}/{a['prefixlen']}"))
-    for r in sock.get_routes(table=RT_TABLE_MAIN):
+        live.addresses[link.name] = set()
+    for a in sock.addresses():
+        ifname = names.get(a.index)
+        if ifname is not None:
+            live.addresses[ifname].add(a.address)
+    for r in sock.routes():
         route = _route(r, names)
         if route is not None:
             live.routes.append(route)
-    with pool.inside(name):
-        live.sysctls = {key: read_sysctl(key) for key in sysctls}
+    keys = list(sysctls)
+    if keys:
+        with pool.inside(name):
+            live.sysctls = {key: read_sysctl(key) for key in keys}
     live.hosts = read_netns_hosts(name) if name is not None else read_managed_block(lab)
     return live
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from pyroute2 import IPRoute
+from .rtnl import RtnlSocket
 
 NETNS_RUN_DIR = Path(os.environ.get("TOPO_NETNS_DIR", "/run/netns"))
 CLONE_NEWNET = 0x40000000
@@ -98,14 +98,14 @@ def entered(fd: int, home_fd: int) -> Iterator[None]:
 
 @dataclass
 class NetnsPool:
-    """One IPRoute socket per namespace (None = the root namespace of this node), opened lazily.
+    """One rtnetlink socket per namespace (None = the root namespace of this node), opened lazily.
 
     Use as a context manager; everything is closed on exit. Never creates a namespace by
     reading: opening a missing one raises FileNotFoundError.
     """
 
     _home_fd: int = -1
-    _sockets: dict[str | None, IPRoute] = field(default_factory=dict)
+    _sockets: dict[str | None, RtnlSocket] = field(default_factory=dict)
 
     def __enter__(self) -> "NetnsPool":
         self._home_fd = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
@@ -119,16 +119,16 @@ class NetnsPool:
             os.close(self._home_fd)
             self._home_fd = -1
 
-    def socket(self, netns: str | None) -> IPRoute:
+    def socket(self, netns: str | None) -> RtnlSocket:
         sock = self._sockets.get(netns)
         if sock is None:
             if netns is None:
-                sock = IPRoute()
+                sock = RtnlSocket()
             else:
                 fd = os.open(netns_path(netns), os.O_RDONLY | os.O_CLOEXEC)
                 try:
                     with entered(fd, self._home_fd):
-                        sock = IPRoute()
+                        sock = RtnlSocket()
                 finally:
                     os.close(fd)
             self._sockets[netns] = sock
@@ -163,7 +163,7 @@ class NetnsPool:
             _check(_libc.unshare(CLONE_NEWNET), "unshare")
             try:
                 _check(_mount("/proc/thread-self/ns/net", str(path), "none", MS_BIND), f"pin {path}")
-                self._sockets[name] = IPRoute()
+                self._sockets[name] = RtnlSocket()
             finally:
                 setns(self._home_fd)
         except BaseException:

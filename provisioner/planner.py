@@ -22,10 +22,10 @@ from .state import LabRecord, alias_for
 
 
 class Op(str, Enum):
+    DELETE_NETNS = "delete-namespace"
     DELETE_ROUTE = "delete-route"
     DELETE_ADDRESS = "delete-address"
     DELETE_LINK = "delete-link"
-    DELETE_NETNS = "delete-namespace"
     CREATE_NETNS = "create-namespace"
     ADOPT_NETNS = "adopt-namespace"
     CREATE_BRIDGE = "create-bridge"
@@ -39,7 +39,8 @@ class Op(str, Enum):
 
 
 PHASE = {op: i for i, op in enumerate(Op)}
-"""Actions run in this order: removals first, then namespaces, links, settings, addresses, routes, files."""
+"""Actions run in this order: removals first (namespaces first: the kernel then removes their
+links in one batch), then namespaces, links, settings, addresses, routes, files."""
 
 
 class Change(str, Enum):
@@ -52,12 +53,14 @@ class Change(str, Enum):
 class LinkSpec:
     """What a new or changed link should look like (None: leave as it is)."""
 
+    name: str = ""
     mtu: int | None = None
     mac: str | None = None
     up: bool | None = None
     master: str | None = None
     nomaster: bool = False
     alias: str | None = None
+    vanishes: bool = False  # for deletions: goes away with a namespace this plan deletes
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,7 @@ class _Differ:
     actions: list[Action] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     fresh: set[str | None] = field(default_factory=set)  # namespaces this plan creates
+    doomed: set[str] = field(default_factory=set)  # namespaces this plan deletes
     recreated: set[tuple[str | None, str]] = field(default_factory=set)  # links this plan (re)creates
 
     def add(self, op: Op, change: Change, netns: str | None, target: str, payload: Payload = None,
@@ -204,6 +208,7 @@ class _Differ:
         for name in sorted(owned - set(self.node.namespaces)):
             if name in self.live.existing:
                 self.add(Op.DELETE_NETNS, Change.DELETE, name, f"namespace {name}")
+                self.doomed.add(name)
             owned.discard(name)
         self.record.namespaces = sorted(owned)
 
@@ -225,29 +230,42 @@ class _Differ:
                 link = live.links.get(iface.name) if live else None
                 if link is None:
                     self.add(Op.CREATE_BRIDGE, Change.CREATE, name, f"bridge {iface.name}",
-                             LinkSpec(iface.mtu, iface.mac, iface.up, alias=self.alias), after=_link_summary(iface))
+                             LinkSpec(iface.name, iface.mtu, iface.mac, iface.up, alias=self.alias), after=_link_summary(iface))
                     self.recreated.add((name, iface.name))
                 elif not self.claim(name, link, "bridge"):
                     conflicted = True
             # extra links inside lab namespaces, or the lab's links no longer in the file
             if live is not None:
+                vanishing = self.vanishing() if name is None else set()
                 for link in live.links.values():
                     if link.name in ns.interfaces or link.name == "lo":
                         continue
                     if self.owned_link(name, link):
                         self.add(Op.DELETE_LINK, Change.DELETE, name, f"link {link.name} ({link.kind or 'device'})",
-                                 before=f"{link.kind} {link.name}")
+                                 LinkSpec(link.name, vanishes=link.index in vanishing), before=f"{link.kind} {link.name}")
         for pair in self.topo.veths:
             if pair.a.place.node == self.node.name:
                 conflicted |= self.veth(pair.a, pair.b)
         if conflicted:
             return
 
+    def vanishing(self) -> set[int]:
+        """Root-namespace veth ends whose peer is in a namespace this plan deletes."""
+        peers: dict[int, int] = {}
+        for name in self.doomed:
+            live = self.live.namespaces.get(name)
+            for link in (live.links.values() if live else ()):
+                if link.kind == "veth" and link.peer_in_other_netns and link.peer_index is not None:
+                    peers[link.peer_index] = link.index
+        return {link.index for link in self.live.root.links.values()
+                if link.kind == "veth" and peers.get(link.index, -1) == link.peer_index}
+
     def claim(self, netns: str | None, link: LiveLink, kind: str) -> bool:
         """True when `link` may be used as the lab's `kind` link (owned, or adopted)."""
         if self.owned_link(netns, link):
             if link.kind != kind:
-                self.add(Op.DELETE_LINK, Change.DELETE, netns, f"link {link.name} ({link.kind or 'device'}, want {kind})")
+                self.add(Op.DELETE_LINK, Change.DELETE, netns, f"link {link.name} ({link.kind or 'device'}, want {kind})",
+                         LinkSpec(link.name))
                 return False
             return True
         if self.adopt and link.kind == kind:
@@ -272,11 +290,12 @@ class _Differ:
         if not paired:
             for end, link in ((a, la), (b, lb)):
                 if link is not None:
-                    self.add(Op.DELETE_LINK, Change.DELETE, end.place.netns, f"link {link.name} ({link.kind or 'device'}, broken pair)")
+                    self.add(Op.DELETE_LINK, Change.DELETE, end.place.netns, f"link {link.name} ({link.kind or 'device'}, broken pair)",
+                             LinkSpec(link.name))
             self.add(Op.CREATE_VETH, Change.CREATE, a.place.netns, label,
                      VethSpec(a.place.netns, a.ifname, b.place.netns, b.ifname,
-                              LinkSpec(ia.mtu, ia.mac, ia.up, ia.master, alias=self.alias),
-                              LinkSpec(ib.mtu, ib.mac, ib.up, ib.master, alias=self.alias)),
+                              LinkSpec(ia.name, ia.mtu, ia.mac, ia.up, ia.master, alias=self.alias),
+                              LinkSpec(ib.name, ib.mtu, ib.mac, ib.up, ib.master, alias=self.alias)),
                      after=f"{_link_summary(ia)} / {_link_summary(ib)}")
             self.recreated.add((a.place.netns, a.ifname))
             self.recreated.add((b.place.netns, b.ifname))
@@ -318,7 +337,7 @@ class _Differ:
             before.append(f"alias {link.alias or '(none)'}")
             after.append(f"alias {self.alias}")
         if before:
-            self.add(Op.SET_LINK, Change.UPDATE, netns, f"link {iface.name}", LinkSpec(**spec),  # type: ignore[arg-type]
+            self.add(Op.SET_LINK, Change.UPDATE, netns, f"link {iface.name}", LinkSpec(iface.name, **spec),  # type: ignore[arg-type]
                      before=", ".join(before), after=", ".join(after))
 
     def settings_of_existing(self) -> None:
@@ -339,7 +358,7 @@ class _Differ:
             if name in self.fresh:
                 lo = ns.interfaces.get("lo")
                 if lo is not None and lo.up:
-                    self.add(Op.SET_LINK, Change.UPDATE, name, "link lo", LinkSpec(up=True), before="down", after="up")
+                    self.add(Op.SET_LINK, Change.UPDATE, name, "link lo", LinkSpec("lo", up=True), before="down", after="up")
 
     # ---- addresses -----------------------------------------------------------------------
     def addresses(self) -> None:

@@ -20,6 +20,7 @@ FOREIGN = (
     "ip link add br-minikube0 type bridge",
     "ip link add veth-httpd0 type veth peer name veth-nginx0",
     "ip addr add 172.30.0.1/32 dev br-minikube0",
+    "ip link set br-minikube0 addrgenmode none",  # no IPv6 link-local appearing later
     "ip link set br-minikube0 up",
     "ip route add 172.31.0.0/24 dev br-minikube0",
     "sh -c 'printf \"172.30.0.6\\tpod-httpd\\n# BEGIN topo lab other\\n10.1.1.1\\tx\\n# END topo lab other\\n\" >> /etc/hosts'",
