@@ -16,21 +16,23 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from pyroute2.netlink import NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, nlmsg
+from pyroute2.netlink import NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE
 from pyroute2.netlink.rtnl import RTM_DELADDR, RTM_DELLINK, RTM_DELROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE
-from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
-from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
 from .hostsfile import remove_netns_dir, set_managed_block, write_netns_hosts
 from .live import RT_TABLE_MAIN, RTNH_F_ONLINK, RTPROT_TOPO, sysctl_path
 from .model import Route
 from .netns import NetnsPool
 from .planner import PHASE, Action, AddressSpec, HostsSpec, LinkSpec, Op, Plan, RouteSpec, SysctlSpec, VethSpec
-from .rtnl import is_gone, set_header
+from .rtnl import Msg, ifaddr, ifinfo, is_gone, rta, rta_str, rta_u32, rtmsg_body
 
 IFF_UP = 1
 IFA_F_NODAD = 0x02
+IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_MASTER, IFLA_LINKINFO, IFLA_IFALIAS = 1, 3, 4, 10, 18, 20
+IFLA_INFO_KIND = 1
+IFA_ADDRESS, IFA_LOCAL, IFA_FLAGS = 1, 2, 8
+RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_TABLE = 1, 4, 5, 6, 7, 15
 RT_SCOPE_UNIVERSE = 0
 RT_SCOPE_LINK = 253
 RTN_UNICAST = 1
@@ -50,7 +52,7 @@ class _Request:
     """One netlink message for one action; `tolerate_gone` for deletions."""
 
     netns: str | None
-    msg: nlmsg
+    msg: Msg
     action: Action
     tolerate_gone: bool = False
 
@@ -62,16 +64,46 @@ class Executor:
     progress: Callable[[Action], None] | None = None
     done: list[Action] = field(default_factory=list)
     open_fds: list[int] = field(default_factory=list)
+    _queued: list[_Request] = field(default_factory=list)
+    _queued_actions: list[Action] = field(default_factory=list)
     _indexes: dict[str | None, dict[str, int]] = field(default_factory=dict)
 
     def run(self, plan: Plan) -> None:
         for _, group in itertools.groupby(plan.actions, key=lambda a: PHASE[a.op]):
-            self.run_phase(list(group))
+            actions = list(group)
+            if actions[0].op not in TAIL:
+                self.flush()
+            self.run_phase(actions)
+        self.flush()
+
+    def flush(self) -> None:
+        """Send what the namespace-local phases queued: one batch per namespace."""
+        queued, self._queued = self._queued, []
+        self.send(queued)
+        for action in self._queued_actions:
+            self._finish(action)
+        self._queued_actions = []
 
     # ---- phases --------------------------------------------------------------------------
     def run_phase(self, actions: list[Action]) -> None:
         requests: list[_Request] = []
         followups: list[_Request] = []
+        if actions[0].op in TAIL:
+            # no request of these phases changes another namespace, and links exist already:
+            # queue them so each namespace gets one batch for all of them
+            for action in actions:
+                local = _LOCAL.get(action.op)
+                try:
+                    if local is not None:
+                        local(self, action)
+                        self._finish(action)
+                        continue
+                    first, then = _BUILDERS[action.op](self, action)
+                except OSError as exc:
+                    raise ActionFailed(action, exc) from exc
+                self._queued += first + then
+                self._queued_actions.append(action)
+            return
         for action in actions:
             try:
                 local = _LOCAL.get(action.op)
@@ -90,10 +122,11 @@ class Executor:
             for fd in self.open_fds:
                 os.close(fd)
             self.open_fds.clear()
-        self.send(followups)
+        self._queued += followups  # e.g. bringing up a new veth's peer: with its namespace's batch
         for action in actions:
             if action.op not in _LOCAL:
                 self._finish(action)
+
 
     def send(self, requests: list[_Request]) -> None:
         by_netns: dict[str | None, list[_Request]] = {}
@@ -122,28 +155,26 @@ class Executor:
         except KeyError:
             raise OSError(19, f"no interface {ifname}") from None
 
-    def link_msg(self, netns: str | None, name: str, spec: LinkSpec, *, create: str | None = None) -> ifinfmsg:
-        """RTM_NEWLINK that changes (or, with `create=KIND`, creates) link `name`."""
-        msg = ifinfmsg()
-        msg["index"] = 0
-        attrs: list[tuple[str, object]] = [("IFLA_IFNAME", name)]
+    def link_msg(self, netns: str | None, name: str, spec: LinkSpec, *, create: str | None = None) -> Msg:
+        """RTM_NEWLINK that changes (or, with `create=KIND`, creates) link `name`, by name."""
+        flags = change = 0
         if spec.up is not None:
-            msg["flags"] = IFF_UP if spec.up else 0
-            msg["change"] = IFF_UP
+            flags, change = (IFF_UP if spec.up else 0), IFF_UP
+        attrs = [rta_str(IFLA_IFNAME, name)]
         if spec.mtu is not None:
-            attrs.append(("IFLA_MTU", spec.mtu))
+            attrs.append(rta_u32(IFLA_MTU, spec.mtu))
         if spec.mac is not None:
-            attrs.append(("IFLA_ADDRESS", spec.mac))
+            attrs.append(rta(IFLA_ADDRESS, bytes.fromhex(spec.mac.replace(":", ""))))
         if spec.master is not None:
-            attrs.append(("IFLA_MASTER", self.index(netns, spec.master)))
+            attrs.append(rta_u32(IFLA_MASTER, self.index(netns, spec.master)))
         elif spec.nomaster:
-            attrs.append(("IFLA_MASTER", 0))
+            attrs.append(rta_u32(IFLA_MASTER, 0))
         if spec.alias is not None and create is None:
-            attrs.append(("IFLA_IFALIAS", spec.alias))
+            attrs.append(rta_str(IFLA_IFALIAS, spec.alias))
         if create is not None:
-            attrs.append(("IFLA_LINKINFO", {"attrs": [("IFLA_INFO_KIND", create)]}))
-        msg["attrs"] = attrs
-        return set_header(msg, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL if create else 0)
+            attrs.append(rta(IFLA_LINKINFO, rta_str(IFLA_INFO_KIND, create)))
+        body = ifinfo(0, flags, change) + b"".join(attrs)
+        return Msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL if create else 0, body)
 
 
 Built = tuple[list[_Request], list[_Request]]
@@ -193,9 +224,7 @@ def _delete_link(ex: Executor, a: Action) -> None:
             if name not in {link.name for link in ex.pool.socket(a.netns).links()}:
                 return
             time.sleep(0.02)
-    msg = set_header(ifinfmsg(), RTM_DELLINK)
-    msg["index"] = 0
-    msg["attrs"] = [("IFLA_IFNAME", name)]
+    msg = Msg(RTM_DELLINK, 0, ifinfo() + rta_str(IFLA_IFNAME, name))
     err = ex.pool.socket(a.netns).batch([msg])[0]
     ex._indexes.pop(a.netns, None)
     if err is not None and not is_gone(err):
@@ -220,9 +249,19 @@ def _create_veth(ex: Executor, a: Action) -> Built:
     if spec.a_netns is not None and spec.b_netns is None:
         ends.reverse()
     (p_ns, p_name, p_spec), (q_ns, q_name, q_spec) = ends
-    msg = ex.link_msg(p_ns, p_name, LinkSpec(mtu=p_spec.mtu, mac=p_spec.mac, up=p_spec.up, master=p_spec.master))
+    msg = ifinfmsg()  # nested peer info: pyroute2 encodes it
+    msg["index"] = 0
+    msg["flags"] = IFF_UP if p_spec.up else 0
+    msg["change"] = IFF_UP
+    attrs: list[tuple[str, object]] = [("IFLA_IFNAME", p_name)]
+    if p_spec.mtu is not None:
+        attrs.append(("IFLA_MTU", p_spec.mtu))
+    if p_spec.mac is not None:
+        attrs.append(("IFLA_ADDRESS", p_spec.mac))
+    if p_spec.master is not None:
+        attrs.append(("IFLA_MASTER", ex.index(p_ns, p_spec.master)))
     fd = ex.pool.fd(q_ns)
-    ex.open_fds.append(fd)  # read when the message is encoded; closed after the phase
+    ex.open_fds.append(fd)  # the kernel reads it when the request arrives: closed after the send
     peer_attrs: list[tuple[str, object]] = [("IFLA_IFNAME", q_name), ("IFLA_NET_NS_FD", fd)]
     if q_spec.mtu is not None:
         peer_attrs.append(("IFLA_MTU", q_spec.mtu))
@@ -231,13 +270,13 @@ def _create_veth(ex: Executor, a: Action) -> Built:
     # the peer cannot be brought up inside the create request (veth_open: ENOTCONN until
     # both ends exist); it is brought up with its alias right after
     peer = {"index": 0, "flags": 0, "change": 0, "attrs": peer_attrs}
-    msg["attrs"].append(("IFLA_LINKINFO", {"attrs": [
+    attrs.append(("IFLA_LINKINFO", {"attrs": [
         ("IFLA_INFO_KIND", "veth"),
         ("IFLA_INFO_DATA", {"attrs": [("VETH_INFO_PEER", peer)]}),
     ]}))
-    msg["header"]["flags"] = NLM_F_CREATE | NLM_F_EXCL
-    first = [_Request(p_ns, msg, a), _Request(p_ns, ex.link_msg(p_ns, p_name, LinkSpec(alias=p_spec.alias)), a)]
-    # the peer's alias (and bridge, if any) once it exists: the next round of the phase
+    msg["attrs"] = attrs
+    create = Msg.from_pyroute2(msg, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL)
+    first = [_Request(p_ns, create, a), _Request(p_ns, ex.link_msg(p_ns, p_name, LinkSpec(alias=p_spec.alias)), a)]
     peer_settings = LinkSpec(alias=q_spec.alias, master=q_spec.master, up=q_spec.up)
     return first, [_Request(q_ns, ex.link_msg(q_ns, q_name, peer_settings), a)]
 
@@ -248,19 +287,16 @@ def _set_link(ex: Executor, a: Action) -> Built:
     return [_Request(a.netns, ex.link_msg(a.netns, spec.name, spec), a)], []
 
 
-def _address_msg(ex: Executor, a: Action, msg_type: int, flags: int) -> ifaddrmsg:
+def _address_msg(ex: Executor, a: Action, msg_type: int, flags: int) -> Msg:
     spec = a.payload
     assert isinstance(spec, AddressSpec)
     addr = spec.address
-    msg = ifaddrmsg()
-    msg["family"] = 10 if addr.version == 6 else 2
-    msg["prefixlen"] = addr.network.prefixlen
-    msg["index"] = ex.index(a.netns, spec.ifname)
-    attrs: list[tuple[str, object]] = [("IFA_LOCAL", str(addr.ip)), ("IFA_ADDRESS", str(addr.ip))]
+    raw = addr.ip.packed
+    body = ifaddr(10 if addr.version == 6 else 2, addr.network.prefixlen, ex.index(a.netns, spec.ifname))
+    body += rta(IFA_LOCAL, raw) + rta(IFA_ADDRESS, raw)
     if addr.version == 6 and msg_type == RTM_NEWADDR:
-        attrs.append(("IFA_FLAGS", IFA_F_NODAD))
-    msg["attrs"] = attrs
-    return set_header(msg, msg_type, flags)
+        body += rta_u32(IFA_FLAGS, IFA_F_NODAD)
+    return Msg(msg_type, flags, body)
 
 
 def _add_address(ex: Executor, a: Action) -> Built:
@@ -271,30 +307,23 @@ def _delete_address(ex: Executor, a: Action) -> Built:
     return [_Request(a.netns, _address_msg(ex, a, RTM_DELADDR, 0), a, tolerate_gone=True)], []
 
 
-def _route_msg(ex: Executor, netns: str | None, r: Route, msg_type: int, flags: int) -> rtmsg:
-    msg = rtmsg()
-    msg["family"] = 10 if r.dst.version == 6 else 2
-    msg["dst_len"] = r.dst.prefixlen
-    msg["table"] = RT_TABLE_MAIN
-    msg["type"] = RTN_UNICAST
-    attrs: list[tuple[str, object]] = [("RTA_TABLE", RT_TABLE_MAIN)]
+def _route_msg(ex: Executor, netns: str | None, r: Route, msg_type: int, flags: int) -> Msg:
+    new = msg_type == RTM_NEWROUTE
+    scope = RT_SCOPE_UNIVERSE if r.via is not None or not new else RT_SCOPE_LINK
+    body = rtmsg_body(10 if r.dst.version == 6 else 2, r.dst.prefixlen, RT_TABLE_MAIN,
+                      RTPROT_TOPO if new else 0, scope, RTN_UNICAST, RTNH_F_ONLINK if (new and r.onlink) else 0)
+    body += rta_u32(RTA_TABLE, RT_TABLE_MAIN)
     if r.dst.prefixlen:
-        attrs.append(("RTA_DST", str(r.dst.network_address)))
-    metric = r.metric if r.metric is not None else (1024 if r.dst.version == 6 else 0)
-    attrs.append(("RTA_PRIORITY", metric))
-    if msg_type == RTM_NEWROUTE:
-        msg["proto"] = RTPROT_TOPO
-        msg["scope"] = RT_SCOPE_UNIVERSE if r.via is not None else RT_SCOPE_LINK
+        body += rta(RTA_DST, r.dst.network_address.packed)
+    body += rta_u32(RTA_PRIORITY, r.metric if r.metric is not None else (1024 if r.dst.version == 6 else 0))
+    if new:
         if r.via is not None:
-            attrs.append(("RTA_GATEWAY", str(r.via)))
+            body += rta(RTA_GATEWAY, r.via.packed)
         if r.dev is not None:
-            attrs.append(("RTA_OIF", ex.index(netns, r.dev)))
+            body += rta_u32(RTA_OIF, ex.index(netns, r.dev))
         if r.src is not None:
-            attrs.append(("RTA_PREFSRC", str(r.src)))
-        if r.onlink:
-            msg["flags"] = RTNH_F_ONLINK
-    msg["attrs"] = attrs
-    return set_header(msg, msg_type, flags)
+            body += rta(RTA_PREFSRC, r.src.packed)
+    return Msg(msg_type, flags, body)
 
 
 def _set_route(ex: Executor, a: Action) -> Built:
@@ -318,6 +347,9 @@ _LOCAL: dict[Op, Callable[[Executor, Action], None]] = {
     Op.WRITE_HOSTS: _write_hosts,
     Op.REMOVE_HOSTS: _write_hosts,
 }
+
+TAIL = frozenset({Op.SET_LINK, Op.SET_SYSCTL, Op.ADD_ADDRESS, Op.SET_ROUTE})
+"""Phases whose requests stay inside one namespace: sent together, one batch per namespace."""
 
 _BUILDERS: dict[Op, Callable[[Executor, Action], Built]] = {
     Op.CREATE_BRIDGE: _create_bridge,

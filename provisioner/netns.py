@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import resource
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,13 @@ def _ensure_run_dir() -> None:
     _check(_mount("none", run, None, MS_SHARED | MS_REC), f"make {run} shared")
 
 
+def _raise_fd_limit() -> None:
+    """A socket per namespace (and a namespace fd per new veth) needs more than 1024 fds."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 @contextmanager
 def entered(fd: int, home_fd: int) -> Iterator[None]:
     setns(fd)
@@ -108,6 +116,7 @@ class NetnsPool:
     _sockets: dict[str | None, RtnlSocket] = field(default_factory=dict)
 
     def __enter__(self) -> "NetnsPool":
+        _raise_fd_limit()
         self._home_fd = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
         return self
 

@@ -17,7 +17,7 @@ import os
 import socket
 import struct
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Iterator, Sequence
 
 from pyroute2.netlink import NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, nlmsg
 
@@ -212,7 +212,7 @@ class RtnlSocket:
     def routes(self) -> list[RawRoute]:
         return [parse_route(d, o, n) for d, o, n in self._dump(RTM_GETROUTE, _RTMSG.pack(0, 0, 0, 0, 0, 0, 0, 0, 0))]
 
-    def batch(self, msgs: Sequence[nlmsg]) -> list[OSError | None]:
+    def batch(self, msgs: Sequence["Msg"]) -> list[OSError | None]:
         """Send requests pipelined (several per send), then read every acknowledgement.
 
         Returns one entry per message: None when the kernel accepted it, else the error.
@@ -227,13 +227,9 @@ class RtnlSocket:
             while pos < len(msgs) and (not chunk or size < _MAX_BATCH_BYTES):
                 msg = msgs[pos]
                 seq = self._next_seq()
-                msg["header"]["sequence_number"] = seq
-                msg["header"]["pid"] = 0
-                msg["header"]["flags"] |= NLM_F_REQUEST | NLM_F_ACK
-                msg.reset()
-                msg.encode()
-                chunk.append(msg.data)
-                size += len(msg.data)
+                data = _HDR.pack(16 + len(msg.body), msg.type, msg.flags | NLM_F_REQUEST | NLM_F_ACK, seq, 0) + msg.body
+                chunk.append(data)
+                size += len(data)
                 pending[seq] = pos
                 pos += 1
             self.sock.send(b"".join(chunk))
@@ -271,7 +267,44 @@ def is_gone(err: OSError | None) -> bool:
     return err is not None and err.errno in (errno.ENODEV, errno.ENOENT, errno.ESRCH, errno.EADDRNOTAVAIL)
 
 
-def set_header(msg: nlmsg, msg_type: int, flags: int = 0) -> Any:
-    msg["header"]["type"] = msg_type
-    msg["header"]["flags"] = flags
-    return msg
+@dataclass(frozen=True)
+class Msg:
+    """One request: its type, flags and body (everything after the netlink header)."""
+
+    type: int
+    flags: int
+    body: bytes
+
+    @classmethod
+    def from_pyroute2(cls, msg: nlmsg, msg_type: int, flags: int) -> "Msg":
+        """Encode a pyroute2 message (used for nested ones, like a veth with its peer)."""
+        msg["header"]["type"] = msg_type
+        msg["header"]["flags"] = flags
+        msg.encode()
+        return cls(msg_type, flags, bytes(msg.data[16:]))
+
+
+def rta(kind: int, payload: bytes) -> bytes:
+    """One rtnetlink attribute, padded to 4 bytes."""
+    length = 4 + len(payload)
+    return _RTA.pack(length, kind) + payload + b"\0" * (_align(length) - length)
+
+
+def rta_u32(kind: int, value: int) -> bytes:
+    return rta(kind, _U32.pack(value))
+
+
+def rta_str(kind: int, value: str) -> bytes:
+    return rta(kind, value.encode() + b"\0")
+
+
+def ifinfo(index: int = 0, flags: int = 0, change: int = 0) -> bytes:
+    return _IFINFO.pack(0, 0, index, flags, change)
+
+
+def ifaddr(family: int, prefixlen: int, index: int) -> bytes:
+    return _IFADDR.pack(family, prefixlen, 0, 0, index)
+
+
+def rtmsg_body(family: int, dst_len: int, table: int, proto: int, scope: int, rtype: int, flags: int) -> bytes:
+    return _RTMSG.pack(family, dst_len, 0, 0, table, proto, scope, rtype, flags)
