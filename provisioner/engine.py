@@ -46,10 +46,11 @@ def pick_node(topo: Topology, node: str | None) -> str:
 
 def _read(pool: NetnsPool, topo: Topology, node: str, record: LabRecord | None) -> LiveState:
     n = topo.nodes[node]
-    names = set(n.namespaces) | set(record.namespaces if record else ())
+    recorded = set(record.namespaces if record else ())
     sysctls: dict[str | None, set[str]] = {ns.place.netns: set(ns.sysctls) for ns in n.all_netns()}
     sysctls.setdefault(None, set()).update(record.sysctls if record else ())
-    return read_live(pool, topo.name, names, sysctls)
+    # namespaces the file no longer has are only read as far as deleting them needs
+    return read_live(pool, topo.name, set(n.namespaces) | recorded, sysctls, doomed=recorded - set(n.namespaces))
 
 
 def plan_node(topo: Topology, node: str, adopt: bool = False) -> Plan:

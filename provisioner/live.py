@@ -113,8 +113,9 @@ def read_sysctl(key: str) -> str | None:
         return None
 
 
-def read_netns(pool: NetnsPool, name: str | None, sysctls: Iterable[str], lab: str) -> LiveNetns:
-    """Read one namespace. The namespace must exist (the caller checks /run/netns first)."""
+def read_netns(pool: NetnsPool, name: str | None, sysctls: Iterable[str], lab: str, *, links_only: bool = False) -> LiveNetns:
+    """Read one namespace. The namespace must exist (the caller checks /run/netns first).
+    `links_only`: just its links (enough to delete it)."""
     sock = pool.socket(name)
     live = LiveNetns(name, netns_inode(name) if name is not None else None)
     raw_links = sock.links()
@@ -123,6 +124,8 @@ def read_netns(pool: NetnsPool, name: str | None, sysctls: Iterable[str], lab: s
         link = _link(r, names)
         live.links[link.name] = link
         live.addresses[link.name] = set()
+    if links_only:
+        return live
     for a in sock.addresses():
         ifname = names.get(a.index)
         if ifname is not None:
@@ -139,12 +142,15 @@ def read_netns(pool: NetnsPool, name: str | None, sysctls: Iterable[str], lab: s
     return live
 
 
-def read_live(pool: NetnsPool, lab: str, namespaces: Iterable[str], sysctls: dict[str | None, set[str]]) -> LiveState:
-    """Read the node's root namespace and the given lab namespaces that exist."""
+def read_live(pool: NetnsPool, lab: str, namespaces: Iterable[str], sysctls: dict[str | None, set[str]],
+              doomed: Iterable[str] = ()) -> LiveState:
+    """Read the node's root namespace and the given lab namespaces that exist; of the
+    `doomed` ones (about to be deleted) only the links."""
     existing = set(list_netns())
     root = read_netns(pool, None, sysctls.get(None, ()), lab)
+    shallow = set(doomed)
     found = {}
     for name in sorted(set(namespaces)):
         if name in existing:
-            found[name] = read_netns(pool, name, sysctls.get(name, ()), lab)
+            found[name] = read_netns(pool, name, sysctls.get(name, ()), lab, links_only=name in shallow)
     return LiveState(root, found, existing)

@@ -24,6 +24,10 @@ from pyroute2.netlink import NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, nlmsg
 NETLINK_ROUTE = 0
 SOL_NETLINK = 270
 NETLINK_EXT_ACK = 11
+NETLINK_GET_STRICT_CHK = 12
+IFLA_EXT_MASK = 29
+RTEXT_FILTER_SKIP_STATS = 1 << 3
+RT_TABLE_MAIN = 254
 NLMSG_ERROR = 2
 NLMSG_DONE = 3
 RTM_GETLINK = 18
@@ -168,10 +172,11 @@ class RtnlSocket:
         self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_ROUTE)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-        try:
-            self.sock.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
-        except OSError:
-            pass
+        for option in (NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK):
+            try:
+                self.sock.setsockopt(SOL_NETLINK, option, 1)
+            except OSError:  # older kernels: no extended messages, unfiltered dumps
+                pass
         self.sock.bind((0, 0))
         self.seq = 0
 
@@ -204,13 +209,16 @@ class RtnlSocket:
                 off += _align(length)
 
     def links(self) -> list[RawLink]:
-        return [parse_link(d, o, n) for d, o, n in self._dump(RTM_GETLINK, _IFINFO.pack(0, 0, 0, 0, 0))]
+        body = _IFINFO.pack(0, 0, 0, 0, 0) + rta_u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS)
+        return [parse_link(d, o, n) for d, o, n in self._dump(RTM_GETLINK, body)]
 
     def addresses(self) -> list[RawAddr]:
         return [parse_addr(d, o, n) for d, o, n in self._dump(RTM_GETADDR, _IFADDR.pack(0, 0, 0, 0, 0))]
 
     def routes(self) -> list[RawRoute]:
-        return [parse_route(d, o, n) for d, o, n in self._dump(RTM_GETROUTE, _RTMSG.pack(0, 0, 0, 0, 0, 0, 0, 0, 0))]
+        """Routes of the main table (the kernel filters by table with strict checking on)."""
+        body = _RTMSG.pack(0, 0, 0, 0, RT_TABLE_MAIN, 0, 0, 0, 0)
+        return [parse_route(d, o, n) for d, o, n in self._dump(RTM_GETROUTE, body)]
 
     def batch(self, msgs: Sequence["Msg"]) -> list[OSError | None]:
         """Send requests pipelined (several per send), then read every acknowledgement.
