@@ -16,16 +16,31 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from pyroute2.netlink import NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE
-from pyroute2.netlink.rtnl import RTM_DELADDR, RTM_DELLINK, RTM_DELROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE
-from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 
 from .hostsfile import remove_netns_dir, set_managed_block, write_netns_hosts
 from .live import RT_TABLE_MAIN, RTNH_F_ONLINK, RTPROT_TOPO, sysctl_path
 from .model import Route
 from .netns import NetnsPool
 from .planner import PHASE, Action, AddressSpec, HostsSpec, LinkSpec, Op, Plan, RouteSpec, SysctlSpec, VethSpec
-from .rtnl import Msg, ifaddr, ifinfo, is_gone, rta, rta_str, rta_u32, rtmsg_body
+from .rtnl import (
+    NLM_F_CREATE,
+    NLM_F_EXCL,
+    NLM_F_REPLACE,
+    RTM_DELADDR,
+    RTM_DELLINK,
+    RTM_DELROUTE,
+    RTM_NEWADDR,
+    RTM_NEWLINK,
+    RTM_NEWROUTE,
+    Msg,
+    ifaddr,
+    ifinfo,
+    is_gone,
+    rta,
+    rta_str,
+    rta_u32,
+    rtmsg_body,
+)
 
 IFF_UP = 1
 IFA_F_NODAD = 0x02
@@ -249,7 +264,9 @@ def _create_veth(ex: Executor, a: Action) -> Built:
     if spec.a_netns is not None and spec.b_netns is None:
         ends.reverse()
     (p_ns, p_name, p_spec), (q_ns, q_name, q_spec) = ends
-    msg = ifinfmsg()  # nested peer info: pyroute2 encodes it
+    from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg  # nested peer info: pyroute2 encodes it
+
+    msg = ifinfmsg()
     msg["index"] = 0
     msg["flags"] = IFF_UP if p_spec.up else 0
     msg["change"] = IFF_UP

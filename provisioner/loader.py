@@ -14,9 +14,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Mapping
 
-import jinja2
-from jinja2.sandbox import SandboxedEnvironment
-
 from .diagnostics import Diagnostic, Locator, TopoError, YamlPath
 from .yamlpos import Positions, YamlLoadError, load_yaml
 
@@ -158,6 +155,9 @@ def _template_line(tb: TracebackType | None, filename: str) -> int | None:
 
 def render_template(name: str, text: str, variables: Mapping[str, Any]) -> str:
     """Render with Jinja2 (sandboxed, StrictUndefined). Errors point to the template line."""
+    import jinja2  # only templated files need it
+    from jinja2.sandbox import SandboxedEnvironment
+
     env = SandboxedEnvironment(
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
     )

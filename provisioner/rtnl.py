@@ -17,10 +17,15 @@ import os
 import socket
 import struct
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
-from pyroute2.netlink import NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, nlmsg
+if TYPE_CHECKING:
+    from pyroute2.netlink import nlmsg
 
+# rtnetlink constants (linux/netlink.h, linux/rtnetlink.h); pyroute2 is imported only to encode
+# nested requests, so that read-only commands start fast
+NLM_F_REQUEST, NLM_F_ACK, NLM_F_REPLACE, NLM_F_EXCL, NLM_F_CREATE, NLM_F_DUMP = 0x1, 0x4, 0x100, 0x200, 0x400, 0x300
+RTM_NEWLINK, RTM_DELLINK, RTM_NEWADDR, RTM_DELADDR, RTM_NEWROUTE, RTM_DELROUTE = 16, 17, 20, 21, 24, 25
 NETLINK_ROUTE = 0
 SOL_NETLINK = 270
 NETLINK_EXT_ACK = 11
@@ -284,7 +289,7 @@ class Msg:
     body: bytes
 
     @classmethod
-    def from_pyroute2(cls, msg: nlmsg, msg_type: int, flags: int) -> "Msg":
+    def from_pyroute2(cls, msg: "nlmsg", msg_type: int, flags: int) -> "Msg":
         """Encode a pyroute2 message (used for nested ones, like a veth with its peer)."""
         msg["header"]["type"] = msg_type
         msg["header"]["flags"] = flags
