@@ -17,6 +17,7 @@ from .validate import ValidationResult, validate_file
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from .engine import RunOptions
     from .model import Topology
     from .planner import Plan
 
@@ -155,6 +156,12 @@ def _node(topo: "Topology", node: str | None) -> str:
         raise TopoError(f"error: {exc}")
 
 
+def _run_options(no_wait: bool) -> "RunOptions":
+    from .engine import RunOptions
+
+    return RunOptions(wait=not no_wait, notify=lambda text: click.echo(text, err=True))
+
+
 def _require_root() -> None:
     import os
 
@@ -199,15 +206,15 @@ def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
 @click.option("--adopt", is_flag=True, help="Take over existing objects the file names (a user's bridge, another tool's namespace).")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan that was applied as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
+@click.option("--no-wait", is_flag=True, help="Fail at once if another topo run holds this machine's lock.")
 def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, adopt: bool,
-          as_json: bool, quiet: bool) -> None:
+          as_json: bool, quiet: bool, no_wait: bool) -> None:
     """Make the machine match FILE: run exactly the plan, then verify nothing is left to do.
 
     \b
     Example:  topo apply topologies/05-flannel-cni0.yaml && topo plan topologies/05-flannel-cni0.yaml
     """
     from .engine import ConflictError, NotConverged, apply_node
-    from .executor import ActionFailed
     from .render.plan import plan_to_json
 
     topo = _topology(file, var_pairs, vars_files)
@@ -219,14 +226,11 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
             _print_plan(p, quiet)
 
     try:
-        result = apply_node(topo, node_name, adopt=adopt, source=str(file.resolve()), on_plan=show)
+        result = apply_node(topo, node_name, adopt=adopt, source=str(file.resolve()), on_plan=show,
+                            options=_run_options(no_wait))
     except ConflictError as exc:
         for c in exc.plan.conflicts:
             click.echo(f"error: {c.message}\n  hint: {c.hint}", err=True)
-        raise SystemExit(EXIT_ERROR)
-    except ActionFailed as exc:
-        click.echo(f"error: {exc}", err=True)
-        click.echo("  hint: fix the cause (or the file) and run apply again; it continues from here", err=True)
         raise SystemExit(EXIT_ERROR)
     except NotConverged as exc:
         click.echo("error: verification failed; still to do after apply:", err=True)
@@ -247,8 +251,9 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
 @node_option
 @click.option("--lab", "lab", default=None, help="Destroy the lab of this name (when its file is gone).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
+@click.option("--no-wait", is_flag=True, help="Fail at once if another topo run holds this machine's lock.")
 def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None,
-            lab: str | None, quiet: bool) -> None:
+            lab: str | None, quiet: bool, no_wait: bool) -> None:
     """Remove everything the lab created, and nothing else.
 
     \b
@@ -256,7 +261,6 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
                topo destroy --lab pod-network
     """
     from .engine import NotConverged, destroy_node
-    from .executor import ActionFailed
     from .model import IMPLICIT_NODE
     from .state import load_record
 
@@ -277,8 +281,8 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
             _print_plan(p, quiet)
 
     try:
-        result = destroy_node(lab_name, node_name, on_plan=show)
-    except (ActionFailed, NotConverged) as exc:
+        result = destroy_node(lab_name, node_name, on_plan=show, options=_run_options(no_wait))
+    except NotConverged as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(EXIT_ERROR)
     if result.plan.empty:
@@ -334,11 +338,26 @@ def run() -> None:
     """Console entry point: no traceback for expected errors (TOPO_DEBUG=1 shows them)."""
     import os
 
+    from .executor import ActionFailed
+    from .interrupt import Interrupted
+    from .lock import LockBusy
+
     try:
         main(prog_name="topo", standalone_mode=True)
     except TopoError as exc:
         click.echo(str(exc), err=True)
         raise SystemExit(EXIT_ERROR)
+    except ActionFailed as exc:
+        click.echo(f"error: {exc}", err=True)
+        click.echo("  hint: fix the cause (or the file) and run the command again; it continues from here", err=True)
+        raise SystemExit(EXIT_ERROR)
+    except LockBusy as exc:
+        click.echo(f"error: {exc}; try again later, or leave out --no-wait to wait for it", err=True)
+        raise SystemExit(EXIT_ERROR)
+    except Interrupted as exc:
+        click.echo(f"interrupted: {exc} (each finished step is complete); run the same command again to "
+                   "continue, or `topo destroy` to remove the lab", err=True)
+        raise SystemExit(130)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         raise SystemExit(130)

@@ -5,15 +5,20 @@ desired model -> live facts -> planner -> executor -> verifier, with the ownersh
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .executor import ActionFailed, Executor
+from .interrupt import stop_at_boundaries
+from .lock import node_lock
 from .live import LiveState, read_live
 from .model import Topology
 from .netns import NetnsPool
 from .planner import Action, Plan, empty_topology, make_plan
 from .state import LabRecord, delete_record, load_record, save_record
 from .verifier import verify
+
+if TYPE_CHECKING:
+    from .interrupt import StopFlag
 
 
 class ConflictError(Exception):
@@ -70,8 +75,23 @@ def _intent(old: LabRecord | None, new: LabRecord) -> LabRecord:
     return rec
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """How a changing command behaves around other runs and signals."""
+
+    wait: bool = True  # wait for another run's lock (False: fail at once)
+    notify: Callable[[str], None] | None = None  # told when waiting for the lock
+
+
 def apply_node(topo: Topology, node: str, *, adopt: bool = False, source: str | None = None,
-               progress: Callable[[Action], None] | None = None, on_plan: Callable[[Plan], None] | None = None) -> ApplyResult:
+               progress: Callable[[Action], None] | None = None, on_plan: Callable[[Plan], None] | None = None,
+               options: RunOptions = RunOptions()) -> ApplyResult:
+    with node_lock(options.wait, options.notify), stop_at_boundaries() as stop:
+        return _apply(topo, node, adopt, source, progress, on_plan, stop)
+
+
+def _apply(topo: Topology, node: str, adopt: bool, source: str | None, progress: Callable[[Action], None] | None,
+           on_plan: Callable[[Plan], None] | None, stop: "StopFlag") -> ApplyResult:
     record = load_record(topo.name)
     with NetnsPool() as pool:
         plan = make_plan(topo, node, _read(pool, topo, node, record), record, adopt)
@@ -86,7 +106,7 @@ def apply_node(topo: Topology, node: str, *, adopt: bool = False, source: str | 
                 save_record(plan.record)
             return ApplyResult(plan)
         save_record(_intent(record, plan.record))
-        ex = Executor(pool, topo.name, progress)
+        ex = Executor(pool, topo.name, progress, stop=stop)
         try:
             ex.run(plan)
         except ActionFailed:
@@ -99,15 +119,21 @@ def apply_node(topo: Topology, node: str, *, adopt: bool = False, source: str | 
 
 
 def destroy_node(lab: str, node: str, *, progress: Callable[[Action], None] | None = None,
-                 on_plan: Callable[[Plan], None] | None = None) -> ApplyResult:
+                 on_plan: Callable[[Plan], None] | None = None, options: RunOptions = RunOptions()) -> ApplyResult:
     """Remove everything the lab's record and marks name on this node, and nothing else."""
+    with node_lock(options.wait, options.notify), stop_at_boundaries() as stop:
+        return _destroy(lab, node, progress, on_plan, stop)
+
+
+def _destroy(lab: str, node: str, progress: Callable[[Action], None] | None, on_plan: Callable[[Plan], None] | None,
+             stop: "StopFlag") -> ApplyResult:
     record = load_record(lab) or LabRecord(lab, node)
     topo = empty_topology(lab, node)
     with NetnsPool() as pool:
         plan = make_plan(topo, node, _read(pool, topo, node, record), record)
         if on_plan is not None:
             on_plan(plan)
-        ex = Executor(pool, lab, progress)
+        ex = Executor(pool, lab, progress, stop=stop)
         ex.run(plan)
         remaining = verify(topo, node, _read(pool, topo, node, plan.record), plan.record)  # type: ignore[arg-type]
         if not remaining.empty:

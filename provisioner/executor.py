@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 
+from .interrupt import Interrupted, StopFlag
 from .hostsfile import remove_netns_dir, set_managed_block, write_netns_hosts
 from .live import RT_TABLE_MAIN, RTNH_F_ONLINK, RTPROT_TOPO, sysctl_path
 from .model import Route
@@ -78,6 +79,7 @@ class Executor:
     lab: str
     progress: Callable[[Action], None] | None = None
     done: list[Action] = field(default_factory=list)
+    stop: StopFlag | None = None
     open_fds: list[int] = field(default_factory=list)
     _queued: list[_Request] = field(default_factory=list)
     _queued_actions: list[Action] = field(default_factory=list)
@@ -88,8 +90,14 @@ class Executor:
             actions = list(group)
             if actions[0].op not in TAIL:
                 self.flush()
+                self.check_stop()
             self.run_phase(actions)
         self.flush()
+
+    def check_stop(self) -> None:
+        """Between steps: stop here if SIGINT or SIGTERM arrived."""
+        if self.stop is not None and self.stop.signame is not None:
+            raise Interrupted(self.stop.signame, len(self.done))
 
     def flush(self) -> None:
         """Send what the namespace-local phases queued: one batch per namespace."""
@@ -123,6 +131,7 @@ class Executor:
             try:
                 local = _LOCAL.get(action.op)
                 if local is not None:
+                    self.check_stop()
                     local(self, action)
                     self._finish(action)
                     continue
@@ -148,6 +157,7 @@ class Executor:
         for req in requests:
             by_netns.setdefault(req.netns, []).append(req)
         for netns, reqs in by_netns.items():
+            self.check_stop()
             errors = self.pool.socket(netns).batch([r.msg for r in reqs])
             self._indexes.pop(netns, None)
             for req, err in zip(reqs, errors):
