@@ -1,9 +1,196 @@
-"""Diagrams of a topology (placeholder until the graph renderer lands)."""
+"""Diagrams of a topology, in the style of the seed lessons' mermaid diagrams.
+
+The model is first turned into a neutral `Diagram` (clusters holding nodes, and edges);
+two small emitters write it as Mermaid (`graph LR`, subgraphs, `((interface))` circles,
+`===|veth|` links, classDef colours) or as Graphviz DOT (`cluster_` subgraphs).
+"""
 
 from __future__ import annotations
 
-from ..model import Topology
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..model import Interface, Kind, Netns, Topology
+
+
+@dataclass(frozen=True)
+class DNode:
+    id: str
+    lines: tuple[str, ...]
+    shape: str  # "circle" (interface), "hexagon" (bridge)
+    style: str  # classDef name
+
+
+@dataclass
+class Cluster:
+    id: str
+    label: str
+    style: str
+    nodes: list[DNode] = field(default_factory=list)
+    children: list["Cluster"] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Edge:
+    a: str
+    b: str
+    label: str
+    kind: str  # "veth" or "port"
+
+
+@dataclass
+class Diagram:
+    clusters: list[Cluster]
+    edges: list[Edge]
+
+
+STYLES = {  # the seeds' classDef colours
+    "node": ("#ff9966", "orange"),
+    "root": ("#99ff66", "green"),
+    "netns": ("#ffff33", "yellow"),
+    "iface": ("#00ffff", "cyan"),
+    "bridge": ("#00aaff", "blue2"),
+    "lo": ("#ffccff", "lavender"),
+}
+
+
+def _id(*parts: str | None) -> str:
+    raw = "_".join(p if p is not None else "root" for p in parts)
+    return "n_" + re.sub(r"[^A-Za-z0-9_]", lambda m: f"_{ord(m.group()):x}_", raw)
+
+
+def _iface_lines(iface: Interface) -> tuple[str, ...]:
+    lines = [iface.name]
+    if iface.kind is Kind.LOOPBACK:
+        lines.append("127.0.0.1/8, ::1")
+    lines += [str(a) for a in iface.addresses]
+    if iface.mtu is not None:
+        lines.append(f"mtu {iface.mtu}")
+    if not iface.up:
+        lines.append("down")
+    return tuple(lines)
+
+
+def _netns_cluster(topo: Topology, ns: Netns) -> Cluster:
+    node, name = ns.place.node, ns.place.netns
+    if name is None:
+        label = f"{node} (root namespace)"
+        cluster = Cluster(_id(node, None), label, "root")
+    else:
+        label = name + (f": {ns.description}" if ns.description else "")
+        cluster = Cluster(_id(node, name), label, "netns")
+    for iface in sorted(ns.interfaces.values(), key=lambda i: (i.kind is not Kind.LOOPBACK, i.kind.value, i.name)):
+        if iface.kind is Kind.LOOPBACK and not iface.addresses and name is None:
+            continue
+        shape = "hexagon" if iface.kind is Kind.BRIDGE else "circle"
+        style = {Kind.BRIDGE: "bridge", Kind.LOOPBACK: "lo", Kind.VETH: "iface"}[iface.kind]
+        lines = _iface_lines(iface)
+        if iface.kind is Kind.BRIDGE:
+            lines = (f"bridge {lines[0]}",) + lines[1:]
+        cluster.nodes.append(DNode(_id(node, name, iface.name), lines, shape, style))
+    return cluster
+
+
+def build_diagram(topo: Topology) -> Diagram:
+    clusters: list[Cluster] = []
+    for node in sorted(topo.nodes.values(), key=lambda n: n.name):
+        inner = [_netns_cluster(topo, node.root)] + [_netns_cluster(topo, ns) for _, ns in sorted(node.namespaces.items())]
+        if topo.single_node:
+            clusters += inner
+        else:
+            label = node.name + (f" ({node.host})" if node.host else "")
+            clusters.append(Cluster(_id(node.name), label, "node", children=inner))
+    edges: list[Edge] = []
+    for pair in sorted(topo.veths, key=lambda p: (p.a, p.b)):
+        a = _id(pair.a.place.node, pair.a.place.netns, pair.a.ifname)
+        b = _id(pair.b.place.node, pair.b.place.netns, pair.b.ifname)
+        edges.append(Edge(a, b, "veth", "veth"))
+    for ns in topo.all_netns():
+        for iface in sorted(ns.interfaces.values(), key=lambda i: i.name):
+            if iface.master is not None:
+                port = _id(ns.place.node, ns.place.netns, iface.name)
+                edges.append(Edge(port, _id(ns.place.node, ns.place.netns, iface.master), "port", "port"))
+    return Diagram(clusters, edges)
+
+
+# ---- Mermaid --------------------------------------------------------------------------------
+def _mermaid_text(text: str) -> str:
+    return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+
+
+def _mermaid_node(n: DNode) -> str:
+    label = "<br>".join(_mermaid_text(line) for line in n.lines)
+    open_, close = {"circle": ("((", "))"), "hexagon": ("{{", "}}")}[n.shape]
+    return f'{n.id}{open_}"{label}"{close}'
+
+
+def _mermaid_cluster(c: Cluster, out: list[str], depth: int) -> None:
+    pad = "  " * depth
+    out.append(f'{pad}subgraph {c.id}["{_mermaid_text(c.label)}"]')
+    for n in c.nodes:
+        out.append(f"{pad}  {_mermaid_node(n)}")
+    for child in c.children:
+        _mermaid_cluster(child, out, depth + 1)
+    out.append(f"{pad}end")
+
+
+def to_mermaid(d: Diagram) -> str:
+    out = ["graph LR"]
+    for c in d.clusters:
+        _mermaid_cluster(c, out, 1)
+    for e in d.edges:
+        out.append(f"  {e.a} ===|veth| {e.b}" if e.kind == "veth" else f"  {e.a} -.-|port| {e.b}")
+    for _, (colour, name) in STYLES.items():
+        width = 2 if name in ("yellow", "green", "orange") else 4
+        out.append(f"  classDef {name} fill:{colour},stroke:#333,stroke-width:{width}px;")
+    members: dict[str, list[str]] = {}
+
+    def collect(c: Cluster) -> None:
+        members.setdefault(STYLES[c.style][1], []).append(c.id)
+        for n in c.nodes:
+            members.setdefault(STYLES[n.style][1], []).append(n.id)
+        for child in c.children:
+            collect(child)
+
+    for c in d.clusters:
+        collect(c)
+    for name in sorted(members):
+        out.append(f"  class {','.join(members[name])} {name};")
+    return "\n".join(out) + "\n"
+
+
+# ---- DOT ------------------------------------------------------------------------------------
+def _dot_text(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _dot_cluster(c: Cluster, out: list[str], depth: int) -> None:
+    pad = "  " * depth
+    out.append(f"{pad}subgraph cluster_{c.id} {{")
+    out.append(f'{pad}  label="{_dot_text(c.label)}"; style="filled,rounded"; fillcolor="{STYLES[c.style][0]}";')
+    for n in c.nodes:
+        label = "\\n".join(_dot_text(line) for line in n.lines)
+        shape = {"circle": "ellipse", "hexagon": "hexagon"}[n.shape]
+        out.append(f'{pad}  {n.id} [label="{label}", shape={shape}, style=filled, fillcolor="{STYLES[n.style][0]}"];')
+    for child in c.children:
+        _dot_cluster(child, out, depth + 1)
+    out.append(f"{pad}}}")
+
+
+def to_dot(d: Diagram) -> str:
+    out = ["graph topology {", "  rankdir=LR;", '  node [fontname="Helvetica"];']
+    for c in d.clusters:
+        _dot_cluster(c, out, 1)
+    for e in d.edges:
+        style = "bold" if e.kind == "veth" else "dashed"
+        out.append(f'  {e.a} -- {e.b} [label="{e.label}", style={style}];')
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+EMITTERS: dict[str, Callable[[Diagram], str]] = {"mermaid": to_mermaid, "dot": to_dot}
 
 
 def render_graph(topo: Topology, fmt: str = "mermaid") -> str:
-    raise NotImplementedError(fmt)
+    return EMITTERS[fmt](build_diagram(topo))
