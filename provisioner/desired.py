@@ -257,7 +257,7 @@ class _Builder:
         for bname, braw in (data.get("bridges") or {}).items():
             path = ("bridges", bname)
             if err := valid_ifname(bname):
-                sink.error(path, err, "a bridge is an interface; shorten its name", key=True)
+                sink.error(path, err, "a bridge is an interface: 1 to 15 characters, no '/', ':' or whitespace", key=True)
                 continue
             if bname in owners:
                 sink.error(path, f"'{bname}' is already the name of a namespace or node", "namespace, bridge and node names share one name space", key=True)

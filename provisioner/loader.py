@@ -153,6 +153,13 @@ def _template_line(tb: TracebackType | None, filename: str) -> int | None:
     return line
 
 
+def _undefined_names(env: Any, text: str, variables: Mapping[str, Any]) -> list[str]:
+    from jinja2 import meta
+
+    names = meta.find_undeclared_variables(env.parse(text))
+    return sorted(n for n in names if n not in variables and n not in env.globals)
+
+
 def render_template(name: str, text: str, variables: Mapping[str, Any]) -> str:
     """Render with Jinja2 (sandboxed, StrictUndefined). Errors point to the template line."""
     import jinja2  # only templated files need it
@@ -188,6 +195,11 @@ def render_template(name: str, text: str, variables: Mapping[str, Any]) -> str:
         raise _fail(name, f"template error: {exc.message or exc}", line) from None
     except (ArithmeticError, TypeError, ValueError, LookupError, AttributeError, RecursionError) as exc:
         line = _template_line(exc.__traceback__, filename) or 1
+        missing = _undefined_names(env, text, variables)
+        if missing:  # e.g. range(n) with n undefined fails with a TypeError: say what is missing
+            raise _fail(name, f"template error: {', '.join(repr(m) for m in missing)} "
+                        f"{'is' if len(missing) == 1 else 'are'} undefined", line,
+                        hint="define it under vars:, or pass --var NAME=VALUE") from None
         raise _fail(name, f"template error: {type(exc).__name__}: {exc}", line) from None
     return "".join(out)
 

@@ -21,6 +21,9 @@ except AttributeError:  # pragma: no cover - depends on the PyYAML build
     _Loader = yaml.SafeLoader  # type: ignore[misc]
 
 MAX_DEPTH = 64
+_SAFE_TAGS = frozenset(
+    f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "binary")
+)
 MAX_EXPANDED_NODES = 2_000_000
 
 
@@ -99,7 +102,8 @@ def load_yaml(text: str) -> tuple[Any, Positions]:
                 start = _pos(event.start_mark)
                 if isinstance(event, yaml.AliasEvent):
                     if event.anchor not in anchors:
-                        raise YamlLoadError(f"unknown alias *{event.anchor}", *start)
+                        raise YamlLoadError(f"unknown alias *{event.anchor}", *start, _current_path(stack),
+                                            "define the anchor (&name) before using it")
                     value, size = anchors[event.anchor]
                     total += size
                     if total > MAX_EXPANDED_NODES:
@@ -111,6 +115,9 @@ def load_yaml(text: str) -> tuple[Any, Positions]:
                         )
                 elif isinstance(event, yaml.ScalarEvent):
                     tag = event.tag
+                    if tag is not None and tag != "!" and tag not in _SAFE_TAGS:
+                        raise YamlLoadError(f"unsupported YAML tag {tag.replace('tag:yaml.org,2002:', '!!')}", *start,
+                                            _current_path(stack), "remove the tag; a topology uses plain values")
                     if tag is None or tag == "!":
                         tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
                     merge_key = tag == "tag:yaml.org,2002:merge"
@@ -132,11 +139,12 @@ def load_yaml(text: str) -> tuple[Any, Positions]:
                         raise YamlLoadError(
                             f"nesting deeper than {MAX_DEPTH} levels",
                             *start,
-                            _current_path(stack),
+                            _current_path(stack)[:4] + ("...",),
                             hint="a topology is at most a few levels deep; check the indentation",
                         )
                     if event.tag not in (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
-                        raise YamlLoadError(f"unsupported YAML tag {event.tag}", *start)
+                        raise YamlLoadError(f"unsupported YAML tag {event.tag.replace('tag:yaml.org,2002:', '!!')}", *start,
+                                            _current_path(stack), "remove the tag; a topology uses plain values")
                     path = _child_path(stack)
                     kind = "map" if isinstance(event, yaml.MappingStartEvent) else "seq"
                     stack.append(_Frame(kind, path, {} if kind == "map" else [], anchor=event.anchor, start=start))
@@ -183,8 +191,15 @@ def load_yaml(text: str) -> tuple[Any, Positions]:
                 parent.value[key] = value
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        message = f"YAML syntax error: {_problem(exc)}"
+        hint = None
+        at_end = exc.problem_mark is not None and exc.problem_mark.index >= len(text.rstrip())
+        if at_end and exc.context_mark is not None:
+            # an unclosed quote or bracket: point at where it was opened, not at the end of the file
+            mark = exc.context_mark
+            hint = "it is not closed before the end of the file"
         line, col = _pos(mark) if mark is not None else (1, 1)
-        raise YamlLoadError(f"YAML syntax error: {_problem(exc)}", line, col, _current_path(stack)) from None
+        raise YamlLoadError(message, line, col, _current_path(stack), hint) from None
     except yaml.YAMLError as exc:
         raise YamlLoadError(f"YAML error: {_problem(exc)}", 1, 1) from None
     if not have_root:
