@@ -18,24 +18,12 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from labs import pods_lab
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 TOPO = str(Path(sys.executable).parent / "topo")
 BASE = HERE / "baselines"
-
-
-def pods_lab(n: int) -> str:
-    """The flannel-style lab scaled to n pods: cni0 (MTU 1450), a veth, an address, a default
-    route and a hosts entry per pod; the same lab the baseline scripts build."""
-    out = ["name: bench", "bridges:", "  cni0: {addresses: [10.0.0.1/16], mtu: 1450}", "namespaces:"]
-    for i in range(n):
-        a = i + 2
-        ip = f"10.0.{a // 256}.{a % 256}"
-        out.append(f"  pod-{i}:\n    interfaces: {{eth0: {{addresses: [{ip}/16]}}}}\n"
-                   f"    routes: [{{to: default, via: 10.0.0.1}}]\n    hosts: {{pod-{i}: {ip}}}")
-    out.append("links:")
-    out += [f"  - {{a: pod-{i}:eth0, b: cni0:veth{i}, mtu: 1450}}" for i in range(n)]
-    return "\n".join(out) + "\n"
 
 
 @dataclass

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from .diagnostics import DiagnosticSink, format_path
-from .model import EndRef, Interface, Kind, Netns, Place, Topology
+from .model import Interface, Kind, Netns, Place, Topology
 
 Check = Callable[[Topology, DiagnosticSink], None]
 
@@ -70,37 +70,46 @@ def check_duplicate_routes(topo: Topology, sink: DiagnosticSink) -> None:
                 seen[key] = format_path(route.path)
 
 
+_IfKey = tuple[str, "str | None", str]  # node, namespace, interface: cheaper to hash than EndRef
+
+
 class _Segments:
     """Union-find over interfaces: a veth pair and a bridge with its ports form one L2 segment."""
 
     def __init__(self) -> None:
-        self.parent: dict[EndRef, EndRef] = {}
+        self.parent: dict[_IfKey, _IfKey] = {}
 
-    def find(self, x: EndRef) -> EndRef:
-        self.parent.setdefault(x, x)
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
+    def find(self, x: _IfKey) -> _IfKey:
+        parent = self.parent
+        while (up := parent.get(x, x)) != x:
+            parent[x] = grand = parent.get(up, up)
+            x = grand
         return x
 
-    def union(self, a: EndRef, b: EndRef) -> None:
-        self.parent[self.find(a)] = self.find(b)
+    def union(self, a: _IfKey, b: _IfKey) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[ra] = rb
+
+
+def _key(place: Place, ifname: str) -> _IfKey:
+    return (place.node, place.netns, ifname)
 
 
 def check_l2_addresses(topo: Topology, sink: DiagnosticSink) -> None:
     seg = _Segments()
     for pair in topo.veths:
-        seg.union(pair.a, pair.b)
+        seg.union(_key(pair.a.place, pair.a.ifname), _key(pair.b.place, pair.b.ifname))
     for ns in topo.all_netns():
         for iface in ns.interfaces.values():
             if iface.master is not None:
-                seg.union(EndRef(ns.place, iface.name), EndRef(ns.place, iface.master))
-    seen: dict[tuple[EndRef, object], Interface] = {}
+                seg.union(_key(ns.place, iface.name), _key(ns.place, iface.master))
+    seen: dict[tuple[_IfKey, object], Interface] = {}
     for ns in topo.all_netns():
         for iface in ns.interfaces.values():
-            if iface.kind is Kind.LOOPBACK:
+            if iface.kind is Kind.LOOPBACK or not iface.addresses:
                 continue
-            root = seg.find(EndRef(ns.place, iface.name))
+            root = seg.find(_key(ns.place, iface.name))
             for i, addr in enumerate(iface.addresses):
                 key = (root, addr.ip)
                 other = seen.get(key)

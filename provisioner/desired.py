@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import re
+import socket
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
@@ -30,6 +32,26 @@ from .model import (
 )
 
 T = TypeVar("T")
+_IFNAME_BAD = re.compile(r"[/:\s]")
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_PLAIN_V4 = re.compile(rf"({_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET})(?:/(3[0-2]|[12]?[0-9]))?")
+
+
+def ip_interface(text: str) -> IPInterface:
+    """`ipaddress.ip_interface`, with a fast path for the common dotted-quad/prefix form
+    (the standard parser costs ~20 us an address, which a 10,000-pod lab notices)."""
+    m = _PLAIN_V4.fullmatch(text)
+    if m is None or m.group(2) is None:
+        return ipaddress.ip_interface(text)
+    return ipaddress.IPv4Interface((int.from_bytes(socket.inet_aton(m.group(1)), "big"), int(m.group(2))))
+
+
+def ip_address(text: str) -> IPAddress:
+    """`ipaddress.ip_address`, with the same fast path."""
+    m = _PLAIN_V4.fullmatch(text)
+    if m is None or m.group(2) is not None:
+        return ipaddress.ip_address(text)
+    return ipaddress.IPv4Address(socket.inet_aton(text))
 _IFACE_SETTINGS = ("addresses", "mtu", "mac", "up", "description")
 
 
@@ -49,9 +71,9 @@ def valid_ifname(name: str) -> str | None:
         return f"interface name '{name}' is {len(name)} characters; Linux allows 1 to 15"
     if name in (".", ".."):
         return f"interface name '{name}' is reserved"
-    bad = [c for c in name if c == "/" or c == ":" or c.isspace()]
+    bad = _IFNAME_BAD.search(name)
     if bad:
-        return f"interface name '{name}' contains {bad[0]!r}; '/', ':' and whitespace are not allowed"
+        return f"interface name '{name}' contains {bad.group()!r}; '/', ':' and whitespace are not allowed"
     return None
 
 
@@ -73,11 +95,19 @@ class _Builder:
     def __init__(self, data: dict[str, Any], sink: DiagnosticSink):
         self.data = data
         self.sink = sink
+        # parsed addresses by (parser, text): a large lab repeats gateways and prefixes thousands
+        # of times, and ipaddress objects are immutable, so one parse serves every use
+        self.parsed: dict[tuple[Callable[[str], Any], str], Any] = {}
 
     # ---- small parsers -------------------------------------------------------------------
     def parse(self, path: YamlPath, raw: Any, fn: Callable[[str], T], what: str, hint: str | None = None) -> T | None:
+        text = str(raw)
+        known = self.parsed.get((fn, text))
+        if known is not None:
+            return known  # type: ignore[no-any-return]
         try:
-            return fn(str(raw))
+            value = self.parsed[(fn, text)] = fn(text)
+            return value
         except ValueError as exc:
             self.sink.error(path, f"invalid {what} '{raw}': {exc}", hint)
             return None
@@ -87,10 +117,10 @@ class _Builder:
         if "/" not in text:
             self.sink.error(path, f"address '{text}' has no prefix length", "write it in CIDR form, e.g. 10.0.0.2/24")
             return None
-        return self.parse(path, text, ipaddress.ip_interface, "address", "write it in CIDR form, e.g. 10.0.0.2/24")
+        return self.parse(path, text, ip_interface, "address", "write it in CIDR form, e.g. 10.0.0.2/24")
 
     def ip(self, path: YamlPath, raw: Any) -> IPAddress | None:
-        return self.parse(path, raw, ipaddress.ip_address, "IP address")
+        return self.parse(path, raw, ip_address, "IP address")
 
     def route(self, path: YamlPath, raw: dict[str, Any]) -> Route | None:
         via = self.ip(path + ("via",), raw["via"]) if "via" in raw else None
@@ -98,10 +128,13 @@ class _Builder:
         to = str(raw["to"])
         if to == "default":
             family = via or src
-            dst = ipaddress.ip_network("::/0" if family is not None and family.version == 6 else "0.0.0.0/0")
+            dst = self.parse(path + ("to",), "::/0" if family is not None and family.version == 6 else "0.0.0.0/0",
+                             ipaddress.ip_network, "destination")
         else:
+            dst = self.parsed.get((ipaddress.ip_network, to))
             try:
-                dst = ipaddress.ip_network(to, strict=True)
+                if dst is None:
+                    dst = self.parsed[(ipaddress.ip_network, to)] = ipaddress.ip_network(to, strict=True)
             except ValueError as exc:
                 hint = None
                 try:

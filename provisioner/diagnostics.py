@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import Enum
-from typing import Iterable
+from typing import Iterable, Protocol
 
 YamlPath = tuple[str | int, ...]
 
@@ -76,22 +76,30 @@ class DiagnosticSink:
         return any(d.severity is Severity.ERROR for d in self.items)
 
 
+class Positioned(Protocol):
+    def value_at(self, path: YamlPath) -> tuple[int, int] | None: ...
+
+    def key_at(self, path: YamlPath) -> tuple[int, int] | None: ...
+
+
 class Locator:
     """Maps a YAML path to a (line, column), both 1-based; falls back to the nearest ancestor."""
 
-    def __init__(self, values: dict[YamlPath, tuple[int, int]], keys: dict[YamlPath, tuple[int, int]]):
-        self._values = values
-        self._keys = keys
+    def __init__(self, positions: Positioned):
+        self._positions = positions
 
     def __call__(self, path: YamlPath, *, key: bool = False) -> tuple[int, int]:
-        if key and path in self._keys:
-            return self._keys[path]
+        if key:
+            found = self._positions.key_at(tuple(path))
+            if found is not None:
+                return found
         p = tuple(path)
         while p:
-            if p in self._values:
-                return self._values[p]
+            found = self._positions.value_at(p)
+            if found is not None:
+                return found
             p = p[:-1]
-        return self._values.get((), (1, 1))
+        return self._positions.value_at(()) or (1, 1)
 
 
 def sort_diagnostics(items: Iterable[Diagnostic]) -> list[Diagnostic]:

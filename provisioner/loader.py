@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any, Mapping
 
 from .diagnostics import Diagnostic, Locator, TopoError, YamlPath
-from .yamlpos import Positions, YamlLoadError, load_yaml
+from .yamlpos import Positions, YamlLoadError, load_values, load_yaml
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 """Files (and rendered templates) larger than this are refused before parsing."""
@@ -38,12 +38,25 @@ class Source:
 class LoadedDocument:
     source: Source
     data: Any
-    positions: Positions
     variables: dict[str, Any] = field(default_factory=dict)
+    _positions: Positions | None = None
+
+    @property
+    def positions(self) -> Positions:
+        """Where each value stands; parsed again on first use (only files with problems need it)."""
+        if self._positions is None:
+            self._positions = load_yaml(self.source.rendered)[1]
+        return self._positions
 
     @property
     def locator(self) -> Locator:
-        return Locator(self.positions.values, self.positions.keys)
+        return Locator(self)
+
+    def value_at(self, path: YamlPath) -> tuple[int, int] | None:
+        return self.positions.value_at(path)
+
+    def key_at(self, path: YamlPath) -> tuple[int, int] | None:
+        return self.positions.key_at(path)
 
 
 def _fail(name: str, message: str, line: int = 1, col: int = 1, path: YamlPath = (), hint: str | None = None) -> TopoError:
@@ -228,10 +241,16 @@ def load_text(
     rendered = render_template(name, text, variables) if templated else text
     source = Source(name, text, rendered, templated)
     try:
-        data, positions = load_yaml(rendered)
+        data = load_values(rendered)
+    except YamlLoadError:
+        data = None  # parse again with positions for the exact place of the problem
+    try:
+        positions = load_yaml(rendered)[1] if data is None else None
     except YamlLoadError as exc:
         hint = exc.hint
         if templated:
             hint = (hint + "; " if hint else "") + "line numbers refer to the rendered file (see `topo render`)"
         raise _fail(name, exc.message, exc.line, exc.column, exc.path, hint) from None
-    return LoadedDocument(source, data, positions, variables)
+    if positions is not None:  # a document that is just `null`: the fast pass said None too
+        data = None
+    return LoadedDocument(source, data, variables, positions)

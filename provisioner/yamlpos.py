@@ -21,6 +21,9 @@ except AttributeError:  # pragma: no cover - depends on the PyYAML build
     _Loader = yaml.SafeLoader  # type: ignore[misc]
 
 MAX_DEPTH = 64
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_MERGE = "tag:yaml.org,2002:merge"
 _SAFE_TAGS = frozenset(
     f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "binary")
 )
@@ -39,8 +42,18 @@ class YamlLoadError(Exception):
 
 @dataclass
 class Positions:
-    values: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
-    keys: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
+    """libyaml marks by YAML path (of each value, and of each mapping key)."""
+
+    values: dict[YamlPath, Any] = field(default_factory=dict)
+    keys: dict[YamlPath, Any] = field(default_factory=dict)
+
+    def value_at(self, path: YamlPath) -> tuple[int, int] | None:
+        mark = self.values.get(path)
+        return _pos(mark) if mark is not None else None
+
+    def key_at(self, path: YamlPath) -> tuple[int, int] | None:
+        mark = self.keys.get(path)
+        return _pos(mark) if mark is not None else None
 
 
 @dataclass
@@ -50,11 +63,11 @@ class _Frame:
     value: Any
     size: int = 1  # expanded node count, for the alias bound
     pending_key: Any = None
-    key_pos: tuple[int, int] | None = None
+    key_pos: Any = None  # libyaml mark
     have_key: bool = False
     key_is_merge: bool = False
     anchor: str | None = None
-    start: tuple[int, int] = (1, 1)
+    start: Any = None  # libyaml mark
     merge: list[dict[Any, Any]] = field(default_factory=list)
 
 
@@ -62,33 +75,68 @@ def _pos(mark: Any) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1)
 
 
-def load_yaml(text: str) -> tuple[Any, Positions]:
-    """Parse one YAML document. Raises YamlLoadError with the position of the first problem."""
+def load_values(text: str) -> Any:
+    """Parse one YAML document fast, without positions (the common case: a valid file).
+    Any problem is reported by parsing again with positions, for its exact location."""
+    return load_yaml(text, track=False)[0]
+
+
+def load_yaml(text: str, track: bool = True) -> tuple[Any, Positions]:
+    """Parse one YAML document. Raises YamlLoadError with the position of the first problem.
+
+    Hot loop: one pass over libyaml's events, dispatching on the event class, storing marks
+    (converted to line/column only when asked) and building values without nodes."""
     loader = _Loader(text)
-    constructor = yaml.SafeLoader("")  # only used to turn resolved scalars into Python values
+    constructor = yaml.SafeLoader("")  # only used for the rarer scalar types
     positions = Positions()
+    values, keys = positions.values, positions.keys
     anchors: dict[str, tuple[Any, int]] = {}
+    resolved: dict[tuple[str, Any], str] = {}  # implicit tags by (value, implicit), found once
+    resolve = loader.resolve
     stack: list[_Frame] = []
     root: Any = None
     have_root = False
     documents = 0
     total = 0
+    Scalar, Alias = yaml.ScalarEvent, yaml.AliasEvent
+    MapStart, SeqStart = yaml.MappingStartEvent, yaml.SequenceStartEvent
+    MapEnd, SeqEnd = yaml.MappingEndEvent, yaml.SequenceEndEvent
     try:
         while loader.check_event():
             event = loader.get_event()
+            cls = event.__class__
             merge_key = False
-            if isinstance(event, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    raise YamlLoadError(
-                        "more than one YAML document in the file",
-                        *_pos(event.start_mark),
-                        hint="a topology is one document; remove the '---' separator",
-                    )
-                continue
-            if isinstance(event, (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent)):
-                continue
-            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            if cls is Scalar:
+                start = event.start_mark
+                tag = event.tag
+                raw = event.value
+                if tag is None or tag == "!":
+                    rkey = (raw, event.implicit)
+                    tag = resolved.get(rkey)
+                    if tag is None:
+                        tag = resolved[rkey] = resolve(yaml.ScalarNode, raw, event.implicit)
+                elif tag not in _SAFE_TAGS:
+                    raise YamlLoadError(f"unsupported YAML tag {tag.replace('tag:yaml.org,2002:', '!!')}", *_pos(start),
+                                        _current_path(stack), "remove the tag; a topology uses plain values")
+                if tag == _STR:  # the common cases, without building a node
+                    value = raw
+                elif tag == _INT and raw.isdigit() and (raw[0] != "0" or raw == "0"):
+                    value = int(raw)
+                elif tag == _MERGE:
+                    value, merge_key = raw, True
+                else:
+                    node = yaml.ScalarNode(tag, raw, event.start_mark, event.end_mark, event.style)
+                    try:
+                        value = constructor.construct_object(node)
+                    except yaml.YAMLError as exc:
+                        raise YamlLoadError(
+                            f"cannot read value {raw!r}: {_problem(exc)}", *_pos(start), _current_path(stack)
+                        ) from None
+                size = 1
+                total += 1
+                if event.anchor is not None:
+                    anchors[event.anchor] = (value, 1)
+            elif cls is MapEnd or cls is SeqEnd:
                 frame = stack.pop()
                 if frame.merge:
                     for extra in frame.merge:
@@ -98,72 +146,62 @@ def load_yaml(text: str) -> tuple[Any, Positions]:
                     anchors[frame.anchor] = (frame.value, frame.size)
                 value, size = frame.value, frame.size
                 start = frame.start
-            else:
-                start = _pos(event.start_mark)
-                if isinstance(event, yaml.AliasEvent):
-                    if event.anchor not in anchors:
-                        raise YamlLoadError(f"unknown alias *{event.anchor}", *start, _current_path(stack),
-                                            "define the anchor (&name) before using it")
-                    value, size = anchors[event.anchor]
-                    total += size
-                    if total > MAX_EXPANDED_NODES:
-                        raise YamlLoadError(
-                            f"aliases expand to more than {MAX_EXPANDED_NODES:,} values",
-                            *start,
-                            _current_path(stack),
-                            hint="the file looks like an alias bomb ('billion laughs'); write the values out",
-                        )
-                elif isinstance(event, yaml.ScalarEvent):
-                    tag = event.tag
-                    if tag is not None and tag != "!" and tag not in _SAFE_TAGS:
-                        raise YamlLoadError(f"unsupported YAML tag {tag.replace('tag:yaml.org,2002:', '!!')}", *start,
-                                            _current_path(stack), "remove the tag; a topology uses plain values")
-                    if tag is None or tag == "!":
-                        tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-                    merge_key = tag == "tag:yaml.org,2002:merge"
-                    if merge_key:
-                        tag = "tag:yaml.org,2002:str"
-                    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
-                    try:
-                        value = constructor.construct_object(node)
-                    except yaml.YAMLError as exc:
-                        raise YamlLoadError(
-                            f"cannot read value {event.value!r}: {_problem(exc)}", *start, _current_path(stack)
-                        ) from None
-                    size = 1
-                    total += 1
-                    if event.anchor is not None:
-                        anchors[event.anchor] = (value, 1)
-                else:  # collection start
-                    if len(stack) >= MAX_DEPTH:
-                        raise YamlLoadError(
-                            f"nesting deeper than {MAX_DEPTH} levels",
-                            *start,
-                            _current_path(stack)[:4] + ("...",),
-                            hint="a topology is at most a few levels deep; check the indentation",
-                        )
-                    if event.tag not in (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
-                        raise YamlLoadError(f"unsupported YAML tag {event.tag.replace('tag:yaml.org,2002:', '!!')}", *start,
-                                            _current_path(stack), "remove the tag; a topology uses plain values")
-                    path = _child_path(stack)
-                    kind = "map" if isinstance(event, yaml.MappingStartEvent) else "seq"
-                    stack.append(_Frame(kind, path, {} if kind == "map" else [], anchor=event.anchor, start=start))
-                    total += 1
-                    continue
-            # attach value (scalar, alias or finished collection) to its parent
+            elif cls is MapStart or cls is SeqStart:
+                start = event.start_mark
+                if len(stack) >= MAX_DEPTH:
+                    raise YamlLoadError(
+                        f"nesting deeper than {MAX_DEPTH} levels",
+                        *_pos(start),
+                        _current_path(stack)[:4] + ("...",),
+                        hint="a topology is at most a few levels deep; check the indentation",
+                    )
+                if event.tag not in (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
+                    raise YamlLoadError(f"unsupported YAML tag {event.tag.replace('tag:yaml.org,2002:', '!!')}", *_pos(start),
+                                        _current_path(stack), "remove the tag; a topology uses plain values")
+                is_map = cls is MapStart
+                stack.append(_Frame("map" if is_map else "seq", _child_path(stack) if track else (),
+                                    {} if is_map else [], anchor=event.anchor, start=start))
+                total += 1
+                continue
+            elif cls is Alias:
+                start = event.start_mark
+                if event.anchor not in anchors:
+                    raise YamlLoadError(f"unknown alias *{event.anchor}", *_pos(start), _current_path(stack),
+                                        "define the anchor (&name) before using it")
+                value, size = anchors[event.anchor]
+                total += size
+                if total > MAX_EXPANDED_NODES:
+                    raise YamlLoadError(
+                        f"aliases expand to more than {MAX_EXPANDED_NODES:,} values",
+                        *_pos(start),
+                        _current_path(stack),
+                        hint="the file looks like an alias bomb ('billion laughs'); write the values out",
+                    )
+            elif cls is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise YamlLoadError(
+                        "more than one YAML document in the file",
+                        *_pos(event.start_mark),
+                        hint="a topology is one document; remove the '---' separator",
+                    )
+                continue
+            else:  # stream start/end, document end
+                continue
+            # attach the value (scalar, alias or finished collection) to its parent
             if not stack:
                 root, have_root = value, True
-                positions.values[()] = start
+                values[()] = start
                 continue
             parent = stack[-1]
             parent.size += size
             if parent.kind == "seq":
-                index = len(parent.value)
-                positions.values[parent.path + (index,)] = start
+                if track:
+                    values[parent.path + (len(parent.value),)] = start
                 parent.value.append(value)
             elif not parent.have_key:
                 if isinstance(value, (dict, list)):
-                    raise YamlLoadError("a mapping key must be a plain value", *start, parent.path)
+                    raise YamlLoadError("a mapping key must be a plain value", *_pos(start), parent.path)
                 parent.pending_key, parent.key_pos, parent.have_key = value, start, True
                 parent.key_is_merge = merge_key
             else:
@@ -172,22 +210,20 @@ def load_yaml(text: str) -> tuple[Any, Positions]:
                 if parent.key_is_merge:
                     extras = value if isinstance(value, list) else [value]
                     if not all(isinstance(x, dict) for x in extras):
-                        raise YamlLoadError("'<<' merges mappings only", *(start or (1, 1)), parent.path)
+                        raise YamlLoadError("'<<' merges mappings only", *_pos(start), parent.path)
                     parent.merge.extend(extras)
                     continue
                 if key in parent.value:
-                    line, col = parent.key_pos or (0, 0)
                     raise YamlLoadError(
                         f"duplicate key {key!r}",
-                        line,
-                        col,
+                        *_pos(parent.key_pos),
                         parent.path + (key,),
                         hint="each key may appear once in a mapping; merge the two entries",
                     )
-                path = parent.path + (_key_str(key),)
-                if parent.key_pos is not None:
-                    positions.keys[path] = parent.key_pos
-                positions.values[path] = start
+                if track:
+                    path = parent.path + (key if key.__class__ is str else _key_str(key),)
+                    keys[path] = parent.key_pos
+                    values[path] = start
                 parent.value[key] = value
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
