@@ -207,27 +207,50 @@ def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
 @click.option("--json", "as_json", is_flag=True, help="Print the plan that was applied as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
 @click.option("--no-wait", is_flag=True, help="Fail at once if another topo run holds this machine's lock.")
+@click.option("--rollback", is_flag=True,
+              help="If an action or the verification fails, return the lab to its last verified state "
+                   "(a lab this run created is removed).")
 def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, adopt: bool,
-          as_json: bool, quiet: bool, no_wait: bool) -> None:
+          as_json: bool, quiet: bool, no_wait: bool, rollback: bool) -> None:
     """Make the machine match FILE: run exactly the plan, then verify nothing is left to do.
 
     \b
-    Example:  topo apply topologies/05-flannel-cni0.yaml && topo plan topologies/05-flannel-cni0.yaml
+    Examples:
+      topo apply topologies/05-flannel-cni0.yaml && topo plan topologies/05-flannel-cni0.yaml
+      topo apply lab.yaml --rollback     # all or nothing: on failure, back to the last verified state
     """
-    from .engine import ConflictError, NotConverged, apply_node
+    from dataclasses import replace
+
+    from .checkpoint import NoCheckpoint
+    from .engine import ConflictError, NotConverged, RollbackFailed, RolledBack, apply_node
     from .render.plan import plan_to_json
 
-    topo = _topology(file, var_pairs, vars_files)
+    result_doc = load_valid(file, var_pairs, vars_files)
+    topo = result_doc.topology
+    assert topo is not None and result_doc.document is not None
     _require_root()
     node_name = _node(topo, node)
+    options = replace(_run_options(no_wait), rollback=rollback, checkpoint=result_doc.document.source.rendered)
 
     def show(p: "Plan") -> None:
         if not as_json and not p.empty:
             _print_plan(p, quiet)
 
     try:
-        result = apply_node(topo, node_name, adopt=adopt, source=str(file.resolve()), on_plan=show,
-                            options=_run_options(no_wait))
+        result = apply_node(topo, node_name, adopt=adopt, source=str(file.resolve()), on_plan=show, options=options)
+    except NoCheckpoint as exc:
+        click.echo(f"error: {exc}; nothing was changed", err=True)
+        click.echo("  hint: apply once without --rollback (or destroy the lab) to make a checkpoint", err=True)
+        raise SystemExit(EXIT_ERROR)
+    except RolledBack as exc:
+        click.echo(f"error: {exc.cause}", err=True)
+        click.echo(f"rolled back: lab {topo.name} is as it was before this apply ({len(exc.rollback.done)} actions undone)",
+                   err=True)
+        raise SystemExit(EXIT_ERROR)
+    except RollbackFailed as exc:
+        click.echo(f"error: {exc.cause}", err=True)
+        click.echo(f"error: the rollback failed as well: {exc.error}; run apply or destroy again", err=True)
+        raise SystemExit(EXIT_ERROR)
     except ConflictError as exc:
         for c in exc.plan.conflicts:
             click.echo(f"error: {c.message}\n  hint: {c.hint}", err=True)

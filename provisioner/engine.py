@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
+from .checkpoint import checkpoint_topology, delete_checkpoint, save_checkpoint
 from .executor import ActionFailed, Executor
 from .interrupt import stop_at_boundaries
 from .lock import node_lock
@@ -31,6 +32,24 @@ class NotConverged(Exception):
     def __init__(self, remaining: Plan):
         super().__init__("not converged: " + "; ".join(a.target for a in remaining.actions))
         self.remaining = remaining
+
+
+class RolledBack(Exception):
+    """Apply failed and the lab was returned to its checkpoint; `cause` says what failed."""
+
+    def __init__(self, cause: Exception, rollback: "ApplyResult"):
+        super().__init__(f"{cause}; rolled back ({len(rollback.done)} actions)")
+        self.cause = cause
+        self.rollback = rollback
+
+
+class RollbackFailed(Exception):
+    """Apply failed, and so did the way back: the machine is as far as both got."""
+
+    def __init__(self, cause: Exception, error: Exception):
+        super().__init__(f"{cause}; rollback failed too: {error}")
+        self.cause = cause
+        self.error = error
 
 
 @dataclass
@@ -81,17 +100,19 @@ class RunOptions:
 
     wait: bool = True  # wait for another run's lock (False: fail at once)
     notify: Callable[[str], None] | None = None  # told when waiting for the lock
+    rollback: bool = False  # apply: on failure, return the lab to its checkpoint
+    checkpoint: str | None = None  # apply: the rendered file, kept as the checkpoint once verified
 
 
 def apply_node(topo: Topology, node: str, *, adopt: bool = False, source: str | None = None,
                progress: Callable[[Action], None] | None = None, on_plan: Callable[[Plan], None] | None = None,
                options: RunOptions = RunOptions()) -> ApplyResult:
     with node_lock(options.wait, options.notify), stop_at_boundaries() as stop:
-        return _apply(topo, node, adopt, source, progress, on_plan, stop)
+        return _apply(topo, node, adopt, source, progress, on_plan, stop, options)
 
 
 def _apply(topo: Topology, node: str, adopt: bool, source: str | None, progress: Callable[[Action], None] | None,
-           on_plan: Callable[[Plan], None] | None, stop: "StopFlag") -> ApplyResult:
+           on_plan: Callable[[Plan], None] | None, stop: "StopFlag", options: RunOptions) -> ApplyResult:
     record = load_record(topo.name)
     with NetnsPool() as pool:
         plan = make_plan(topo, node, _read(pool, topo, node, record), record, adopt)
@@ -101,21 +122,56 @@ def _apply(topo: Topology, node: str, adopt: bool, source: str | None, progress:
             raise ConflictError(plan)
         assert plan.record is not None
         plan.record.source = source or (record.source if record else None)
+        back = None
+        if options.rollback and plan.actions:
+            # the way back is known before anything changes; without it, refuse to start
+            back = checkpoint_topology(topo.name, node, existed=record is not None)
         if not plan.actions:
             if record is None or record != plan.record:
                 save_record(plan.record)
+            _keep_checkpoint(topo.name, options)
             return ApplyResult(plan)
         save_record(_intent(record, plan.record))
         ex = Executor(pool, topo.name, progress, stop=stop)
         try:
             ex.run(plan)
-        except ActionFailed:
-            raise
-        save_record(plan.record)
-        remaining = verify(topo, node, _read(pool, topo, node, plan.record), plan.record)
+            save_record(plan.record)
+            remaining = verify(topo, node, _read(pool, topo, node, plan.record), plan.record)
+            if not remaining.empty:
+                raise NotConverged(remaining)
+        except (ActionFailed, NotConverged) as failure:
+            if back is None:
+                raise
+            raise _roll_back(pool, back, node, failure, progress, stop, existed=record is not None) from failure
+        _keep_checkpoint(topo.name, options)
+        return ApplyResult(plan, ex.done)
+
+
+def _keep_checkpoint(lab: str, options: RunOptions) -> None:
+    if options.checkpoint is not None:
+        save_checkpoint(lab, options.checkpoint)
+
+
+def _roll_back(pool: NetnsPool, back: Topology, node: str, failure: Exception,
+               progress: Callable[[Action], None] | None, stop: "StopFlag", existed: bool) -> Exception:
+    """Plan from what is there now to the checkpoint, run it, verify; the error to raise."""
+    record = load_record(back.name)  # the intent record: covers everything the failed run made
+    try:
+        plan = make_plan(back, node, _read(pool, back, node, record), record, adopt=False)
+        assert plan.record is not None
+        ex = Executor(pool, back.name, progress, stop=stop)
+        ex.run(plan)
+        remaining = verify(back, node, _read(pool, back, node, plan.record), plan.record)
         if not remaining.empty:
             raise NotConverged(remaining)
-        return ApplyResult(plan, ex.done)
+    except (ActionFailed, NotConverged) as error:
+        return RollbackFailed(failure, error)
+    if existed:
+        save_record(plan.record)
+    else:  # the failed run created the lab: nothing of it is left
+        delete_record(back.name)
+        delete_checkpoint(back.name)
+    return RolledBack(failure, ApplyResult(plan, ex.done))
 
 
 def destroy_node(lab: str, node: str, *, progress: Callable[[Action], None] | None = None,
@@ -139,6 +195,7 @@ def _destroy(lab: str, node: str, progress: Callable[[Action], None] | None, on_
         if not remaining.empty:
             raise NotConverged(remaining)
     delete_record(lab)
+    delete_checkpoint(lab)
     return ApplyResult(plan, ex.done)
 
 
