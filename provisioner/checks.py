@@ -41,6 +41,8 @@ def check_gateways(topo: Topology, sink: DiagnosticSink) -> None:
             if route.dev is not None and route.dev not in ns.interfaces:
                 continue  # reported by check_route_devices
             reachable = any(route.via in addr.network for i in _connected(ns, route.dev) for addr in i.addresses)
+            underlay = topo.nodes[ns.place.node].underlay if ns.place.netns is None else None
+            reachable = reachable or (underlay is not None and route.dev is None and route.via in underlay.network)
             if not reachable:
                 sink.error(
                     route.path + ("via",),

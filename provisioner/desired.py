@@ -29,6 +29,7 @@ from .model import (
     Route,
     Topology,
     VethPair,
+    Vxlan,
 )
 
 T = TypeVar("T")
@@ -229,7 +230,9 @@ class _Builder:
                 root.sysctls[k] = v
             for k, v in self.hosts(npath + ("hosts",), nraw.get("hosts")).items():
                 root.hosts[k] = v
-            nodes[nname] = Node(nname, root, host=nraw.get("host"), user=nraw.get("user"), description=nraw.get("description"))
+            underlay = self.address(npath + ("underlay",), nraw["underlay"]) if "underlay" in nraw else None
+            nodes[nname] = Node(nname, root, host=nraw.get("host"), user=nraw.get("user"), description=nraw.get("description"),
+                                underlay=underlay)
         node_names = list(nodes)
 
         def node_of(path: YamlPath, raw: dict[str, Any]) -> str | None:
@@ -250,6 +253,7 @@ class _Builder:
         else:
             for nname in nodes:
                 owners[nname] = _Owner(Place(nname), None)
+        node_bridges: dict[str, dict[str, _Owner]] = {}  # bridge name -> node -> owner (bridges under nodes:)
 
         # namespaces
         origins: dict[tuple[Place, str], dict[str, YamlPath]] = {}
@@ -286,23 +290,49 @@ class _Builder:
             nodes[node].namespaces[nsname] = ns
             owners[nsname] = _Owner(place, None)
 
-        # bridges
-        for bname, braw in (data.get("bridges") or {}).items():
-            path = ("bridges", bname)
+        # bridges: top-level ones (with `node:` when there are several nodes), and per node
+        declared_bridges: list[tuple[YamlPath, str, dict[str, Any], str | None]] = [
+            (("bridges", bname), bname, braw, None) for bname, braw in (data.get("bridges") or {}).items()]
+        if not implicit:
+            declared_bridges += [(("nodes", nname, "bridges", bname), bname, braw, nname)
+                                 for nname, nraw in node_data.items() for bname, braw in (nraw.get("bridges") or {}).items()]
+        for path, bname, braw, on_node in declared_bridges:
             if err := valid_ifname(bname):
                 sink.error(path, err, "a bridge is an interface: 1 to 15 characters, no '/', ':' or whitespace", key=True)
                 continue
             if bname in owners:
                 sink.error(path, f"'{bname}' is already the name of a namespace or node", "namespace, bridge and node names share one name space", key=True)
                 continue
-            node = node_of(path, braw)
+            if on_node is not None and "node" in braw and braw["node"] != on_node:
+                sink.error(path + ("node",), f"bridge {bname} is declared under node {on_node}", "leave out `node:` here")
+                continue
+            node = on_node or node_of(path, braw)
             if node is None:
                 continue
-            place = Place(node)
+            if bname in nodes[node].root.interfaces or node in node_bridges.get(bname, {}):
+                sink.error(path, f"node {node} already has a bridge {bname}", "each node has one bridge of a name", key=True)
+                continue
             br = Interface(bname, Kind.BRIDGE, path=path)
             self.settings(br, path, braw, {})
             nodes[node].root.interfaces[bname] = br
-            owners[bname] = _Owner(place, bname)
+            node_bridges.setdefault(bname, {})[node] = _Owner(Place(node), bname)
+
+        def owner_for(name: str, other: str | None) -> _Owner | None:
+            """The owner called `name`; a bridge several nodes have is the one on the node of
+            the link's other end (`other`)."""
+            if name in owners:
+                return owners[name]
+            by_node = node_bridges.get(name, {})
+            if len(by_node) == 1:
+                return next(iter(by_node.values()))
+            other_owner = owners.get(other) if other is not None else None
+            if other_owner is None:
+                other_nodes = node_bridges.get(other, {}) if other is not None else {}
+                if len(other_nodes) == 1:
+                    other_owner = next(iter(other_nodes.values()))
+            if other_owner is not None:
+                return by_node.get(other_owner.place.node)
+            return None
 
         # links
         used: dict[tuple[Place, str], YamlPath] = {}
@@ -310,17 +340,23 @@ class _Builder:
         for i, lraw in enumerate(data.get("links") or []):
             lpath: YamlPath = ("links", i)
             ends: list[EndRef] = []
-            for side in ("a", "b"):
+            specs = {side: (lraw[side] if isinstance(lraw[side], dict) else {"at": lraw[side]}) for side in ("a", "b")}
+            owner_names = {side: str(spec["at"]).partition(":")[0] for side, spec in specs.items()}
+            for side, other_side in (("a", "b"), ("b", "a")):
                 eraw = lraw[side]
                 epath = lpath + (side,)
-                spec = eraw if isinstance(eraw, dict) else {"at": eraw}
+                spec = specs[side]
                 at = str(spec["at"])
                 owner_name, _, ifname = at.partition(":")
                 apath = epath + ("at",) if isinstance(eraw, dict) else epath
-                owner = owners.get(owner_name)
+                owner = owner_for(owner_name, owner_names[other_side])
                 if owner is None:
-                    sink.error(apath, f"'{owner_name}' is not a namespace, bridge or node of this lab",
-                               _suggest(owner_name, list(owners)))
+                    if owner_name in node_bridges:
+                        sink.error(apath, f"bridge {owner_name} is on nodes {', '.join(sorted(node_bridges[owner_name]))}; "
+                                          "the link's other end does not say which", "connect it to a namespace on one of them")
+                    else:
+                        sink.error(apath, f"'{owner_name}' is not a namespace, bridge or node of this lab",
+                                   _suggest(owner_name, list(owners) + list(node_bridges)))
                     continue
                 if err := valid_ifname(ifname):
                     sink.error(apath, err, "shorten it; `ip link` refuses names over 15 characters")
@@ -357,11 +393,51 @@ class _Builder:
             self.interface_of(nodes, a).peer = b
             self.interface_of(nodes, b).peer = a
             veths.append(VethPair(a, b, lraw.get("description"), lpath))
+        self.vxlans(nodes, node_bridges)
         for (place, ifname), ipath in declared.items():
             sink.error(ipath, f"interface '{ifname}' of namespace {place.netns} is not an end of any link",
                        f"add a link such as {{a: {place.netns}:{ifname}, b: BRIDGE:veth-{place.netns}}}", key=True)
             nodes[place.node].namespaces[place.netns].interfaces.pop(ifname, None)  # type: ignore[index]
         return Topology(str(data["name"]), nodes, veths, data.get("description"), implicit)
+
+    def vxlans(self, nodes: dict[str, Node], node_bridges: dict[str, dict[str, _Owner]]) -> None:
+        """One VXLAN device per node of each segment, a port of the segment's bridge there."""
+        for vname, vraw in (self.data.get("vxlans") or {}).items():
+            path: YamlPath = ("vxlans", vname)
+            if err := valid_ifname(vname):
+                self.sink.error(path, err, "the segment's name is its device name on every node", key=True)
+                continue
+            bridge = str(vraw["bridge"])
+            on = [n for n in nodes if bridge in nodes[n].root.interfaces and nodes[n].root.interfaces[bridge].kind is Kind.BRIDGE]
+            members = [str(n) for n in vraw.get("nodes", on)]
+            for i, n in enumerate(members):
+                if n not in nodes:
+                    self.sink.error(path + ("nodes", i), f"unknown node '{n}'", _suggest(n, list(nodes)))
+                elif n not in on:
+                    self.sink.error(path + ("nodes", i), f"node {n} has no bridge {bridge}", f"declare it under nodes.{n}.bridges")
+            members = [n for n in members if n in on]
+            if len(members) < 2:
+                self.sink.error(path + ("bridge",), f"a VXLAN segment joins a bridge on two or more nodes; {bridge} is on "
+                                + (", ".join(on) or "none"), "declare the bridge on each node under nodes.NODE.bridges")
+                continue
+            missing = [n for n in members if nodes[n].underlay is None]
+            if missing:
+                self.sink.error(path, f"node {', '.join(missing)} has no `underlay:` address for the VXLAN tunnel",
+                                "give each node its underlay address, e.g. underlay: 192.0.2.11/24")
+                continue
+            for n in members:
+                root = nodes[n].root
+                if vname in root.interfaces:
+                    self.sink.error(path, f"node {n} already has an interface {vname}", "rename the segment", key=True)
+                    continue
+                local = nodes[n].underlay.ip  # type: ignore[union-attr]
+                remotes = tuple(nodes[m].underlay.ip for m in members if m != n)  # type: ignore[union-attr]
+                if any(r.version != local.version for r in remotes):
+                    self.sink.error(path, "the nodes' underlay addresses mix IPv4 and IPv6")
+                    break
+                root.interfaces[vname] = Interface(vname, Kind.VXLAN, mtu=vraw.get("mtu"), master=bridge,
+                                                   vxlan=Vxlan(vraw["vni"], vraw.get("port", 4789), local, remotes),
+                                                   description=vraw.get("description"), path=path)
 
     @staticmethod
     def interface_of(nodes: dict[str, Node], end: EndRef) -> Interface:

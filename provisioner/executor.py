@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import struct
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -22,8 +23,35 @@ from .hostsfile import remove_netns_dir, set_managed_block, write_netns_hosts
 from .live import RT_TABLE_MAIN, RTNH_F_ONLINK, RTPROT_TOPO, sysctl_path
 from .model import Route
 from .netns import NetnsPool
-from .planner import PHASE, Action, AddressSpec, HostsSpec, LinkSpec, Op, Plan, RouteSpec, SysctlSpec, VethSpec
+from .planner import (
+    PHASE,
+    Action,
+    AddressSpec,
+    FdbSpec,
+    HostsSpec,
+    LinkSpec,
+    Op,
+    Plan,
+    RouteSpec,
+    SysctlSpec,
+    VethSpec,
+    VxlanSpec,
+)
 from .rtnl import (
+    AF_BRIDGE,
+    IFLA_VXLAN_ID,
+    IFLA_VXLAN_LEARNING,
+    IFLA_VXLAN_LOCAL,
+    IFLA_VXLAN_LOCAL6,
+    IFLA_VXLAN_PORT,
+    NDA_DST,
+    NDA_LLADDR,
+    NLM_F_APPEND,
+    NTF_SELF,
+    NUD_NOARP,
+    NUD_PERMANENT,
+    RTM_DELNEIGH,
+    RTM_NEWNEIGH,
     NLM_F_CREATE,
     NLM_F_EXCL,
     NLM_F_REPLACE,
@@ -37,6 +65,7 @@ from .rtnl import (
     ifaddr,
     ifinfo,
     is_gone,
+    ndmsg,
     rta,
     rta_str,
     rta_u32,
@@ -46,7 +75,7 @@ from .rtnl import (
 IFF_UP = 1
 IFA_F_NODAD = 0x02
 IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_MASTER, IFLA_LINKINFO, IFLA_IFALIAS = 1, 3, 4, 10, 18, 20
-IFLA_INFO_KIND = 1
+IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
 IFA_ADDRESS, IFA_LOCAL, IFA_FLAGS = 1, 2, 8
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_TABLE = 1, 4, 5, 6, 7, 15
 RT_SCOPE_UNIVERSE = 0
@@ -308,6 +337,40 @@ def _create_veth(ex: Executor, a: Action) -> Built:
     return first, [_Request(q_ns, ex.link_msg(q_ns, q_name, peer_settings), a)]
 
 
+def _create_vxlan(ex: Executor, a: Action) -> Built:
+    spec = a.payload
+    assert isinstance(spec, VxlanSpec)
+    v, link = spec.vxlan, spec.link
+    local = rta(IFLA_VXLAN_LOCAL if v.local.version == 4 else IFLA_VXLAN_LOCAL6, v.local.packed)
+    data = rta_u32(IFLA_VXLAN_ID, v.vni) + local + rta(IFLA_VXLAN_PORT, struct.pack(">H", v.port))
+    data += rta(IFLA_VXLAN_LEARNING, b"\x01")
+    attrs = [rta_str(IFLA_IFNAME, link.name)]
+    if link.mtu is not None:
+        attrs.append(rta_u32(IFLA_MTU, link.mtu))
+    if link.mac is not None:
+        attrs.append(rta(IFLA_ADDRESS, bytes.fromhex(link.mac.replace(":", ""))))
+    attrs.append(rta(IFLA_LINKINFO, rta_str(IFLA_INFO_KIND, "vxlan") + rta(IFLA_INFO_DATA, data)))
+    create = Msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, ifinfo() + b"".join(attrs))
+    settings = ex.link_msg(a.netns, link.name, LinkSpec(alias=link.alias, master=link.master, up=link.up))
+    return [_Request(a.netns, create, a), _Request(a.netns, settings, a)], []
+
+
+def _fdb_msg(ex: Executor, a: Action, msg_type: int, flags: int) -> Msg:
+    spec = a.payload
+    assert isinstance(spec, FdbSpec)
+    body = ndmsg(AF_BRIDGE, ex.index(a.netns, spec.ifname), NUD_PERMANENT | NUD_NOARP, NTF_SELF)
+    body += rta(NDA_LLADDR, bytes(6)) + rta(NDA_DST, spec.remote.packed)
+    return Msg(msg_type, flags, body)
+
+
+def _add_fdb(ex: Executor, a: Action) -> Built:
+    return [_Request(a.netns, _fdb_msg(ex, a, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_APPEND), a)], []
+
+
+def _delete_fdb(ex: Executor, a: Action) -> Built:
+    return [_Request(a.netns, _fdb_msg(ex, a, RTM_DELNEIGH, 0), a, tolerate_gone=True)], []
+
+
 def _set_link(ex: Executor, a: Action) -> Built:
     spec = a.payload
     assert isinstance(spec, LinkSpec) and spec.name
@@ -381,6 +444,9 @@ TAIL = frozenset({Op.SET_LINK, Op.SET_SYSCTL, Op.ADD_ADDRESS, Op.SET_ROUTE})
 _BUILDERS: dict[Op, Callable[[Executor, Action], Built]] = {
     Op.CREATE_BRIDGE: _create_bridge,
     Op.CREATE_VETH: _create_veth,
+    Op.CREATE_VXLAN: _create_vxlan,
+    Op.ADD_FDB: _add_fdb,
+    Op.DELETE_FDB: _delete_fdb,
     Op.SET_LINK: _set_link,
     Op.ADD_ADDRESS: _add_address,
     Op.DELETE_ADDRESS: _delete_address,

@@ -37,6 +37,7 @@ class LiveLink:
     master: str | None
     peer_index: int | None
     peer_in_other_netns: bool = False
+    vxlan: tuple[int, int, IPAddress | None] | None = None  # VNI, UDP port, local address
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class LiveNetns:
     routes: list[LiveRoute] = field(default_factory=list)
     sysctls: dict[str, str | None] = field(default_factory=dict)
     hosts: str | None = None  # the namespace's hosts file, or the lab's block of /etc/hosts
+    fdb: dict[str, set[IPAddress]] = field(default_factory=dict)  # VXLAN device -> remotes (all-zero MAC entries)
 
 
 @dataclass
@@ -84,6 +86,8 @@ def _link(raw: RawLink, names: dict[int, str]) -> LiveLink:
         master=names.get(raw.master) if raw.master else None,
         peer_index=raw.link if kind == "veth" else None,
         peer_in_other_netns=raw.link_netnsid is not None,
+        vxlan=None if raw.vxlan is None else (raw.vxlan[0], raw.vxlan[1],
+                                              ipaddress.ip_address(raw.vxlan[2]) if raw.vxlan[2] else None),
     )
 
 
@@ -134,6 +138,11 @@ def read_netns(pool: NetnsPool, name: str | None, sysctls: Iterable[str], lab: s
         route = _route(r, names)
         if route is not None:
             live.routes.append(route)
+    vxlans = {r.index: r.name for r in raw_links if r.vxlan is not None}
+    if vxlans:
+        for entry in sock.fdb():
+            if entry.index in vxlans and entry.dst is not None and entry.mac == "00:00:00:00:00:00":
+                live.fdb.setdefault(vxlans[entry.index], set()).add(ipaddress.ip_address(entry.dst))
     keys = list(sysctls)
     if keys:
         with pool.inside(name):

@@ -26,6 +26,7 @@ class Kind(str, Enum):
     LOOPBACK = "loopback"
     VETH = "veth"
     BRIDGE = "bridge"
+    VXLAN = "vxlan"
 
 
 @dataclass(frozen=True, order=True)
@@ -75,6 +76,16 @@ class Route:
         return " ".join(parts)
 
 
+@dataclass(frozen=True)
+class Vxlan:
+    """A VXLAN device's identity: what cannot change without recreating it, and its remotes."""
+
+    vni: int
+    port: int
+    local: IPAddress
+    remotes: tuple[IPAddress, ...] = ()  # other nodes' underlay addresses (forwarding entries)
+
+
 @dataclass
 class Interface:
     name: str
@@ -85,6 +96,7 @@ class Interface:
     up: bool = True
     master: str | None = None  # bridge in the same namespace
     peer: EndRef | None = None  # the other end of a veth pair
+    vxlan: Vxlan | None = None  # set for Kind.VXLAN
     description: str | None = None
     path: YamlPath = field(default=(), compare=False)
 
@@ -108,6 +120,7 @@ class Node:
     host: str | None = None
     user: str | None = None
     description: str | None = None
+    underlay: IPInterface | None = None  # the node's own address between nodes (not managed)
 
     def all_netns(self) -> Iterator[Netns]:
         yield self.root

@@ -17,23 +17,26 @@ from typing import Iterable, Union
 
 from .hostsfile import render_block_body, render_netns_hosts
 from .live import RTPROT_KERNEL, RTPROT_TOPO, LiveLink, LiveNetns, LiveRoute, LiveState
-from .model import EndRef, Interface, IPInterface, Kind, Netns, Node, Route, Topology
+from .model import EndRef, Interface, IPAddress, IPInterface, Kind, Netns, Node, Route, Topology, Vxlan
 from .state import LabRecord, alias_for
 
 
 class Op(str, Enum):
     DELETE_NETNS = "delete-namespace"
     DELETE_ROUTE = "delete-route"
+    DELETE_FDB = "delete-fdb"
     DELETE_ADDRESS = "delete-address"
     DELETE_LINK = "delete-link"
     CREATE_NETNS = "create-namespace"
     ADOPT_NETNS = "adopt-namespace"
     CREATE_BRIDGE = "create-bridge"
+    CREATE_VXLAN = "create-vxlan"
     CREATE_VETH = "create-veth"
     SET_LINK = "set-link"
     SET_SYSCTL = "set-sysctl"
     ADD_ADDRESS = "add-address"
     SET_ROUTE = "set-route"
+    ADD_FDB = "add-fdb"
     WRITE_HOSTS = "write-hosts"
     REMOVE_HOSTS = "remove-hosts"
 
@@ -74,6 +77,20 @@ class VethSpec:
 
 
 @dataclass(frozen=True)
+class VxlanSpec:
+    link: LinkSpec
+    vxlan: Vxlan
+
+
+@dataclass(frozen=True)
+class FdbSpec:
+    """A forwarding entry of a VXLAN device: frames for unknown MACs go to `remote` too."""
+
+    ifname: str
+    remote: IPAddress
+
+
+@dataclass(frozen=True)
 class RouteSpec:
     route: Route
     replace: bool = False
@@ -96,7 +113,7 @@ class AddressSpec:
     address: IPInterface
 
 
-Payload = Union[LinkSpec, VethSpec, RouteSpec, SysctlSpec, HostsSpec, AddressSpec, None]
+Payload = Union[LinkSpec, VethSpec, VxlanSpec, FdbSpec, RouteSpec, SysctlSpec, HostsSpec, AddressSpec, None]
 
 
 @dataclass(frozen=True)
@@ -234,6 +251,9 @@ class _Differ:
                     self.recreated.add((name, iface.name))
                 elif not self.claim(name, link, "bridge"):
                     conflicted = True
+            for iface in ns.interfaces.values():
+                if iface.kind is Kind.VXLAN:
+                    conflicted |= self.vxlan(name, iface, live.links.get(iface.name) if live else None)
             # extra links inside lab namespaces, or the lab's links no longer in the file
             if live is not None:
                 vanishing = self.vanishing() if name is None else set()
@@ -248,6 +268,25 @@ class _Differ:
                 conflicted |= self.veth(pair.a, pair.b)
         if conflicted:
             return
+
+    def vxlan(self, netns: str | None, iface: Interface, link: LiveLink | None) -> bool:
+        """Create a VXLAN device, or recreate it when its identity (VNI, port, local) changed.
+        True on a conflict."""
+        v = iface.vxlan
+        assert v is not None
+        if link is not None:
+            if self.claim(netns, link, "vxlan"):
+                if link.vxlan == (v.vni, v.port, v.local):
+                    return False
+                self.add(Op.DELETE_LINK, Change.DELETE, netns, f"link {link.name} (vxlan, changed identity)", LinkSpec(link.name),
+                         before=f"vni {link.vxlan[0] if link.vxlan else '?'}")
+            elif not self.owned_link(netns, link):
+                return True
+        self.add(Op.CREATE_VXLAN, Change.CREATE, netns, f"vxlan {iface.name}",
+                 VxlanSpec(LinkSpec(iface.name, iface.mtu, iface.mac, iface.up, iface.master, alias=self.alias), v),
+                 after=f"{_link_summary(iface)} vni {v.vni} port {v.port} local {v.local}")
+        self.recreated.add((netns, iface.name))
+        return False
 
     def vanishing(self) -> set[int]:
         """Root-namespace veth ends whose peer is in a namespace this plan deletes."""
@@ -376,6 +415,23 @@ class _Differ:
                 for addr in sorted(want - have, key=str):
                     self.add(Op.ADD_ADDRESS, Change.CREATE, name, f"address {addr} on {iface.name}", AddressSpec(iface.name, addr), after=str(addr))
 
+    # ---- VXLAN forwarding entries ----------------------------------------------------------
+    def fdb(self) -> None:
+        root = self.node.root
+        live = self.live_ns(None)
+        for iface in root.interfaces.values():
+            if iface.vxlan is None:
+                continue
+            fresh = live is None or (None, iface.name) in self.recreated or iface.name not in live.links
+            have = set() if fresh else live.fdb.get(iface.name, set())  # type: ignore[union-attr]
+            want = set(iface.vxlan.remotes)
+            for remote in sorted(have - want, key=str):
+                self.add(Op.DELETE_FDB, Change.DELETE, None, f"vxlan {iface.name} remote {remote}", FdbSpec(iface.name, remote),
+                         before=str(remote))
+            for remote in sorted(want - have, key=str):
+                self.add(Op.ADD_FDB, Change.CREATE, None, f"vxlan {iface.name} remote {remote}", FdbSpec(iface.name, remote),
+                         after=str(remote))
+
     # ---- routes --------------------------------------------------------------------------
     def routes(self) -> None:
         recorded = set(self.record.root_routes)
@@ -498,6 +554,7 @@ def make_plan(topo: Topology, node_name: str, live: LiveState, record: LabRecord
     d.links()
     d.settings_of_existing()
     d.addresses()
+    d.fdb()
     d.routes()
     d.sysctls()
     d.hosts()

@@ -39,12 +39,20 @@ RTM_GETLINK = 18
 RTM_GETADDR = 22
 RTM_GETROUTE = 26
 IFF_UP = 1
+RTM_NEWNEIGH, RTM_DELNEIGH, RTM_GETNEIGH = 28, 29, 30
+NLM_F_APPEND = 0x800
+AF_BRIDGE = 7
+NDA_DST, NDA_LLADDR = 1, 2
+NUD_NOARP, NUD_PERMANENT = 0x40, 0x80
+NTF_SELF = 0x02
+IFLA_VXLAN_ID, IFLA_VXLAN_LOCAL, IFLA_VXLAN_LEARNING, IFLA_VXLAN_PORT, IFLA_VXLAN_LOCAL6 = 1, 4, 7, 15, 17
 
 _HDR = struct.Struct("=IHHII")
 _IFINFO = struct.Struct("=BxHiII")
 _IFADDR = struct.Struct("=BBBBI")
 _RTMSG = struct.Struct("=BBBBBBBBI")
 _RTA = struct.Struct("=HH")
+_NDMSG = struct.Struct("=BxxxiHBB")
 _U32 = struct.Struct("=I")
 _MAX_BATCH_BYTES = 48 * 1024
 
@@ -83,6 +91,16 @@ class RawLink:
     master: int
     link: int  # peer ifindex for veths (in the peer's namespace)
     link_netnsid: int | None
+    vxlan: tuple[int, int, str | None] | None = None  # (VNI, UDP port, local address) of a VXLAN device
+
+
+@dataclass(frozen=True)
+class RawFdb:
+    """A bridge forwarding entry (AF_BRIDGE neighbour), e.g. a VXLAN device's remote."""
+
+    index: int
+    mac: str
+    dst: str | None
 
 
 @dataclass(frozen=True)
@@ -114,6 +132,7 @@ def parse_link(data: bytes, off: int, length: int) -> RawLink:
     _family, _type, index, flags, _change = _IFINFO.unpack_from(data, off + 16)
     name, kind, alias, mac = "", "", None, ""
     mtu = master = link = 0
+    vxlan = None
     netnsid: int | None = None
     for t, a, b in _attrs(data, off + 32, off + length):
         if t == 3:
@@ -131,10 +150,41 @@ def parse_link(data: bytes, off: int, length: int) -> RawLink:
         elif t == 37:
             netnsid = struct.unpack_from("=i", data, a)[0]
         elif t == 18:
+            info_data = None
             for t2, a2, b2 in _attrs(data, a, b):
                 if t2 == 1:
                     kind = _cstr(data, a2, b2)
-    return RawLink(index, name, kind, alias, mtu, mac, bool(flags & IFF_UP), master, link, netnsid)
+                elif t2 == 2:
+                    info_data = (a2, b2)
+            if kind == "vxlan" and info_data is not None:
+                vxlan = _parse_vxlan(data, *info_data)
+    return RawLink(index, name, kind, alias, mtu, mac, bool(flags & IFF_UP), master, link, netnsid, vxlan)
+
+
+def _parse_vxlan(data: bytes, start: int, end: int) -> tuple[int, int, str | None]:
+    vni = port = 0
+    local = None
+    for t, a, b in _attrs(data, start, end):
+        if t == IFLA_VXLAN_ID:
+            vni = _U32.unpack_from(data, a)[0]
+        elif t == IFLA_VXLAN_PORT:
+            port = struct.unpack_from(">H", data, a)[0]
+        elif t == IFLA_VXLAN_LOCAL:
+            local = _ip(socket.AF_INET, data[a:b])
+        elif t == IFLA_VXLAN_LOCAL6:
+            local = _ip(socket.AF_INET6, data[a:b])
+    return vni, port, local
+
+
+def parse_fdb(data: bytes, off: int, length: int) -> RawFdb:
+    _family, index, _state, _flags, _type = _NDMSG.unpack_from(data, off + 16)
+    mac, dst = "", None
+    for t, a, b in _attrs(data, off + 28, off + length):
+        if t == NDA_LLADDR:
+            mac = ":".join(f"{x:02x}" for x in data[a:b])
+        elif t == NDA_DST:
+            dst = _ip(socket.AF_INET6 if b - a == 16 else socket.AF_INET, data[a:b])
+    return RawFdb(index, mac, dst)
 
 
 def parse_addr(data: bytes, off: int, length: int) -> RawAddr:
@@ -224,6 +274,10 @@ class RtnlSocket:
         """Routes of the main table (the kernel filters by table with strict checking on)."""
         body = _RTMSG.pack(0, 0, 0, 0, RT_TABLE_MAIN, 0, 0, 0, 0)
         return [parse_route(d, o, n) for d, o, n in self._dump(RTM_GETROUTE, body)]
+
+    def fdb(self) -> list[RawFdb]:
+        """Bridge forwarding entries (what `bridge fdb show` lists)."""
+        return [parse_fdb(d, o, n) for d, o, n in self._dump(RTM_GETNEIGH, _NDMSG.pack(AF_BRIDGE, 0, 0, 0, 0))]
 
     def batch(self, msgs: Sequence["Msg"]) -> list[OSError | None]:
         """Send requests pipelined (several per send), then read every acknowledgement.
@@ -317,6 +371,10 @@ def ifinfo(index: int = 0, flags: int = 0, change: int = 0) -> bytes:
 
 def ifaddr(family: int, prefixlen: int, index: int) -> bytes:
     return _IFADDR.pack(family, prefixlen, 0, 0, index)
+
+
+def ndmsg(family: int, index: int, state: int, flags: int) -> bytes:
+    return _NDMSG.pack(family, index, state, flags, 0)
 
 
 def rtmsg_body(family: int, dst_len: int, table: int, proto: int, scope: int, rtype: int, flags: int) -> bytes:

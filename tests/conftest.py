@@ -10,6 +10,7 @@ import pytest
 from sandbox import REPO, Sandbox
 
 EXAMPLES = sorted((REPO / "topologies").glob("*.yaml"))
+LOCAL_EXAMPLES = [p for p in EXAMPLES if "multi-node" not in p.name]  # the others need several machines (Ansible)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import EXAMPLES
+from conftest import LOCAL_EXAMPLES
 from sandbox import REPO, Sandbox
 
 pytestmark = pytest.mark.kernel
@@ -23,7 +23,7 @@ def identities(box: Sandbox) -> dict[str, Any]:
     return out
 
 
-@pytest.mark.parametrize("path", [str(p.relative_to(REPO)) for p in EXAMPLES], ids=lambda p: p.split("/")[-1])
+@pytest.mark.parametrize("path", [str(p.relative_to(REPO)) for p in LOCAL_EXAMPLES], ids=lambda p: p.split("/")[-1])
 def test_example_lifecycle(sandbox: Sandbox, path: str) -> None:
     before = sandbox.snapshot()
     first = sandbox.topo("apply", path)

@@ -36,7 +36,7 @@ class Edge:
     a: str
     b: str
     label: str
-    kind: str  # "veth" or "port"
+    kind: str  # "veth", "port" or "tunnel"
 
 
 @dataclass
@@ -84,10 +84,12 @@ def _netns_cluster(topo: Topology, ns: Netns) -> Cluster:
         if iface.kind is Kind.LOOPBACK and not iface.addresses and name is None:
             continue
         shape = "hexagon" if iface.kind is Kind.BRIDGE else "circle"
-        style = {Kind.BRIDGE: "bridge", Kind.LOOPBACK: "lo", Kind.VETH: "iface"}[iface.kind]
+        style = {Kind.BRIDGE: "bridge", Kind.LOOPBACK: "lo", Kind.VETH: "iface", Kind.VXLAN: "iface"}[iface.kind]
         lines = _iface_lines(iface)
         if iface.kind is Kind.BRIDGE:
             lines = (f"bridge {lines[0]}",) + lines[1:]
+        elif iface.vxlan is not None:
+            lines = (f"vxlan {lines[0]}", f"vni {iface.vxlan.vni}, local {iface.vxlan.local}") + lines[1:]
         cluster.nodes.append(DNode(_id(node, name, iface.name), lines, shape, style))
     return cluster
 
@@ -106,6 +108,13 @@ def build_diagram(topo: Topology) -> Diagram:
         a = _id(pair.a.place.node, pair.a.place.netns, pair.a.ifname)
         b = _id(pair.b.place.node, pair.b.place.netns, pair.b.ifname)
         edges.append(Edge(a, b, "veth", "veth"))
+    tunnels: dict[str, list[str]] = {}  # VXLAN segment -> its devices, one per node
+    for node in sorted(topo.nodes.values(), key=lambda n: n.name):
+        for iface in sorted(node.root.interfaces.values(), key=lambda i: i.name):
+            if iface.vxlan is not None:
+                tunnels.setdefault(iface.name, []).append(_id(node.name, None, iface.name))
+    for name, ends in sorted(tunnels.items()):
+        edges += [Edge(a, b, f"vxlan {name}", "tunnel") for i, a in enumerate(ends) for b in ends[i + 1:]]
     for ns in topo.all_netns():
         for iface in sorted(ns.interfaces.values(), key=lambda i: i.name):
             if iface.master is not None:
@@ -140,7 +149,8 @@ def to_mermaid(d: Diagram) -> str:
     for c in d.clusters:
         _mermaid_cluster(c, out, 1)
     for e in d.edges:
-        out.append(f"  {e.a} ===|veth| {e.b}" if e.kind == "veth" else f"  {e.a} -.-|port| {e.b}")
+        out.append({"veth": f"  {e.a} ===|veth| {e.b}", "port": f"  {e.a} -.-|port| {e.b}"}.get(
+            e.kind, f'  {e.a} ---|"{_mermaid_text(e.label)}"| {e.b}'))
     for _, (colour, name) in STYLES.items():
         width = 2 if name in ("yellow", "green", "orange") else 4
         out.append(f"  classDef {name} fill:{colour},stroke:#333,stroke-width:{width}px;")
@@ -183,7 +193,7 @@ def to_dot(d: Diagram) -> str:
     for c in d.clusters:
         _dot_cluster(c, out, 1)
     for e in d.edges:
-        style = "bold" if e.kind == "veth" else "dashed"
+        style = {"veth": "bold", "port": "dashed"}.get(e.kind, "dotted")
         out.append(f'  {e.a} -- {e.b} [label="{e.label}", style={style}];')
     out.append("}")
     return "\n".join(out) + "\n"
