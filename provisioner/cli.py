@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from .engine import RunOptions
+    from .fanout import FanoutResult
     from .model import Topology
     from .planner import Plan
 
@@ -169,27 +170,86 @@ def _require_root() -> None:
         raise TopoError("error: topo needs root (CAP_NET_ADMIN) to read and change network namespaces; run it with sudo")
 
 
+def fanout_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--fail-fast", is_flag=True, help="With -i: stop every node as soon as one fails.")(fn)
+    fn = click.option("-i", "--inventory", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+                      help="Go through Ansible: run on every node of the lab, as named in this inventory.")(fn)
+    return fn
+
+
+def _fanout(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], inventory: Path, *, state: str,
+            check: bool, adopt: bool = False, fail_fast: bool = False) -> "FanoutResult":
+    """Validate and render here, then run the playbook on the lab's nodes."""
+    from .fanout import FanoutRequest, run as run_fanout
+
+    result = load_valid(file, var_pairs, vars_files)
+    assert result.topology is not None and result.document is not None
+    req = FanoutRequest(result.topology, result.document.source.rendered, inventory, state, check, adopt, fail_fast)
+    try:
+        return run_fanout(req)
+    except (ValueError, FileNotFoundError) as exc:
+        raise TopoError(f"error: {exc}")
+
+
+def _report_fanout(res: "FanoutResult", as_json: bool, quiet: bool, verb: str) -> None:
+    """Every node's plan (or what it did), then every failed node, named with its error."""
+    from .render.plan import plan_to_json
+
+    if as_json:
+        doc = plan_to_json(res.plans)
+        doc["failed_nodes"] = [{"node": n.node, "task": n.failed_task, "error": n.error} for n in res.failed]
+        doc["changed_tasks"] = res.changed_tasks
+        click.echo(json.dumps(doc, indent=2))
+        return
+    for n in res.nodes:
+        if n.plan is not None and (verb == "plan" or not n.plan.empty):
+            click.echo(f"== node {n.node}")
+            _print_plan(n.plan, quiet)
+    for n in res.nodes:
+        if n.error is None:
+            if verb != "plan":
+                done = "no changes" if n.plan is None or n.plan.empty else f"{len(n.plan.actions)} actions, verified"
+                click.echo(f"{n.node}: {verb} {done} (Ansible: changed={res.changed_tasks.get(n.node, 0)})")
+        else:
+            click.echo(f"error: node {n.node} failed" + (f" in task '{n.failed_task}'" if n.failed_task else "")
+                       + f": {n.error}", err=True)
+
+
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @template_options
 @node_option
+@fanout_options
 @click.option("--adopt", is_flag=True, help="Plan to take over existing objects the file names instead of reporting conflicts.")
+@click.option("--destroy", "destroying", is_flag=True, help="Plan the destroy of the lab instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (format: schemas/plan.schema.json).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary line.")
-def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, adopt: bool,
-         as_json: bool, quiet: bool) -> None:
-    """Show what apply would change; never changes the machine.
+def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, inventory: Path | None,
+         fail_fast: bool, adopt: bool, destroying: bool, as_json: bool, quiet: bool) -> None:
+    """Show what apply would change; never changes the network.
 
     \b
     Exit status: 0 no changes, 2 changes present (drift), 1 error or conflict.
-    Example (CI drift check):  topo plan lab.yaml --json > plan.json; echo $?
+    Examples:
+      topo plan lab.yaml --json > plan.json; echo $?      # CI drift check
+      topo plan lab.yaml -i inventory.ini                  # every node, through Ansible (check mode)
+      topo plan lab.yaml --destroy                         # what destroy would remove
     """
-    from .engine import plan_node
     from .render.plan import plan_to_json
+
+    if inventory is not None:
+        res = _fanout(file, var_pairs, vars_files, inventory, state="absent" if destroying else "present", check=True,
+                      adopt=adopt, fail_fast=fail_fast)
+        _report_fanout(res, as_json, quiet, "plan")
+        if res.failed or any(p.conflicts for p in res.plans):
+            raise SystemExit(EXIT_ERROR)
+        raise SystemExit(EXIT_CHANGES if any(not p.empty for p in res.plans) else EXIT_OK)
+    from .engine import plan_destroy_node, plan_node
 
     topo = _topology(file, var_pairs, vars_files)
     _require_root()
-    result = plan_node(topo, _node(topo, node), adopt)
+    node_name = _node(topo, node)
+    result = plan_destroy_node(topo.name, node_name) if destroying else plan_node(topo, node_name, adopt)
     if as_json:
         click.echo(json.dumps(plan_to_json([result]), indent=2))
     else:
@@ -203,6 +263,7 @@ def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
 @click.argument("file", type=click.Path(path_type=Path))
 @template_options
 @node_option
+@fanout_options
 @click.option("--adopt", is_flag=True, help="Take over existing objects the file names (a user's bridge, another tool's namespace).")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan that was applied as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
@@ -210,15 +271,20 @@ def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
 @click.option("--rollback", is_flag=True,
               help="If an action or the verification fails, return the lab to its last verified state "
                    "(a lab this run created is removed).")
-def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, adopt: bool,
-          as_json: bool, quiet: bool, no_wait: bool, rollback: bool) -> None:
+def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, inventory: Path | None,
+          fail_fast: bool, adopt: bool, as_json: bool, quiet: bool, no_wait: bool, rollback: bool) -> None:
     """Make the machine match FILE: run exactly the plan, then verify nothing is left to do.
 
     \b
     Examples:
       topo apply topologies/05-flannel-cni0.yaml && topo plan topologies/05-flannel-cni0.yaml
       topo apply lab.yaml --rollback     # all or nothing: on failure, back to the last verified state
+      topo apply lab.yaml -i inventory.ini   # every node of a multi-node lab, through Ansible
     """
+    if inventory is not None:
+        res = _fanout(file, var_pairs, vars_files, inventory, state="present", check=False, adopt=adopt, fail_fast=fail_fast)
+        _report_fanout(res, as_json, quiet, "apply")
+        raise SystemExit(EXIT_ERROR if res.failed else EXIT_OK)
     from dataclasses import replace
 
     from .checkpoint import NoCheckpoint
@@ -252,6 +318,8 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
         click.echo(f"error: the rollback failed as well: {exc.error}; run apply or destroy again", err=True)
         raise SystemExit(EXIT_ERROR)
     except ConflictError as exc:
+        if as_json:
+            click.echo(json.dumps(plan_to_json([exc.plan]), indent=2))
         for c in exc.plan.conflicts:
             click.echo(f"error: {c.message}\n  hint: {c.hint}", err=True)
         raise SystemExit(EXIT_ERROR)
@@ -272,23 +340,33 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
 @click.argument("file", required=False, type=click.Path(path_type=Path))
 @template_options
 @node_option
+@fanout_options
 @click.option("--lab", "lab", default=None, help="Destroy the lab of this name (when its file is gone).")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan that was carried out as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
 @click.option("--no-wait", is_flag=True, help="Fail at once if another topo run holds this machine's lock.")
 def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None,
-            lab: str | None, quiet: bool, no_wait: bool) -> None:
+            inventory: Path | None, fail_fast: bool, lab: str | None, as_json: bool, quiet: bool, no_wait: bool) -> None:
     """Remove everything the lab created, and nothing else.
 
     \b
     Examples:  topo destroy lab.yaml
                topo destroy --lab pod-network
+               topo destroy lab.yaml -i inventory.ini
     """
     from .engine import NotConverged, destroy_node
     from .model import IMPLICIT_NODE
+    from .render.plan import plan_to_json
     from .state import load_record
 
     if (file is None) == (lab is None):
         raise click.UsageError("give a FILE or --lab NAME (one of them)")
+    if inventory is not None:
+        if file is None:
+            raise click.UsageError("with -i, give the FILE (it names the lab's nodes)")
+        res = _fanout(file, var_pairs, vars_files, inventory, state="absent", check=False, fail_fast=fail_fast)
+        _report_fanout(res, as_json, quiet, "destroy")
+        raise SystemExit(EXIT_ERROR if res.failed else EXIT_OK)
     if file is not None:
         topo = _topology(file, var_pairs, vars_files)
         lab_name, node_name = topo.name, _node(topo, node)
@@ -300,7 +378,7 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
     _require_root()
 
     def show(p: "Plan") -> None:
-        if not p.empty:
+        if not p.empty and not as_json:
             _print_plan(p, quiet)
 
     try:
@@ -308,10 +386,33 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
     except NotConverged as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(EXIT_ERROR)
-    if result.plan.empty:
+    if as_json:
+        click.echo(json.dumps(plan_to_json([result.plan]), indent=2))
+    elif result.plan.empty:
         click.echo(f"Nothing to destroy: lab {lab_name} has no objects on this machine.")
     else:
         click.echo(f"Destroy complete: lab {lab_name} removed ({len(result.done)} actions).")
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@template_options
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the inventory to this file instead of printing it.")
+def inventory(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], output: Path | None) -> None:
+    """Write an Ansible inventory (INI) for the lab's nodes: host names are the node names.
+
+    \b
+    Example:  topo inventory topologies/08-multi-node.yaml -o inventory.ini
+    """
+    from .fanout import write_inventory
+    from .hostsfile import write_atomic
+
+    text = write_inventory(_topology(file, var_pairs, vars_files))
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(output, text)
 
 
 @main.command()

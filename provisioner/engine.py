@@ -199,6 +199,14 @@ def _destroy(lab: str, node: str, progress: Callable[[Action], None] | None, on_
     return ApplyResult(plan, ex.done)
 
 
+def plan_destroy_node(lab: str, node: str) -> Plan:
+    """Read-only: what destroy would remove."""
+    record = load_record(lab) or LabRecord(lab, node)
+    topo = empty_topology(lab, node)
+    with NetnsPool() as pool:
+        return make_plan(topo, node, _read(pool, topo, node, record), record)
+
+
 def read_node(topo: Topology, node: str) -> LiveState:
     record = load_record(topo.name)
     with NetnsPool() as pool:

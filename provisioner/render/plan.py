@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..planner import Action, Change, Plan
+from ..planner import Action, Change, Conflict, Op, Plan
 
 PLAN_FORMAT_VERSION = 1
 """Version of the JSON plan format; its schema is schemas/plan.schema.json."""
@@ -78,3 +78,18 @@ def plan_to_json(plans: list[Plan]) -> dict[str, Any]:
         "summary": totals,
         "nodes": nodes,
     }
+
+
+_CHANGE_SIGNS = {"create": Change.CREATE, "update": Change.UPDATE, "delete": Change.DELETE}
+
+
+def plans_from_json(doc: dict[str, Any]) -> list[Plan]:
+    """Plans back from the JSON format (as the Ansible module returns them), for printing and
+    scoring; the actions carry no payload, so they cannot be executed."""
+    plans = []
+    for node in doc.get("nodes", []):
+        actions = [Action(Op(c["action"]), _CHANGE_SIGNS[c["change"]], c.get("namespace"), c["target"], None,
+                          c.get("before"), c.get("after")) for c in node.get("changes", [])]
+        conflicts = [Conflict(c.get("namespace"), c["target"], c["message"], c.get("hint", "")) for c in node.get("conflicts", [])]
+        plans.append(Plan(doc.get("lab") or "", node["node"], actions, conflicts))
+    return plans

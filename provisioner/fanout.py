@@ -1,0 +1,167 @@
+"""Ansible fan-out: plan, apply or destroy a lab on many nodes at once through ansible-runner.
+
+The controller validates and renders the file, then runs playbooks/topo.yml: each node
+installs topo (from wheels the controller builds) and runs the `topo_lab` module, which runs
+topo on that node (check mode = plan). The per-node plans come back in the module results and
+are put together into one set of plans, printed and scored like the local command's.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .model import Topology
+from .planner import Plan
+
+TOPO_TASK = "topo lab"
+
+
+def playbook_dir() -> Path:
+    """playbooks/ of the checkout (or of the installed package's data)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "playbooks", here / "playbooks"):
+        if (candidate / "topo.yml").exists():
+            return candidate
+    raise FileNotFoundError("topo's playbooks are not installed next to the package")
+
+
+@dataclass
+class NodeResult:
+    node: str
+    plan: Plan | None = None
+    changed: bool = False
+    error: str | None = None  # set when the node failed or was unreachable
+    failed_task: str | None = None
+
+
+@dataclass
+class FanoutResult:
+    nodes: list[NodeResult] = field(default_factory=list)
+    changed_tasks: dict[str, int] = field(default_factory=dict)  # per node, from Ansible's stats
+
+    @property
+    def failed(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.error is not None]
+
+    @property
+    def plans(self) -> list[Plan]:
+        return [n.plan for n in self.nodes if n.plan is not None]
+
+
+@dataclass(frozen=True)
+class FanoutRequest:
+    topo: Topology
+    rendered: str  # the file after templating: nodes receive this, never the template
+    inventory: Path
+    state: str = "present"  # or "absent"
+    check: bool = False  # plan only
+    adopt: bool = False
+    fail_fast: bool = False
+
+
+def _ansible_tool(name: str) -> str:
+    """An Ansible command from the environment topo runs in (its venv), else from PATH."""
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.exists() else name
+
+
+def inventory_hosts(path: Path) -> set[str]:
+    """Host names in an Ansible inventory (asks ansible-inventory, which reads every format)."""
+    import json
+    import subprocess
+
+    res = subprocess.run([_ansible_tool("ansible-inventory"), "-i", str(path), "--list"], capture_output=True, text=True)
+    if res.returncode != 0:
+        raise ValueError(f"cannot read inventory {path}: {res.stderr.strip()[-500:]}")
+    data = json.loads(res.stdout)
+    return set(data.get("_meta", {}).get("hostvars", {})) | {h for g in data.values() if isinstance(g, dict) for h in g.get("hosts", [])}
+
+
+def run(req: FanoutRequest, notify: Callable[[str], None] | None = None) -> FanoutResult:
+    import ansible_runner
+
+    from .render.plan import plans_from_json
+
+    nodes = sorted(req.topo.nodes)
+    known = inventory_hosts(req.inventory)
+    missing = [n for n in nodes if n not in known]
+    if missing:
+        raise ValueError(f"inventory {req.inventory} has no host for node {', '.join(missing)} of lab {req.topo.name} "
+                         "(inventory host names must be the lab's node names; `topo inventory FILE` writes one)")
+    result = FanoutResult([NodeResult(n) for n in nodes])
+    by_name = {n.node: n for n in result.nodes}
+
+    def on_event(event: dict[str, Any]) -> bool:
+        kind = event.get("event", "")
+        data = event.get("event_data", {})
+        host = data.get("host")
+        node = by_name.get(host) if host else None
+        if node is None:
+            return True
+        res = data.get("res", {}) or {}
+        if kind == "runner_on_ok" and data.get("task") == TOPO_TASK:
+            plans = plans_from_json(res.get("plan") or {})
+            node.plan = next((p for p in plans if p.node == node.node), None)
+            node.changed = bool(res.get("changed"))
+        elif kind in ("runner_on_failed", "runner_on_unreachable") and not data.get("ignore_errors"):
+            node.error = _message(res) or kind.removeprefix("runner_on_")
+            node.failed_task = data.get("task")
+            if isinstance(res.get("plan"), dict):
+                node.plan = next((p for p in plans_from_json(res["plan"]) if p.node == node.node), None)
+        elif notify is not None and kind == "runner_on_ok" and res.get("changed"):
+            notify(f"{host}: {data.get('task')}: changed")
+        return True
+
+    extravars: dict[str, Any] = {
+        "topo_content_b64": base64.b64encode(req.rendered.encode()).decode(),
+        "topo_state": req.state,
+        "topo_adopt": req.adopt,
+        "topo_controller_python": sys.executable,
+    }
+    with tempfile.TemporaryDirectory(prefix="topo-runner-") as tmp:
+        runner = ansible_runner.run(
+            private_data_dir=tmp,
+            playbook=str(playbook_dir() / "topo.yml"),
+            inventory=str(req.inventory.resolve()),
+            limit=",".join(nodes),
+            extravars=extravars,
+            cmdline="--check --diff" if req.check else None,
+            envvars={"ANSIBLE_HOST_KEY_CHECKING": "False", "ANSIBLE_RETRY_FILES_ENABLED": "False",
+                     "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0",
+                     "ANSIBLE_ANY_ERRORS_FATAL": str(req.fail_fast),
+                     "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+                     "ANSIBLE_PYTHON_INTERPRETER": os.environ.get("ANSIBLE_PYTHON_INTERPRETER", "auto_silent")},
+            event_handler=on_event,
+            quiet=True,
+            suppress_env_files=True,
+        )
+        stats = runner.stats or {}
+        output = runner.stdout.read() if runner.stdout is not None else ""
+    result.changed_tasks = {n: int(stats.get("changed", {}).get(n, 0)) for n in nodes}
+    for node in result.nodes:
+        if node.error is None and node.plan is None:
+            tail = "\n".join(line for line in output.strip().splitlines()[-12:] if line.strip())
+            node.error = f"Ansible did not run topo on this node ({runner.status}, exit {runner.rc}):\n{tail}"
+    return result
+
+
+def _message(res: dict[str, Any]) -> str | None:
+    msg = res.get("msg") or res.get("stderr") or res.get("module_stderr")
+    return str(msg).strip() if msg else None
+
+
+def write_inventory(topo: Topology) -> str:
+    """An INI inventory for the lab's nodes: host names are the node names."""
+    lines = [f"# Ansible inventory for lab {topo.name} (written by `topo inventory`)", "[topo_nodes]"]
+    for name, node in sorted(topo.nodes.items()):
+        parts = [name, f"ansible_host={node.host or name}", f"ansible_user={node.user or 'root'}"]
+        if node.underlay is not None:
+            parts.append(f"underlay_ip={node.underlay.ip}")
+        lines.append(" ".join(parts))
+    return "\n".join(lines) + "\n"
