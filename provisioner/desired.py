@@ -26,6 +26,8 @@ from .model import (
     Netns,
     Node,
     Place,
+    Process,
+    Check,
     Route,
     Topology,
     VethPair,
@@ -53,6 +55,7 @@ def ip_address(text: str) -> IPAddress:
     if m is None or m.group(2) is not None:
         return ipaddress.ip_address(text)
     return ipaddress.IPv4Address(socket.inet_aton(text))
+_PROCESS_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _IFACE_SETTINGS = ("addresses", "mtu", "mac", "up", "description")
 
 
@@ -76,6 +79,15 @@ def valid_ifname(name: str) -> str | None:
     if bad:
         return f"interface name '{name}' contains {bad.group()!r}; '/', ':' and whitespace are not allowed"
     return None
+
+
+def _env_value(value: Any) -> str:
+    return ("1" if value else "0") if isinstance(value, bool) else str(value)
+
+
+def _check_label(src: str, target: str, port: int | None, resolve: bool, expect: bool) -> str:
+    what = f"{src} resolves {target}" if resolve else f"{src} -> {target}" + (f":{port}" if port else " (ping)")
+    return what + ("" if expect else " fails")
 
 
 def valid_nsname(name: str) -> str | None:
@@ -186,6 +198,49 @@ class _Builder:
             out[name] = tuple(a for a in addrs if a is not None)
         return out
 
+    def processes(self, path: YamlPath, raw: dict[str, Any] | None) -> dict[str, Process]:
+        out: dict[str, Process] = {}
+        for name, value in (raw or {}).items():
+            if not _PROCESS_NAME.fullmatch(name):
+                self.sink.error(path + (name,), f"'{name}' is not a valid process name",
+                                "letters, digits, '_', '.' and '-' (it names the pid and log files)", key=True)
+                continue
+            spec = value if isinstance(value, dict) else {"command": value}
+            env = tuple(sorted((str(k), _env_value(v)) for k, v in (spec.get("env") or {}).items()))
+            out[name] = Process(name, str(spec["command"]), env, spec.get("description"))
+        return out
+
+    def checks(self, nodes: dict[str, Node]) -> list[Check]:
+        out: list[Check] = []
+        places = {IMPLICIT_NODE: Place(IMPLICIT_NODE)} if self.data.get("nodes") is None else {}
+        for node in nodes.values():
+            places[node.name] = node.root.place
+            for ns in node.namespaces.values():
+                places[ns.place.netns] = ns.place  # type: ignore[index]
+        for i, raw in enumerate(self.data.get("checks") or []):
+            path: YamlPath = ("checks", i)
+            place = places.get(str(raw["from"]))
+            if place is None:
+                self.sink.error(path + ("from",), f"'{raw['from']}' is not a namespace or node of this lab",
+                                _suggest(str(raw["from"]), [str(p) for p in places]))
+                continue
+            if ("to" in raw) == ("resolve" in raw):
+                self.sink.error(path, "a check has either `to` (reach it) or `resolve` (look the name up)", key=True)
+                continue
+            if "resolve" in raw and "port" in raw:
+                self.sink.error(path + ("port",), "`port` goes with `to`, not with `resolve`")
+                continue
+            if "address" in raw and "resolve" not in raw:
+                self.sink.error(path + ("address",), "`address` is the expected answer of `resolve`")
+                continue
+            address = self.ip(path + ("address",), raw["address"]) if "address" in raw else None
+            target = str(raw.get("to", raw.get("resolve")))
+            expect = raw.get("expect", "success") == "success"
+            name = raw.get("name") or _check_label(str(raw["from"]), target, raw.get("port"), "resolve" in raw, expect)
+            out.append(Check(name, place, target, raw.get("port"), "resolve" in raw, address, expect,
+                             float(raw.get("timeout", 2)), path))
+        return out
+
     # ---- interfaces ----------------------------------------------------------------------
     def settings(self, iface: Interface, path: YamlPath, raw: dict[str, Any], origin: dict[str, YamlPath]) -> None:
         """Apply interface settings from one place, refusing a setting given in two places."""
@@ -287,6 +342,7 @@ class _Builder:
             ns.routes = self.routes(path + ("routes",), nsraw.get("routes"))
             ns.sysctls = self.sysctls(path + ("sysctls",), nsraw.get("sysctls"))
             ns.hosts = self.hosts(path + ("hosts",), nsraw.get("hosts"))
+            ns.processes = self.processes(path + ("processes",), nsraw.get("processes"))
             nodes[node].namespaces[nsname] = ns
             owners[nsname] = _Owner(place, None)
 
@@ -398,7 +454,7 @@ class _Builder:
             sink.error(ipath, f"interface '{ifname}' of namespace {place.netns} is not an end of any link",
                        f"add a link such as {{a: {place.netns}:{ifname}, b: BRIDGE:veth-{place.netns}}}", key=True)
             nodes[place.node].namespaces[place.netns].interfaces.pop(ifname, None)  # type: ignore[index]
-        return Topology(str(data["name"]), nodes, veths, data.get("description"), implicit)
+        return Topology(str(data["name"]), nodes, veths, data.get("description"), implicit, self.checks(nodes))
 
     def vxlans(self, nodes: dict[str, Node], node_bridges: dict[str, dict[str, _Owner]]) -> None:
         """One VXLAN device per node of each segment, a port of the segment's bridge there."""

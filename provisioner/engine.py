@@ -14,6 +14,7 @@ from .lock import node_lock
 from .live import LiveState, read_live
 from .model import Topology
 from .netns import NetnsPool
+from .processes import forget_lab
 from .planner import Action, Plan, empty_topology, make_plan
 from .state import LabRecord, delete_record, load_record, save_record
 from .verifier import verify
@@ -196,6 +197,7 @@ def _destroy(lab: str, node: str, progress: Callable[[Action], None] | None, on_
             raise NotConverged(remaining)
     delete_record(lab)
     delete_checkpoint(lab)
+    forget_lab(lab)
     return ApplyResult(plan, ex.done)
 
 

@@ -32,6 +32,7 @@ from .planner import (
     LinkSpec,
     Op,
     Plan,
+    ProcessSpec,
     RouteSpec,
     SysctlSpec,
     VethSpec,
@@ -267,6 +268,22 @@ def _write_hosts(ex: Executor, a: Action) -> None:
         write_netns_hosts(a.netns, spec.text)
 
 
+def _start_process(ex: Executor, a: Action) -> None:
+    from .processes import start
+
+    spec = a.payload
+    assert isinstance(spec, ProcessSpec) and spec.process is not None and a.netns is not None
+    start(ex.lab, a.netns, spec.process)
+
+
+def _stop_process(ex: Executor, a: Action) -> None:
+    from .processes import stop
+
+    spec = a.payload
+    assert isinstance(spec, ProcessSpec) and a.netns is not None
+    stop(ex.lab, a.netns, spec.name)
+
+
 def _delete_link(ex: Executor, a: Action) -> None:
     """A link that vanishes with a deleted namespace is waited for (the kernel removes such
     links in one batch, much faster than one by one); any other is deleted now."""
@@ -436,6 +453,8 @@ _LOCAL: dict[Op, Callable[[Executor, Action], None]] = {
     Op.SET_SYSCTL: _set_sysctl,
     Op.WRITE_HOSTS: _write_hosts,
     Op.REMOVE_HOSTS: _write_hosts,
+    Op.START_PROCESS: _start_process,
+    Op.STOP_PROCESS: _stop_process,
 }
 
 TAIL = frozenset({Op.SET_LINK, Op.SET_SYSCTL, Op.ADD_ADDRESS, Op.SET_ROUTE})

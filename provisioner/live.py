@@ -15,6 +15,7 @@ from typing import Iterable
 from .hostsfile import read_managed_block, read_netns_hosts
 from .model import IPAddress, IPInterface, IPNetwork
 from .netns import NetnsPool, list_netns, netns_inode
+from .processes import LiveProcess, read_processes
 from .rtnl import RawLink, RawRoute
 
 RTPROT_TOPO = 151
@@ -68,6 +69,7 @@ class LiveState:
     root: LiveNetns
     namespaces: dict[str, LiveNetns]
     existing: set[str]  # every name under /run/netns, the lab's or not
+    processes: dict[tuple[str, str], LiveProcess] = field(default_factory=dict)  # (namespace, name)
 
     def netns(self, name: str | None) -> LiveNetns | None:
         return self.root if name is None else self.namespaces.get(name)
@@ -162,4 +164,5 @@ def read_live(pool: NetnsPool, lab: str, namespaces: Iterable[str], sysctls: dic
     for name in sorted(set(namespaces)):
         if name in existing:
             found[name] = read_netns(pool, name, sysctls.get(name, ()), lab, links_only=name in shallow)
-    return LiveState(root, found, existing)
+    processes = read_processes(lab, {name: ns.inode for name, ns in found.items()})
+    return LiveState(root, found, existing, processes)

@@ -101,6 +101,35 @@ class Interface:
     path: YamlPath = field(default=(), compare=False)
 
 
+@dataclass(frozen=True)
+class Process:
+    """A long-running command inside a namespace, started by apply (`sh -c command`)."""
+
+    name: str
+    command: str
+    env: tuple[tuple[str, str], ...] = ()
+    description: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Check:
+    """An expectation `topo check` tests: reach `target` (ICMP, or TCP `port`) or resolve a name."""
+
+    name: str
+    place: Place  # where it runs
+    target: str  # address or name to reach, or the name to resolve
+    port: int | None = None
+    resolve: bool = False
+    address: IPAddress | None = None  # for resolve: the expected answer
+    expect_success: bool = True
+    timeout: float = 2.0
+    path: YamlPath = field(default=(), compare=False)
+
+    @property
+    def kind(self) -> str:
+        return "resolve" if self.resolve else ("tcp" if self.port is not None else "icmp")
+
+
 @dataclass
 class Netns:
     place: Place
@@ -108,6 +137,7 @@ class Netns:
     routes: list[Route] = field(default_factory=list)
     sysctls: dict[str, str] = field(default_factory=dict)
     hosts: dict[str, tuple[IPAddress, ...]] = field(default_factory=dict)
+    processes: dict[str, Process] = field(default_factory=dict)
     description: str | None = None
     path: YamlPath = field(default=(), compare=False)
 
@@ -142,6 +172,7 @@ class Topology:
     veths: list[VethPair] = field(default_factory=list)
     description: str | None = None
     implicit_node: bool = True
+    checks: list[Check] = field(default_factory=list)
 
     def netns(self, place: Place) -> Netns:
         node = self.nodes[place.node]

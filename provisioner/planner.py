@@ -17,11 +17,12 @@ from typing import Iterable, Union
 
 from .hostsfile import render_block_body, render_netns_hosts
 from .live import RTPROT_KERNEL, RTPROT_TOPO, LiveLink, LiveNetns, LiveRoute, LiveState
-from .model import EndRef, Interface, IPAddress, IPInterface, Kind, Netns, Node, Route, Topology, Vxlan
+from .model import EndRef, Interface, IPAddress, IPInterface, Kind, Netns, Node, Process, Route, Topology, Vxlan
 from .state import LabRecord, alias_for
 
 
 class Op(str, Enum):
+    STOP_PROCESS = "stop-process"
     DELETE_NETNS = "delete-namespace"
     DELETE_ROUTE = "delete-route"
     DELETE_FDB = "delete-fdb"
@@ -39,6 +40,7 @@ class Op(str, Enum):
     ADD_FDB = "add-fdb"
     WRITE_HOSTS = "write-hosts"
     REMOVE_HOSTS = "remove-hosts"
+    START_PROCESS = "start-process"
 
 
 PHASE = {op: i for i, op in enumerate(Op)}
@@ -108,12 +110,18 @@ class HostsSpec:
 
 
 @dataclass(frozen=True)
+class ProcessSpec:
+    name: str
+    process: Process | None = None  # for starts
+
+
+@dataclass(frozen=True)
 class AddressSpec:
     ifname: str
     address: IPInterface
 
 
-Payload = Union[LinkSpec, VethSpec, VxlanSpec, FdbSpec, RouteSpec, SysctlSpec, HostsSpec, AddressSpec, None]
+Payload = Union[LinkSpec, VethSpec, VxlanSpec, FdbSpec, ProcessSpec, RouteSpec, SysctlSpec, HostsSpec, AddressSpec, None]
 
 
 @dataclass(frozen=True)
@@ -487,6 +495,30 @@ class _Differ:
                          after=f"{original} (restored)")
         self.record.sysctls = originals
 
+    # ---- processes -----------------------------------------------------------------------
+    def processes(self) -> None:
+        """Start what should run and does not; stop what runs and should not (or runs an old
+        command, or in a namespace that was replaced). Stops come first, starts last."""
+        want = {(name, p.name): p for name, ns in self.node.namespaces.items() if name in self.record.namespaces
+                for p in ns.processes.values()}
+        for key, cur in sorted(self.live.processes.items()):
+            proc = want.get(key)
+            netns, pname = key
+            stale = (proc is None or not cur.in_place or netns in self.fresh or netns in self.doomed
+                     or cur.record.command != proc.command or [list(e) for e in proc.env] != cur.record.env)
+            if stale or not cur.alive:
+                self.add(Op.STOP_PROCESS, Change.DELETE if proc is None else Change.UPDATE, netns, f"process {pname}",
+                         ProcessSpec(pname), before=f"pid {cur.record.pid}" + ("" if cur.alive else " (dead)"),
+                         after=None if proc is None else "restart")
+        for key, proc in sorted(want.items()):
+            cur = self.live.processes.get(key)
+            running = cur is not None and cur.alive and cur.in_place and key[0] not in self.fresh
+            changed = cur is not None and (cur.record.command != proc.command or [list(e) for e in proc.env] != cur.record.env)
+            if not running or changed:
+                before = None if cur is None else ("dead" if not cur.alive else "old command" if changed else "elsewhere")
+                self.add(Op.START_PROCESS, Change.CREATE if cur is None else Change.UPDATE, key[0], f"process {proc.name}",
+                         ProcessSpec(proc.name, proc), before=before, after=proc.command)
+
     # ---- hosts files ---------------------------------------------------------------------
     def hosts(self) -> None:
         for name, ns in sorted(self.node.namespaces.items()):
@@ -558,6 +590,7 @@ def make_plan(topo: Topology, node_name: str, live: LiveState, record: LabRecord
     d.routes()
     d.sysctls()
     d.hosts()
+    d.processes()
     actions = _dedupe(d.actions)
     actions.sort(key=lambda a: PHASE[a.op])
     return Plan(topo.name, node_name, actions, d.conflicts, rec)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run a command in a throwaway machine: fresh network + mount namespaces with private
+# Run a command in a throwaway machine: fresh network, mount and PID namespaces with private
 # /run/netns, /etc/netns, /var/lib/topo and /run/topo (tmpfs), and private copies of
 # /etc/hosts and /etc/resolv.conf (the resolver points at the sandbox's own loopback, so
 # no name lookup leaves it). Nothing touches the host's network; everything vanishes when
@@ -11,7 +11,8 @@
 # SANDBOX_HOSTS=FILE seeds the private /etc/hosts (default: a copy of the real one).
 set -euo pipefail
 if [ "${TOPO_IN_SANDBOX:-}" != "1" ]; then
-  exec env TOPO_IN_SANDBOX=1 unshare --net --mount --propagation private -- "$0" "$@"
+  # a PID namespace too: whatever runs in the sandbox (processes a lab starts) ends with it
+  exec env TOPO_IN_SANDBOX=1 unshare --net --mount --propagation private --pid --fork --kill-child --mount-proc -- "$0" "$@"
 fi
 mkdir -p /run/netns /etc/netns /var/lib/topo /run/topo
 mount --make-rprivate /

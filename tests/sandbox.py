@@ -32,6 +32,7 @@ class Sandbox:
     workdir: Path
     hosts_file: Path = field(init=False)
     proc: subprocess.Popen[str] | None = field(default=None, init=False)
+    _inner: int | None = field(default=None, init=False)
 
     def start(self) -> "Sandbox":
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -54,11 +55,15 @@ class Sandbox:
 
     @property
     def pid(self) -> int:
+        """The sandbox's PID 1 (unshare's child), whose namespaces commands enter."""
         assert self.proc is not None
-        return self.proc.pid
+        if self._inner is None:
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+            self._inner = int(children[0])
+        return self._inner
 
     def argv(self, cmd: list[str]) -> list[str]:
-        return ["nsenter", "-t", str(self.pid), "--net", "--mount", f"--wd={REPO}", "--", *cmd]
+        return ["nsenter", "-t", str(self.pid), "--net", "--mount", "--pid", f"--wd={REPO}", "--", *cmd]
 
     def run(self, cmd: list[str] | str, *, check: bool = True, timeout: float = 120, env: dict[str, str] | None = None,
             input: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -103,3 +108,4 @@ class Sandbox:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
         self.proc = None
+        self._inner = None

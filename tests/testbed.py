@@ -67,6 +67,8 @@ import socket, sys, time
 deadline = time.monotonic() + float(sys.argv[1])
 pending = dict(a.split(":") for a in sys.argv[2:])
 def dead(pid):
+    if pid == "0":
+        return False  # not known here: the caller watches the node processes
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[0] in "ZX"
@@ -367,12 +369,23 @@ SetEnv SHLVL=1
                                          stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent)
 
     def _wait(self) -> None:
-        pairs = [f"{n.ip}:{n.proc.pid}" for n in self.nodes if n.proc is not None]
-        res = self.sandbox.run([sys.executable, "-c", _WAIT_SCRIPT, str(START_TIMEOUT), *pairs], check=False,
-                               timeout=START_TIMEOUT + 20)
-        if res.returncode != 0:
+        # the banner check runs in the sandbox (its network); whether a node's process died is
+        # seen from here (the sandbox has its own PID namespace and /proc)
+        pairs = [f"{n.ip}:0" for n in self.nodes if n.proc is not None]
+        waiter = self.sandbox.popen([sys.executable, "-c", _WAIT_SCRIPT, str(START_TIMEOUT), *pairs])
+        died = None
+        deadline = time.monotonic() + START_TIMEOUT + 20
+        while waiter.poll() is None and time.monotonic() < deadline:
+            died = next((n for n in self.nodes if n.proc is not None and n.proc.poll() is not None), None)
+            if died is not None:
+                waiter.kill()
+                break
+            time.sleep(0.02)
+        out, err = waiter.communicate(timeout=10)
+        if died is not None or waiter.returncode != 0:
             logs = "\n".join(f"--- {n.name} sshd.log:\n{n.log.read_text(errors='replace')}" for n in self.nodes)
-            raise RuntimeError(f"test bed did not start: {res.stdout}{res.stderr}\n{logs}")
+            what = f"{died.ip}: node process {died.proc.pid} died" if died is not None and died.proc else out + err
+            raise RuntimeError(f"test bed did not start: {what}\n{logs}")
 
     def _write_ansible_cfg(self) -> None:
         home = self.workdir / "ansible-home"

@@ -1,0 +1,175 @@
+"""Processes in lab namespaces: start, find and stop the lab's long-running commands.
+
+Each process topo starts is recorded in /var/lib/topo/procs/LAB/NS.NAME.json (pid, the
+kernel's start time of that pid, the command), written atomically after the start; its
+output goes to /var/lib/topo/logs/LAB/NS.NAME.log. A record names a live process only while
+a process with that pid *and* that start time exists, so a reused pid (after a reboot, or
+much later) is never mistaken for ours and never signalled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from . import state
+from .hostsfile import write_atomic
+from .model import Process
+
+STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
+
+
+@dataclass(frozen=True)
+class ProcessRecord:
+    netns: str
+    name: str
+    command: str
+    env: list[list[str]]
+    pid: int
+    start_time: int  # /proc/PID/stat field 22: tells this process from a later one with its pid
+
+
+@dataclass(frozen=True)
+class LiveProcess:
+    record: ProcessRecord
+    alive: bool  # the recorded process still runs
+    in_place: bool  # ... inside the namespace of that name as it is now (not an older one)
+
+
+def procs_dir(lab: str) -> Path:
+    return state.STATE_DIR / "procs" / lab
+
+
+def logs_dir(lab: str) -> Path:
+    return state.STATE_DIR / "logs" / lab
+
+
+def log_path(lab: str, netns: str, name: str) -> Path:
+    return logs_dir(lab) / f"{netns}.{name}.log"
+
+
+def _record_path(lab: str, netns: str, name: str) -> Path:
+    return procs_dir(lab) / f"{netns}.{name}.json"
+
+
+def _start_time(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # after "(comm)": field 3 (state) onwards
+    if fields[0] in ("Z", "X"):
+        return None  # exited, not yet reaped: not running
+    return int(fields[19])
+
+
+def _alive(rec: ProcessRecord) -> bool:
+    return _start_time(rec.pid) == rec.start_time
+
+
+def read_processes(lab: str, netns_inodes: dict[str, int | None]) -> dict[tuple[str, str], LiveProcess]:
+    """The lab's recorded processes, and whether each still runs in its namespace."""
+    out: dict[tuple[str, str], LiveProcess] = {}
+    try:
+        files = sorted(procs_dir(lab).glob("*.json"))
+    except FileNotFoundError:
+        return out
+    for path in files:
+        try:
+            rec = ProcessRecord(**json.loads(path.read_text()))
+        except (OSError, ValueError, TypeError):
+            continue  # a torn or foreign file: not a process of ours
+        alive = _alive(rec)
+        in_place = False
+        if alive:
+            try:
+                in_place = os.stat(f"/proc/{rec.pid}/ns/net").st_ino == netns_inodes.get(rec.netns)
+            except OSError:
+                in_place = False
+        out[(rec.netns, rec.name)] = LiveProcess(rec, alive, in_place)
+    return out
+
+
+def start(lab: str, netns: str, proc: Process) -> ProcessRecord:
+    """Start `proc` inside `netns` (with its hosts file, as `ip netns exec` gives), detached."""
+    log = log_path(lab, netns, proc.name)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **dict(proc.env)}
+    with open(log, "ab") as out:
+        child = subprocess.Popen(["ip", "netns", "exec", netns, "sh", "-c", proc.command], stdin=subprocess.DEVNULL,
+                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env,
+                                 close_fds=True)
+    started = _start_time(child.pid)
+    _wait_entered(child, netns)
+    rec = ProcessRecord(netns, proc.name, proc.command, [list(e) for e in proc.env], child.pid, started or 0)
+    path = _record_path(lab, netns, proc.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, json.dumps(asdict(rec)) + "\n", mode=0o600)
+    # reap it in the background if it exits while topo still runs (no zombie for the verifier)
+    _reap_later(child)
+    return rec
+
+
+def _wait_entered(child: subprocess.Popen[bytes], netns: str, timeout: float = 2.0) -> None:
+    """Until `ip netns exec` has moved the child into the namespace (or it ended): what is
+    read right after the start (the verification) then sees it where it belongs."""
+    from .netns import netns_inode
+
+    want = netns_inode(netns)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and child.poll() is None:
+        try:
+            if os.stat(f"/proc/{child.pid}/ns/net").st_ino == want:
+                return
+        except OSError:
+            return
+        time.sleep(0.002)
+
+
+def _reap_later(child: subprocess.Popen[bytes]) -> None:
+    import threading
+
+    threading.Thread(target=child.wait, daemon=True).start()
+
+
+def stop(lab: str, netns: str, name: str) -> None:
+    """Stop the recorded process (its whole process group), then forget it."""
+    path = _record_path(lab, netns, name)
+    try:
+        rec = ProcessRecord(**json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):
+        path.unlink(missing_ok=True)
+        return
+    if _alive(rec):
+        _signal(rec.pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE
+        while _alive(rec) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if _alive(rec):
+            _signal(rec.pid, signal.SIGKILL)
+            deadline = time.monotonic() + STOP_GRACE
+            while _alive(rec) and time.monotonic() < deadline:
+                time.sleep(0.02)
+    path.unlink(missing_ok=True)
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)  # the session it leads: sh and what it started
+    except ProcessLookupError:
+        pass
+    except PermissionError:
+        os.kill(pid, sig)
+
+
+def forget_lab(lab: str) -> None:
+    """After destroy: the lab's (empty) record and log directories go too."""
+    import shutil
+
+    for d in (procs_dir(lab), logs_dir(lab)):
+        shutil.rmtree(d, ignore_errors=True)
