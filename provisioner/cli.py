@@ -435,6 +435,48 @@ def show(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
         render_table(_console(), topo.name, rows)
 
 
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@template_options
+@node_option
+@click.option("--junit", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also write the results as JUnit XML to this file (for CI).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only failures and the summary line.")
+def check(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, junit: Path | None,
+          as_json: bool, quiet: bool) -> None:
+    """Run the lab's declared checks (`checks:`) from its namespaces: ping, TCP, name lookups.
+
+    \b
+    Exit status: 0 every check as expected, 1 a check failed (or an error).
+    Examples:
+      topo check topologies/02-shared-pod-namespace.yaml
+      topo check lab.yaml --junit checks.xml      # for CI
+    """
+    from .hostsfile import write_atomic
+    from .probes import run_checks
+    from .render.checks import render_table, to_json, to_junit
+
+    topo = _topology(file, var_pairs, vars_files)
+    _require_root()
+    node_name = _node(topo, node)
+    if not topo.checks:
+        click.echo(f"Lab {topo.name} declares no checks (add `checks:` to {file}).", err=True)
+    results = run_checks(topo, node_name)
+    if junit is not None:
+        write_atomic(junit, to_junit(topo.name, results))
+    failed = [r for r in results if not r.passed]
+    if as_json:
+        click.echo(json.dumps(to_json(topo.name, results), indent=2))
+    elif quiet:
+        for r in failed:
+            click.echo(f"FAILED {r.check.name}: {r.detail}")
+        click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    else:
+        render_table(_console(), topo.name, results)
+    raise SystemExit(EXIT_ERROR if failed else EXIT_OK)
+
+
 @main.command(name="exec", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @click.argument("namespace")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)

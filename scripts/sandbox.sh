@@ -27,7 +27,13 @@ mount -t tmpfs -o mode=755 topo-sandbox /run/topo  # a clean /run/topo for topo 
 ip link set lo up
 if [ "${1:-}" = "--hold" ]; then
   echo ready
-  exec sleep infinity
+  # PID 1 of the sandbox: reaps whatever ends in it (processes a lab started, once orphaned)
+  exec python3 -c 'import os, time
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        time.sleep(0.2)' 
 fi
 if [ $# -eq 0 ]; then
   PS1='(topo sandbox) \w# ' exec bash --norc -i

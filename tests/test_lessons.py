@@ -45,6 +45,15 @@ def listeners(sandbox: Sandbox) -> Iterator[list[Listener]]:
         l.stop()
 
 
+def wait_http(box: Sandbox, netns: str | None, url: str) -> None:
+    """Until a server answers at `url` (bounded)."""
+    for _ in range(100):
+        if curl(box, netns, url).stdout == "200":
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"nothing answers {url} in {netns}")
+
+
 def curl(box: Sandbox, netns: str | None, url: str) -> subprocess.CompletedProcess[str]:
     prefix = ["ip", "netns", "exec", netns] if netns else []
     return box.run(prefix + ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "2", url], check=False)
@@ -59,23 +68,27 @@ def test_loopback_pod_curl_localhost(sandbox: Sandbox, listeners: list[Listener]
     sandbox.topo("apply", example("01"))
     lo = sandbox.ip_json("addr", "show", "lo", netns="jumpbox")[0]
     assert {a["local"] for a in lo["addr_info"]} == {"127.0.0.1", "::1"}
-    listeners.append(Listener(sandbox, "jumpbox", 80))
-    listeners[-1].wait()
+    # the pod's web server is a process the example declares: apply started it
+    wait_http(sandbox, "jumpbox", "http://localhost:80/")
     assert curl(sandbox, "jumpbox", "http://localhost:80/").stdout == "200"
+    assert curl(sandbox, None, "http://127.0.0.1:80/").stdout == "000", "the node's own loopback is another one"
+    # and a listener the test starts itself inside the pod answers on the pod's localhost
+    listeners.append(Listener(sandbox, "jumpbox", 8080, "127.0.0.1"))
+    listeners[-1].wait()
+    assert curl(sandbox, "jumpbox", "http://localhost:8080/").stdout == "200"
     assert sandbox.run(["ip", "netns", "exec", "jumpbox", "getent", "hosts", "jumpbox"]).stdout.split()[0] == "127.0.1.1"
 
 
 def test_shared_namespace_vs_separate(sandbox: Sandbox, listeners: list[Listener]) -> None:
     sandbox.topo("apply", example("02"))
+    # web1 (:1111) and web2 (:2222) are processes the example starts in the shared `pod`
     for port in (1111, 2222):
-        listeners.append(Listener(sandbox, "pod", port))
-        listeners[-1].wait()
+        wait_http(sandbox, "pod", f"http://127.0.0.1:{port}/")
     # web1 and web2 share the pod namespace: each reaches the other on localhost
     assert curl(sandbox, "pod", "http://localhost:2222/").stdout == "200"
     assert curl(sandbox, "pod", "http://localhost:1111/").stdout == "200"
     # two separate namespaces: web2 cannot reach web1's port on its own localhost
-    listeners.append(Listener(sandbox, "web1-alone", 1111))
-    listeners[-1].wait()
+    wait_http(sandbox, "web1-alone", "http://127.0.0.1:1111/")
     assert curl(sandbox, "web1-alone", "http://localhost:1111/").stdout == "200"
     refused = curl(sandbox, "web2-alone", "http://localhost:1111/")
     assert refused.returncode != 0 and refused.stdout == "000"
@@ -120,8 +133,7 @@ def test_node_to_pod_and_names(sandbox: Sandbox, listeners: list[Listener]) -> N
     sandbox.topo("apply", example("06"))
     assert sandbox.run(["getent", "hosts", "pod-nginx"]).stdout.split()[0] == "172.30.0.7"
     assert sandbox.run(["ip", "netns", "exec", "pod-httpd", "getent", "hosts", "pod-httpd"]).stdout.split()[0] == "172.30.0.6"
-    listeners.append(Listener(sandbox, "pod-nginx", 80))
-    listeners[-1].wait()
+    wait_http(sandbox, "pod-nginx", "http://172.30.0.7:80/")  # the example's process
     assert curl(sandbox, None, "http://pod-nginx:80/").stdout == "200"  # node to pod, by name
     assert curl(sandbox, "pod-httpd", "http://pod-nginx:80/").stdout == "200"  # pod to pod, by name
     assert ping(sandbox, None, "172.30.0.6").returncode == 0
