@@ -78,7 +78,13 @@ def main() -> None:
 @template_options
 @click.option("--json", "as_json", is_flag=True, help="Print the diagnostics as a JSON list.")
 def validate(files: tuple[Path, ...], var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], as_json: bool) -> None:
-    """Check topology FILES against the schema and the semantic rules; exit 1 on any error."""
+    """Check topology FILES against the schema and the semantic rules; exit 1 on any error.
+
+    \b
+    Examples:
+      topo validate topologies/*.yaml
+      topo validate lab.yaml --var pods=50 --json
+    """
     overrides = parse_vars(var_pairs)
     results = [validate_file(f, overrides, list(vars_files)) for f in files]
     failed = any(not r.ok for r in results)
@@ -96,7 +102,11 @@ def validate(files: tuple[Path, ...], var_pairs: tuple[str, ...], vars_files: tu
 @click.argument("file", type=click.Path(path_type=Path))
 @template_options
 def render(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...]) -> None:
-    """Print FILE after Jinja2 templating (the YAML topo actually reads)."""
+    """Print FILE after Jinja2 templating (the YAML topo actually reads).
+
+    \b
+    Example:  topo render topologies/07-templated-pods.yaml --var pods=5
+    """
     try:
         doc = load(file, parse_vars(var_pairs), list(vars_files))
     except TopoError as exc:
@@ -111,7 +121,13 @@ def render(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...])
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True,
               help="Diagram language.")
 def graph(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], fmt: str) -> None:
-    """Print a diagram of FILE: namespaces as boxes, interfaces with addresses, veth pairs, bridges."""
+    """Print a diagram of FILE: namespaces as boxes, interfaces with addresses, veth pairs, bridges.
+
+    \b
+    Examples:
+      topo graph topologies/05-flannel-cni0.yaml > lab.mmd     # Mermaid (GitHub renders it)
+      topo graph lab.yaml --format dot | dot -Tsvg > lab.svg
+    """
     from .render.graph import render_graph
 
     result = load_valid(file, var_pairs, vars_files)
@@ -298,12 +314,21 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     node_name = _node(topo, node)
     options = replace(_run_options(no_wait), rollback=rollback, checkpoint=result_doc.document.source.rendered)
 
+    from .render.progress import ProgressReporter
+
+    bar = ProgressReporter(enabled=not (quiet or as_json))
+
     def show(p: "Plan") -> None:
         if not as_json and not p.empty:
             _print_plan(p, quiet)
+        bar.start(p)
 
     try:
-        result = apply_node(topo, node_name, adopt=adopt, source=str(file.resolve()), on_plan=show, options=options)
+        try:
+            result = apply_node(topo, node_name, adopt=adopt, source=str(file.resolve()), on_plan=show,
+                                progress=bar.advance, options=options)
+        finally:
+            bar.finish()
     except NoCheckpoint as exc:
         click.echo(f"error: {exc}; nothing was changed", err=True)
         click.echo("  hint: apply once without --rollback (or destroy the lab) to make a checkpoint", err=True)
@@ -377,12 +402,20 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
         node_name = node or (rec.node if rec and rec.node else IMPLICIT_NODE)
     _require_root()
 
+    from .render.progress import ProgressReporter
+
+    bar = ProgressReporter(enabled=not (quiet or as_json))
+
     def show(p: "Plan") -> None:
         if not p.empty and not as_json:
             _print_plan(p, quiet)
+        bar.start(p)
 
     try:
-        result = destroy_node(lab_name, node_name, on_plan=show, options=_run_options(no_wait))
+        try:
+            result = destroy_node(lab_name, node_name, on_plan=show, progress=bar.advance, options=_run_options(no_wait))
+        finally:
+            bar.finish()
     except NotConverged as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(EXIT_ERROR)
@@ -421,7 +454,11 @@ def inventory(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ..
 @node_option
 @click.option("--json", "as_json", is_flag=True, help="Print the objects as JSON.")
 def show(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, as_json: bool) -> None:
-    """List the lab's live objects: namespace, interface, addresses, peer, state."""
+    """List the lab's live objects: namespace, interface, addresses, peer, state.
+
+    \b
+    Example:  topo show topologies/05-flannel-cni0.yaml --json
+    """
     from .engine import read_node
     from .render.table import inventory_rows, render_table
 
@@ -498,6 +535,87 @@ def exec_(namespace: str, command: tuple[str, ...]) -> None:
     if not argv:
         raise click.UsageError("give a command to run")
     os.execvp("ip", ["ip", "netns", "exec", namespace, *argv])
+
+
+@main.command(name="capture")
+@click.option("--name", "lab", default="captured", show_default=True, help="The lab's name in the written file.")
+@click.option("--netns", "namespaces", multiple=True, metavar="NS",
+              help="Capture this namespace (repeatable; default: every namespace under /run/netns).")
+@click.option("--include-root/--no-include-root", default=True, show_default=True,
+              help="Capture the root namespace's bridges and veth ends, the routes through them, its sysctls and "
+                   "topo's /etc/hosts entries.")
+@click.option("--macs/--no-macs", default=True, show_default=True,
+              help="Write each interface's MAC address (without: the kernel picks new ones on apply).")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the file here (atomically) instead of printing it.")
+def capture_cmd(lab: str, namespaces: tuple[str, ...], include_root: bool, macs: bool, output: Path | None) -> None:
+    """Write a topology file that reproduces this machine's namespaces, veths, bridges, addresses,
+    routes, forwarding sysctls and hosts entries, also those other tools made (a CNI plugin, ip netns).
+    Read only: nothing is created or changed. What topo does not model (vxlan, dummy, tun ... devices,
+    veths into unnamed namespaces) is left out with a warning, also named in the file's header; in the
+    root namespace only the routes through captured bridges and veth ends are written (the node's own
+    routes, e.g. via its uplink, are not a lab's).
+
+    \b
+    Examples:
+      topo capture -o captured.yaml                     # every namespace, the root's bridges and veths
+      topo capture --netns pod1 --netns pod2 --name pods -o pods.yaml
+      topo plan --adopt captured.yaml                   # on this machine: only adoptions, no other change
+      topo apply captured.yaml                          # on a clean machine: the same state
+    """
+    import os
+
+    from .capture import CaptureError, capture as capture_live, render as render_capture
+    from .hostsfile import write_atomic
+    from .loader import load_text
+    from .validate import schema_path, validate_document
+
+    _require_root()
+    try:
+        cap = capture_live(lab, namespaces, include_root, macs)
+    except CaptureError as exc:
+        raise TopoError(f"error: {exc}")
+    for item in cap.skipped:
+        click.echo(f"warning: not captured: {item}", err=True)
+    schema = schema_path()
+    ref = os.path.relpath(schema, output.resolve().parent) if output is not None else str(schema)
+    text = render_capture(cap, ref)
+    name = f"{output if output is not None else '<stdout>'} (captured, not written)"
+    try:
+        result = validate_document(load_text(name, text))
+    except TopoError as exc:
+        print_diagnostics(exc.diagnostics)
+        raise TopoError("error: the captured state does not make a valid topology file; nothing was written")
+    if not result.ok:
+        print_diagnostics(result.diagnostics)
+        raise TopoError("error: the captured state does not make a valid topology file; nothing was written")
+    print_diagnostics([d for d in result.diagnostics if d.severity is Severity.WARNING])
+    if result.topology != cap.topology:
+        raise TopoError("internal error: the written file would not read back as the captured state; nothing was written")
+    if output is None:
+        sys.stdout.write(text)
+        return
+    write_atomic(output, text)
+    counts = ", ".join(f"{n} {k}" for k, n in cap.counts.items())
+    click.echo(f"Captured {counts} into {output}" + (f" ({len(cap.skipped)} objects not captured, see above)" if cap.skipped else "")
+               + ".", err=True)
+
+
+@main.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the shell completion script for SHELL.
+
+    \b
+    Examples:
+      eval "$(topo completion bash)"                 # this shell
+      topo completion bash > /etc/bash_completion.d/topo
+    """
+    from click.shell_completion import get_completion_class
+
+    cls = get_completion_class(shell)
+    assert cls is not None
+    click.echo(cls(main, {}, "topo", "_TOPO_COMPLETE").source())
 
 
 def run() -> None:
