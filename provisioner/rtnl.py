@@ -196,8 +196,9 @@ def parse_addr(data: bytes, off: int, length: int) -> RawAddr:
         elif t == 1:
             address = data[a:b]
     raw = local if local is not None else address
-    ip = _ip(family, raw or b"")
-    return RawAddr(index, ipaddress.ip_interface(f"{ip}/{prefixlen}"))
+    value = int.from_bytes(raw or b"", "big")  # built from the bytes: no text to parse
+    iface = ipaddress.IPv6Interface((value, prefixlen)) if family == socket.AF_INET6 else ipaddress.IPv4Interface((value, prefixlen))
+    return RawAddr(index, iface)
 
 
 def parse_route(data: bytes, off: int, length: int) -> RawRoute:
