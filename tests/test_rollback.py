@@ -63,7 +63,8 @@ def _stable(snap: dict[str, Any]) -> dict[str, Any]:
     links = sorted((l["ifname"], l["ifindex"], l["mtu"], l.get("address"), l.get("master"), "UP" in l["flags"])
                    for l in snap["links"])
     addrs = sorted((a["ifname"], i["family"], i["local"], i["prefixlen"]) for a in snap["addrs"] for i in a["addr_info"])
-    return {**snap, "links": links, "addrs": addrs}
+    routes6 = [r for r in snap["routes6"] if not str(r.get("dst", "")).startswith(("fe80", "ff00"))]
+    return {**snap, "links": links, "addrs": addrs, "routes6": routes6}
 
 
 def _ifindexes(sandbox: Sandbox) -> dict[str, int]:
