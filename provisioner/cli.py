@@ -596,8 +596,7 @@ def capture_cmd(lab: str, namespaces: tuple[str, ...], include_root: bool, macs:
         sys.stdout.write(text)
         return
     write_atomic(output, text)
-    counts = ", ".join(f"{n} {k}" for k, n in cap.counts.items())
-    click.echo(f"Captured {counts} into {output}" + (f" ({len(cap.skipped)} objects not captured, see above)" if cap.skipped else "")
+    click.echo(f"Captured {cap.summary()} into {output}" + (f" ({len(cap.skipped)} objects not captured, see above)" if cap.skipped else "")
                + ".", err=True)
 
 

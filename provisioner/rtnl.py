@@ -380,3 +380,38 @@ def ndmsg(family: int, index: int, state: int, flags: int) -> bytes:
 
 def rtmsg_body(family: int, dst_len: int, table: int, proto: int, scope: int, rtype: int, flags: int) -> bytes:
     return _RTMSG.pack(family, dst_len, 0, 0, table, proto, scope, rtype, flags)
+
+
+# ---- namespace ids (for `topo capture`: which namespace a veth's peer is in) ---------------------
+RTM_NEWNSID, RTM_GETNSID = 88, 90
+NETNSA_NSID, NETNSA_FD = 1, 3
+
+
+def nsid_of(sock: RtnlSocket, fd: int) -> int | None:
+    """The id (nsid) that the namespace of `sock` gives the namespace open at `fd` (a file
+    descriptor of this process), or None when it gives it none. A veth's IFLA_LINK_NETNSID is
+    such an id, relative to the namespace that reported the link. RTM_GETNSID only looks the
+    id up: it assigns none and changes nothing."""
+    seq = sock._next_seq()
+    body = struct.pack("=Bxxx", socket.AF_UNSPEC) + rta_u32(NETNSA_FD, fd)  # struct rtgenmsg, padded
+    sock.sock.send(_HDR.pack(16 + len(body), RTM_GETNSID, NLM_F_REQUEST, seq, 0) + body)
+    while True:
+        data = sock.sock.recv(1 << 16)
+        off = 0
+        while off + 16 <= len(data):
+            length, mtype, _flags, mseq, _pid = _HDR.unpack_from(data, off)
+            if length < 16:
+                break
+            if mseq == seq:
+                if mtype == NLMSG_ERROR:
+                    code = -struct.unpack_from("=i", data, off + 16)[0]
+                    if code:
+                        raise NetlinkError(code, _ext_ack(data, off, length) or os.strerror(code))
+                    return None
+                if mtype == RTM_NEWNSID:
+                    for t, a, _b in _attrs(data, off + 20, off + length):
+                        if t == NETNSA_NSID:
+                            nsid = struct.unpack_from("=i", data, a)[0]
+                            return nsid if nsid >= 0 else None
+                    return None
+            off += _align(length)
