@@ -27,6 +27,10 @@ EXIT_ERROR = 1
 EXIT_CHANGES = 2
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
     out: dict[str, str] = {}
     for pair in pairs:
@@ -68,8 +72,8 @@ def main() -> None:
     \b
     Examples:
       topo validate topologies/*.yaml
-      topo graph topologies/flannel-cni0.yaml > lab.mmd
-      topo render topologies/templated-pods.yaml --var pods=5
+      topo graph topologies/05-flannel-cni0.yaml > lab.mmd
+      topo render topologies/07-templated-pods.yaml --var pods=5
     """
 
 
@@ -224,7 +228,7 @@ def _report_fanout(res: "FanoutResult", as_json: bool, quiet: bool, verb: str) -
     for n in res.nodes:
         if n.error is None:
             if verb != "plan":
-                done = "no changes" if n.plan is None or n.plan.empty else f"{len(n.plan.actions)} actions, verified"
+                done = "no changes" if n.plan is None or n.plan.empty else f"{_count(len(n.plan.actions), 'action')}, verified"
                 click.echo(f"{n.node}: {verb} {done} (Ansible: changed={res.changed_tasks.get(n.node, 0)})")
         else:
             click.echo(f"error: node {n.node} failed" + (f" in task '{n.failed_task}'" if n.failed_task else "")
@@ -335,7 +339,7 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
         raise SystemExit(EXIT_ERROR)
     except RolledBack as exc:
         click.echo(f"error: {exc.cause}", err=True)
-        click.echo(f"rolled back: lab {topo.name} is as it was before this apply ({len(exc.rollback.done)} actions undone)",
+        click.echo(f"rolled back: lab {topo.name} is as it was before this apply ({_count(len(exc.rollback.done), 'action')} to undo it)",
                    err=True)
         raise SystemExit(EXIT_ERROR)
     except RollbackFailed as exc:
@@ -358,7 +362,7 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     elif result.plan.empty:
         click.echo(f"No changes. Lab {topo.name} is up to date.")
     else:
-        click.echo(f"Apply complete: {len(result.done)} actions; verified: the machine matches {file}.")
+        click.echo(f"Apply complete: {_count(len(result.done), 'action')}; verified: the machine matches {file}.")
 
 
 @main.command()
@@ -400,6 +404,12 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
         lab_name = lab
         rec = load_record(lab)
         node_name = node or (rec.node if rec and rec.node else IMPLICIT_NODE)
+        if rec is None:
+            from .state import list_records
+
+            known = ", ".join(list_records()) or "none"
+            click.echo(f"note: no lab named {lab} is recorded on this machine (recorded labs: {known}); "
+                       "removing only links marked with it", err=True)
     _require_root()
 
     from .render.progress import ProgressReporter
@@ -424,7 +434,7 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
     elif result.plan.empty:
         click.echo(f"Nothing to destroy: lab {lab_name} has no objects on this machine.")
     else:
-        click.echo(f"Destroy complete: lab {lab_name} removed ({len(result.done)} actions).")
+        click.echo(f"Destroy complete: lab {lab_name} removed ({_count(len(result.done), 'action')}).")
 
 
 @main.command()

@@ -138,6 +138,8 @@ class _Builder:
     def route(self, path: YamlPath, raw: dict[str, Any]) -> Route | None:
         via = self.ip(path + ("via",), raw["via"]) if "via" in raw else None
         src = self.ip(path + ("src",), raw["src"]) if "src" in raw else None
+        if ("via" in raw and via is None) or ("src" in raw and src is None):
+            return None  # reported: the route says no more until its addresses are fixed
         to = str(raw["to"])
         if to == "default":
             family = via or src

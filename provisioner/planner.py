@@ -529,14 +529,18 @@ class _Differ:
             if live is None or live.hosts != want:
                 self.add(Op.WRITE_HOSTS, Change.CREATE if live is None or live.hosts is None else Change.UPDATE, name,
                          f"hosts file /etc/netns/{name}/hosts", HostsSpec(want),
-                         before=None if live is None or live.hosts is None else "edited", after=f"{len(ns.hosts)} entries")
+                         before=None if live is None or live.hosts is None else "edited", after=_entries(len(ns.hosts)))
         body = render_block_body(self.node.root.hosts) if self.node.root.hosts else None
         if self.live.root.hosts != body:
             change = Change.DELETE if body is None else (Change.CREATE if self.live.root.hosts is None else Change.UPDATE)
             self.add(Op.WRITE_HOSTS if body is not None else Op.REMOVE_HOSTS, change, None,
                      f"/etc/hosts block of lab {self.topo.name}", HostsSpec(body),
                      before=None if self.live.root.hosts is None else "edited" if body else "present",
-                     after=f"{len(self.node.root.hosts)} entries" if body else None)
+                     after=_entries(len(self.node.root.hosts)) if body else None)
+
+
+def _entries(n: int) -> str:
+    return "localhost lines only" if n == 0 else f"{n} entr{'y' if n == 1 else 'ies'}"
 
 
 def _dst(route: Route) -> str:

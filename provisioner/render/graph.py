@@ -98,6 +98,7 @@ def build_diagram(topo: Topology) -> Diagram:
     clusters: list[Cluster] = []
     for node in sorted(topo.nodes.values(), key=lambda n: n.name):
         inner = [_netns_cluster(topo, node.root)] + [_netns_cluster(topo, ns) for _, ns in sorted(node.namespaces.items())]
+        inner = [c for c in inner if c.nodes or c.style != "root"]  # no empty box for a bare node
         if topo.single_node:
             clusters += inner
         else:

@@ -39,7 +39,8 @@ def render_plan_rich(plan: Plan) -> list[tuple[str, str]]:
         lines.append((f"    hint: {c.hint}", "red"))
     for a in plan.actions:
         lines.append((action_line(a), _STYLE[a.change]))
-    lines.append(("", ""))
+    if lines:
+        lines.append(("", ""))
     lines.append((summary_line(plan), "bold"))
     return lines
 
