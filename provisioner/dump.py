@@ -6,8 +6,10 @@ left out (`up: true`, an empty list, VXLAN port 4789), each setting is written i
 namespace's end of a veth pair under its `interfaces:`, a root-namespace end as an `{at: ...}`
 mapping, an MTU both ends share as the link's `mtu:`). In a multi-node lab bridges are written
 under their node (`nodes.NODE.bridges`: several nodes may have a bridge of one name), and what
-every node's root namespace has in common (routes, sysctls, hosts) once at the top level. `dump_yaml` renders it as a file `topo` reads
-back as is (also when a free-text value contains Jinja2 markers such as `{{`).
+every node's root namespace has in common (routes, sysctls, hosts) once at the top level. A
+process without env or description is its command line; a check leaves out the name topo would
+give it. `dump_yaml` renders the data as a file `topo` reads back as is (also when a free-text
+value contains Jinja2 markers such as `{{`).
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from typing import Any, Iterable, TypeVar
 
 import yaml
 
-from .model import Interface, IPAddress, Kind, Netns, Node, Place, Route, Topology, VethPair
+from .desired import _check_label  # the name a check gets when the file gives none
+from .model import Check, Interface, IPAddress, Kind, Netns, Node, Place, Process, Route, Topology, VethPair
 
 DEFAULT_VXLAN_PORT = 4789
+DEFAULT_CHECK_TIMEOUT = 2.0
 
 Data = dict[str, Any]
 V = TypeVar("V")
@@ -96,6 +100,39 @@ def _scope(routes: list[Route], sysctls: dict[str, str], hosts: dict[str, tuple[
     return out
 
 
+def _process(proc: Process) -> str | Data:
+    if not proc.env and proc.description is None:
+        return proc.command
+    out: Data = {"command": proc.command}
+    if proc.env:
+        out["env"] = dict(proc.env)
+    if proc.description is not None:
+        out["description"] = proc.description
+    return out
+
+
+def _check(check: Check) -> Data:
+    origin = check.place.netns if check.place.netns is not None else check.place.node
+    port = check.port if not check.resolve else None
+    out: Data = {}
+    if check.name != _check_label(origin, check.target, port, check.resolve, check.expect_success):
+        out["name"] = check.name
+    out["from"] = origin
+    if check.resolve:
+        out["resolve"] = check.target
+        if check.address is not None:
+            out["address"] = str(check.address)
+    else:
+        out["to"] = check.target
+        if check.port is not None:
+            out["port"] = check.port
+    if not check.expect_success:
+        out["expect"] = "failure"
+    if check.timeout != DEFAULT_CHECK_TIMEOUT:
+        out["timeout"] = int(check.timeout) if check.timeout.is_integer() else check.timeout
+    return out
+
+
 def _common_prefix(lists: list[list[V]]) -> list[V]:
     first = lists[0]
     n = 0
@@ -139,6 +176,8 @@ class _Dumper:
         if vxlans:
             doc["vxlans"] = vxlans
         doc.update(_scope(top_routes, top_sysctls, top_hosts))
+        if topo.checks:
+            doc["checks"] = [_check(c) for c in topo.checks]
         return doc
 
     def node(self, node: Node, top_routes: int, top_sysctls: dict[str, str],
@@ -175,6 +214,8 @@ class _Dumper:
         if interfaces:
             out["interfaces"] = interfaces
         out.update(_scope(ns.routes, ns.sysctls, ns.hosts))
+        if ns.processes:
+            out["processes"] = {name: _process(p) for name, p in ns.processes.items()}
         return out
 
     def shared_mtu(self, iface: Interface) -> bool:
@@ -221,25 +262,23 @@ class _Dumper:
 
     def member_order(self, members: list[tuple[str, Interface]]) -> list[str]:
         """The segment's node list: each node's forwarding entries (`remotes`) are the other
-        members' underlay addresses in this order. Node order when it fits (the usual case)."""
+        members' underlay addresses in the list's order. Node order when it fits (the usual case)."""
         names = [n for n, _ in members]
-        remotes = {n: i.vxlan.remotes for n, i in members if i.vxlan is not None}
+        remotes = {n: i.vxlan.remotes if i.vxlan is not None else () for n, i in members}
+        ips = {n: u.ip for n in names if (u := self.topo.nodes[n].underlay) is not None}
+        if len(ips) != len(names):
+            return names
 
         def fits(order: list[str]) -> bool:
-            ips = {n: self.topo.nodes[n].underlay for n in order}
-            return all(tuple(ips[m].ip for m in order if m != n) == remotes[n] for n in order  # type: ignore[union-attr]
-                       if all(ips[m] is not None for m in order))
+            return all(tuple(ips[m] for m in order if m != n) == remotes[n] for n in order)
 
         if fits(names):
             return names
-        head, rest = names[0], [n for n in names[1:]]
-        by_ip = {self.topo.nodes[n].underlay.ip: n for n in rest if self.topo.nodes[n].underlay is not None}  # type: ignore[union-attr]
-        others = [by_ip.get(ip) for ip in remotes[head]]
-        if None not in others and sorted(others) == sorted(rest):  # type: ignore[type-var]
-            for k in range(len(names)):
-                order = others[:k] + [head] + others[k:]  # type: ignore[operator]
-                if fits(order):  # type: ignore[arg-type]
-                    return order  # type: ignore[return-value]
+        head, by_ip = names[0], {ips[n]: n for n in names[1:]}
+        others = [by_ip[ip] for ip in remotes[head] if ip in by_ip]  # the others, in the order head sees them
+        for k in range(len(others) + 1):
+            if fits(order := others[:k] + [head] + others[k:]):
+                return order
         return names
 
     def end(self, place: Place, iface: Interface) -> str | Data:
