@@ -64,9 +64,10 @@ def check_duplicate_routes(topo: Topology, sink: DiagnosticSink) -> None:
     for ns in topo.all_netns():
         seen: dict[tuple[object, int], str] = {}
         for route in ns.routes:
-            key = (route.dst, route.metric or 0)
+            metric = route.metric if route.metric is not None else (1024 if route.dst.version == 6 else 0)  # the kernel's default
+            key = (route.dst, metric)
             if key in seen:
-                sink.error(route.path, f"a route to {route.dst} with metric {route.metric or 0} is already defined at {seen[key]}",
+                sink.error(route.path, f"a route to {route.dst} with metric {metric} is already defined at {seen[key]}",
                            "give one of them another metric, or remove it")
             else:
                 seen[key] = format_path(route.path)

@@ -35,7 +35,7 @@ from .model import (
 )
 
 T = TypeVar("T")
-_IFNAME_BAD = re.compile(r"[/:\s]")
+_IFNAME_BAD = re.compile(r"[/:%\s]")  # '%' would be a kernel name pattern (eth%d)
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _PLAIN_V4 = re.compile(rf"({_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET})(?:/(3[0-2]|[12]?[0-9]))?")
 
@@ -71,13 +71,15 @@ def _suggest(name: str, choices: list[str]) -> str | None:
 
 def valid_ifname(name: str) -> str | None:
     """Why `name` is not a valid Linux interface name, or None when it is."""
-    if not 1 <= len(name) <= 15:
-        return f"interface name '{name}' is {len(name)} characters; Linux allows 1 to 15"
+    size = len(name.encode())
+    if not 1 <= size <= 15:
+        what = f"{len(name)} characters" if size == len(name) else f"{size} bytes"
+        return f"interface name '{name}' is {what}; Linux allows 1 to 15 bytes"
     if name in (".", ".."):
         return f"interface name '{name}' is reserved"
     bad = _IFNAME_BAD.search(name)
     if bad:
-        return f"interface name '{name}' contains {bad.group()!r}; '/', ':' and whitespace are not allowed"
+        return f"interface name '{name}' contains {bad.group()!r}; '/', ':', '%' and whitespace are not allowed"
     return None
 
 
@@ -355,6 +357,9 @@ class _Builder:
             declared_bridges += [(("nodes", nname, "bridges", bname), bname, braw, nname)
                                  for nname, nraw in node_data.items() for bname, braw in (nraw.get("bridges") or {}).items()]
         for path, bname, braw, on_node in declared_bridges:
+            if bname == "lo":
+                sink.error(path, "'lo' is the loopback interface's name", "give the bridge another name", key=True)
+                continue
             if err := valid_ifname(bname):
                 sink.error(path, err, "a bridge is an interface: 1 to 15 characters, no '/', ':' or whitespace", key=True)
                 continue

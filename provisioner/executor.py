@@ -81,6 +81,7 @@ IFA_ADDRESS, IFA_LOCAL, IFA_FLAGS = 1, 2, 8
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_TABLE = 1, 4, 5, 6, 7, 15
 RT_SCOPE_UNIVERSE = 0
 RT_SCOPE_LINK = 253
+RT_SCOPE_NOWHERE = 255
 RTN_UNICAST = 1
 VANISH_TIMEOUT = 30.0
 
@@ -449,7 +450,9 @@ def _address_msg(ex: Executor, a: Action, msg_type: int, flags: int) -> Msg:
 
 
 def _add_address(ex: Executor, a: Action) -> Built:
-    return [_Request(a.netns, _address_msg(ex, a, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL), a)], []
+    assert isinstance(a.payload, AddressSpec)
+    flags = NLM_F_CREATE | (NLM_F_REPLACE if a.payload.again else NLM_F_EXCL)
+    return [_Request(a.netns, _address_msg(ex, a, RTM_NEWADDR, flags), a)], []
 
 
 def _delete_address(ex: Executor, a: Action) -> Built:
@@ -458,7 +461,8 @@ def _delete_address(ex: Executor, a: Action) -> Built:
 
 def _route_msg(ex: Executor, netns: str | None, r: Route, msg_type: int, flags: int) -> Msg:
     new = msg_type == RTM_NEWROUTE
-    scope = RT_SCOPE_UNIVERSE if r.via is not None or not new else RT_SCOPE_LINK
+    # deletions match any scope (RT_SCOPE_NOWHERE); the kernel compares it exactly otherwise
+    scope = (RT_SCOPE_UNIVERSE if r.via is not None else RT_SCOPE_LINK) if new else RT_SCOPE_NOWHERE
     body = rtmsg_body(10 if r.dst.version == 6 else 2, r.dst.prefixlen, RT_TABLE_MAIN,
                       RTPROT_TOPO if new else 0, scope, RTN_UNICAST, RTNH_F_ONLINK if (new and r.onlink) else 0)
     body += rta_u32(RTA_TABLE, RT_TABLE_MAIN)

@@ -173,20 +173,45 @@ def _undefined_names(env: Any, text: str, variables: Mapping[str, Any]) -> list[
     return sorted(n for n in names if n not in variables and n not in env.globals)
 
 
+MAX_POWER_BITS = 1 << 16
+"""`a ** b` in a template may make an integer of at most this many bits (more takes minutes)."""
+
+
+def _bounded_environment() -> type:
+    """Jinja2's sandbox, with `**` and `*` bounded: a template can neither compute for minutes
+    (`7 ** 7 ** 9`) nor allocate gigabytes (`'x' * 10 ** 10`) before the size limit applies.
+    Intercepted operators are not constant-folded at compile time either."""
+    from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+    class BoundedEnvironment(SandboxedEnvironment):
+        intercepted_binops = frozenset({"**", "*"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0:
+                if abs(left) > 1 and right * abs(left).bit_length() > MAX_POWER_BITS:
+                    raise SecurityError(f"{left} ** {right} is too large for a topology")
+            if operator == "*":
+                for seq, n in ((left, right), (right, left)):
+                    if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_FILE_BYTES:
+                        raise SecurityError(f"repeating a value {n} times is over the {MAX_FILE_BYTES // 1048576} MiB limit")
+            return super().call_binop(context, operator, left, right)
+
+    return BoundedEnvironment
+
+
 def render_template(name: str, text: str, variables: Mapping[str, Any]) -> str:
     """Render with Jinja2 (sandboxed, StrictUndefined). Errors point to the template line."""
     import jinja2  # only templated files need it
-    from jinja2.sandbox import SandboxedEnvironment
 
-    env = SandboxedEnvironment(
-        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
-    )
+    env = _bounded_environment()(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
     filename = f"<topology {name}>"
     try:
         code = env.compile(text, name=name, filename=filename)
         template = env.template_class.from_code(env, code, env.make_globals(None))
     except jinja2.TemplateSyntaxError as exc:
         raise _fail(name, f"template syntax error: {exc.message}", exc.lineno or 1, hint="see the Jinja2 template syntax") from None
+    except (ArithmeticError, TypeError, ValueError, LookupError, AttributeError, RecursionError) as exc:
+        raise _fail(name, f"template error: {type(exc).__name__}: {exc}", 1) from None
     out: list[str] = []
     size = 0
     try:

@@ -119,6 +119,7 @@ class ProcessSpec:
 class AddressSpec:
     ifname: str
     address: IPInterface
+    again: bool = False  # re-add one the kernel drops with another (NLM_F_REPLACE: no error if still there)
 
 
 Payload = Union[LinkSpec, VethSpec, VxlanSpec, FdbSpec, ProcessSpec, RouteSpec, SysctlSpec, HostsSpec, AddressSpec, None]
@@ -202,6 +203,8 @@ class _Differ:
     fresh: set[str | None] = field(default_factory=set)  # namespaces this plan creates
     doomed: set[str] = field(default_factory=set)  # namespaces this plan deletes
     recreated: set[tuple[str | None, str]] = field(default_factory=set)  # links this plan (re)creates
+    going_down: set[tuple[str | None, str]] = field(default_factory=set)  # links this plan sets down (IPv6 flushed)
+    v4_removed: set[str | None] = field(default_factory=set)  # namespaces where an IPv4 address goes (routes flushed)
 
     def add(self, op: Op, change: Change, netns: str | None, target: str, payload: Payload = None,
             before: str | None = None, after: str | None = None) -> None:
@@ -370,6 +373,8 @@ class _Differ:
             after.append(f"mac {iface.mac}")
         if link.up != iface.up:
             spec["up"] = iface.up
+            if not iface.up:
+                self.going_down.add((netns, iface.name))
             before.append("up" if link.up else "down")
             after.append("up" if iface.up else "down")
         if link.master != iface.master:
@@ -417,11 +422,23 @@ class _Differ:
             for iface in ns.interfaces.values():
                 fresh = live is None or (name, iface.name) in self.recreated or iface.name not in live.links
                 have = set() if fresh else {a for a in live.addresses.get(iface.name, set()) if not _auto_address(iface.name, a)}  # type: ignore[union-attr]
+                if (name, iface.name) in self.going_down:
+                    have = {a for a in have if a.version == 4}  # the kernel flushes IPv6 addresses of a link set down
                 want = set(iface.addresses)
-                for addr in sorted(have - want, key=str):
+                gone = sorted(have - want, key=str)
+                for addr in gone:
                     self.add(Op.DELETE_ADDRESS, Change.DELETE, name, f"address {addr} on {iface.name}", AddressSpec(iface.name, addr), before=str(addr))
                 for addr in sorted(want - have, key=str):
                     self.add(Op.ADD_ADDRESS, Change.CREATE, name, f"address {addr} on {iface.name}", AddressSpec(iface.name, addr), after=str(addr))
+                v4_gone = [a for a in gone if a.version == 4]
+                if v4_gone:
+                    self.v4_removed.add(name)
+                    # deleting a primary IPv4 address deletes its secondaries too: add back the kept ones
+                    for addr in sorted(have & want, key=str):
+                        if addr.version == 4 and any(addr.network == g.network for g in v4_gone):
+                            self.add(Op.ADD_ADDRESS, Change.UPDATE, name, f"address {addr} on {iface.name}",
+                                     AddressSpec(iface.name, addr, again=True), before="dropped with a removed address",
+                                     after=str(addr))
 
     # ---- VXLAN forwarding entries ----------------------------------------------------------
     def fdb(self) -> None:
@@ -459,6 +476,11 @@ class _Differ:
             want = {route_key(name, r): r for r in ns.routes}
             for key, route in want.items():
                 cur = have.get(key)
+                if cur is not None and name in self.v4_removed and route.dst.version == 4:
+                    # the kernel may flush IPv4 routes when an address goes: set them again (replace)
+                    self.add(Op.SET_ROUTE, Change.UPDATE, name, f"route {_dst(route)}", RouteSpec(route, replace=True),
+                             before="flushed with a removed address", after=route.describe())
+                    continue
                 if cur is None:
                     self.add(Op.SET_ROUTE, Change.CREATE, name, f"route {route.describe()}", RouteSpec(route), after=route.describe())
                 elif not _route_matches(route, cur):
@@ -552,7 +574,7 @@ def _route_matches(want: Route, have: LiveRoute) -> bool:
         return False
     if want.dev is not None and want.dev != have.dev:
         return False
-    if want.src is not None and want.src != have.src:
+    if want.src != have.src:
         return False
     return True
 

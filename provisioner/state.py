@@ -13,7 +13,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .hostsfile import write_atomic
+from .hostsfile import remove_stale_temporaries, write_atomic
 
 STATE_DIR = Path(os.environ.get("TOPO_STATE_DIR", "/var/lib/topo"))
 RECORD_VERSION = 1
@@ -69,6 +69,7 @@ def save_record(record: LabRecord) -> None:
 
 def delete_record(lab: str) -> None:
     record_path(lab).unlink(missing_ok=True)
+    remove_stale_temporaries(record_path(lab))  # of a save that a killed run left behind
 
 
 def list_records() -> list[str]:

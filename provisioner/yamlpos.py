@@ -120,7 +120,7 @@ def load_yaml(text: str, track: bool = True) -> tuple[Any, Positions]:
                                         _current_path(stack), "remove the tag; a topology uses plain values")
                 if tag == _STR:  # the common cases, without building a node
                     value = raw
-                elif tag == _INT and raw.isdigit() and (raw[0] != "0" or raw == "0"):
+                elif tag == _INT and raw.isascii() and raw.isdigit() and (raw[0] != "0" or raw == "0"):
                     value = int(raw)
                 elif tag == _MERGE:
                     value, merge_key = raw, True
@@ -132,6 +132,10 @@ def load_yaml(text: str, track: bool = True) -> tuple[Any, Positions]:
                         raise YamlLoadError(
                             f"cannot read value {raw!r}: {_problem(exc)}", *_pos(start), _current_path(stack)
                         ) from None
+                    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError) as exc:
+                        short = tag.replace("tag:yaml.org,2002:", "!!")
+                        raise YamlLoadError(f"cannot read value {raw!r} as {short}", *_pos(start), _current_path(stack),
+                                            f"remove the tag, or write a valid {short} value ({type(exc).__name__})") from None
                 size = 1
                 total += 1
                 if event.anchor is not None:
@@ -202,6 +206,11 @@ def load_yaml(text: str, track: bool = True) -> tuple[Any, Positions]:
             elif not parent.have_key:
                 if isinstance(value, (dict, list)):
                     raise YamlLoadError("a mapping key must be a plain value", *_pos(start), parent.path)
+                if not isinstance(value, str) and not merge_key:
+                    # every key of a topology is a name; YAML reads 123, true or null as other types
+                    raise YamlLoadError(f"the key {value!r} is read as {type(value).__name__ if value is not None else 'null'}, "
+                                        "not as a name", *_pos(start), parent.path,
+                                        f"quote it: '{raw if cls is Scalar else value}'")
                 parent.pending_key, parent.key_pos, parent.have_key = value, start, True
                 parent.key_is_merge = merge_key
             else:

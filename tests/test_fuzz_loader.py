@@ -15,10 +15,9 @@ Through the CLI (a smaller number, in ONE sandbox): `topo validate` and `topo pl
 or 1 (plan: 2 for a valid file, changes to make), never print a traceback, every exit 1 of an
 invalid file says FILE:LINE:COL:, and the sandbox's network state is the same afterwards.
 
-Bugs of provisioner/ that the fuzzer found and that are not fixed yet are in KNOWN_BUGS: the
-fuzz tests count them instead of failing (TOPO_FUZZ_STRICT=1 makes them fail), and each has a
-reproducer below marked xfail(strict=True), which starts failing once the bug is fixed (then
-delete its entry).
+The bugs the fuzzer found (KNOWN_BUGS, with a classifier) are fixed and their reproducers at
+the end are regression tests; any crash fails the run (TOPO_FUZZ_STRICT=0 would only count the
+classified ones, for triage of a new finding).
 """
 
 from __future__ import annotations
@@ -47,7 +46,7 @@ from sandbox import REPO, TOPO, Sandbox
 from strategies import topology_data
 
 SEED = 20251125
-STRICT = os.environ.get("TOPO_FUZZ_STRICT") == "1"
+STRICT = os.environ.get("TOPO_FUZZ_STRICT", "1") == "1"  # every known bug is fixed: any crash fails
 CORPUS = sorted((REPO / "tests" / "corpus").glob("*.yaml"))
 SEEDS: list[tuple[str, bytes]] = [(p.name, p.read_bytes()) for p in EXAMPLES + CORPUS]
 FAST = settings(derandomize=True, database=None, deadline=None,
@@ -523,7 +522,7 @@ def test_cli_validate_and_plan_never_crash(sandbox: Sandbox, tmp_path: Path) -> 
     assert sandbox.snapshot() == before  # validate and plan never change the machine
 
 
-# ---- reproducers of the known bugs (xfail until fixed) ---------------------------------------
+# ---- reproducers of the bugs the fuzzer found (fixed; kept as regression tests) ----------------
 
 BUG_REPRODUCERS = [
     ("yaml-tag-constructor", "name: x\ndescription: !!int abc\n"),
@@ -548,7 +547,6 @@ UNBOUNDED_TEMPLATES = [
 
 
 @pytest.mark.parametrize("text", [t for _, t in UNBOUNDED_TEMPLATES], ids=[i for i, _ in UNBOUNDED_TEMPLATES])
-@pytest.mark.xfail(strict=True, reason="known bug jinja-unbounded-arithmetic; remove the entry once fixed")
 def test_unbounded_template_arithmetic_is_refused_quickly(tmp_path: Path, text: str) -> None:
     """`topo validate` (no kernel) under a 2 GB address-space limit must answer within 3 s with a
     located diagnostic. Today it runs for minutes (killed at the timeout) or dies of MemoryError."""
@@ -565,11 +563,5 @@ def test_unbounded_template_arithmetic_is_refused_quickly(tmp_path: Path, text: 
 
 
 @pytest.mark.parametrize("bug,text", BUG_REPRODUCERS, ids=[f"{b}-{i}" for i, (b, _) in enumerate(BUG_REPRODUCERS)])
-@pytest.mark.xfail(strict=True, reason="known bug of provisioner/ (KNOWN_BUGS); remove the entry once fixed")
 def test_known_bug_is_reported_as_a_diagnostic(bug: str, text: str) -> None:
-    try:
-        outcome = check_text("bug.yaml", text)
-    except Exception as exc:  # noqa: BLE001
-        assert classify(exc, getattr(exc, "topo_data", None)) == bug, traceback.format_exc()  # the classifier knows it...
-        raise  # ...and it is still a crash: xfail
-    assert outcome == "invalid"
+    assert check_text("bug.yaml", text) == "invalid", bug
