@@ -296,8 +296,8 @@ def _adopt_netns(ex: Executor, a: Action) -> None:
 
 def _delete_netns(ex: Executor, a: Action) -> None:
     assert a.netns is not None
+    remove_netns_dir(a.netns)  # first: killed in between, the namespace (recorded) is still there to delete
     ex.pool.delete(a.netns)
-    remove_netns_dir(a.netns)
 
 
 def _set_sysctl(ex: Executor, a: Action) -> None:
@@ -349,8 +349,10 @@ def _delete_link(ex: Executor, a: Action) -> None:
 def _create_bridge(ex: Executor, a: Action) -> Built:
     spec = a.payload
     assert isinstance(spec, LinkSpec) and spec.name
-    create = ex.link_msg(a.netns, spec.name, LinkSpec(mtu=spec.mtu, mac=spec.mac, up=spec.up), create="bridge")
-    alias = ex.link_msg(a.netns, spec.name, LinkSpec(alias=spec.alias))
+    create = ex.link_msg(a.netns, spec.name, LinkSpec(mac=spec.mac, up=spec.up), create="bridge")
+    # the MTU in a second request: set at creation the kernel does not count it as chosen and
+    # resets it to 1500 when the last port leaves (br_mtu_auto_adjust)
+    alias = ex.link_msg(a.netns, spec.name, LinkSpec(mtu=spec.mtu, alias=spec.alias))
     return [_Request(a.netns, create, a), _Request(a.netns, alias, a)], []
 
 

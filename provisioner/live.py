@@ -8,13 +8,14 @@ socket; nothing is created or changed while reading.
 from __future__ import annotations
 
 import ipaddress
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
 from .hostsfile import read_managed_block, read_netns_hosts
 from .model import IPAddress, IPInterface, IPNetwork
-from .netns import NetnsPool, list_netns, netns_inode
+from .netns import NetnsPool, list_netns, netns_inode, netns_path
 from .processes import LiveProcess, read_processes
 from .rtnl import RawLink, RawRoute
 
@@ -70,6 +71,7 @@ class LiveState:
     namespaces: dict[str, LiveNetns]
     existing: set[str]  # every name under /run/netns, the lab's or not
     processes: dict[tuple[str, str], LiveProcess] = field(default_factory=dict)  # (namespace, name)
+    unpinned: set[str] = field(default_factory=set)  # of the lab's names there: files with no namespace mounted
 
     def netns(self, name: str | None) -> LiveNetns | None:
         return self.root if name is None else self.namespaces.get(name)
@@ -161,8 +163,12 @@ def read_live(pool: NetnsPool, lab: str, namespaces: Iterable[str], sysctls: dic
     root = read_netns(pool, None, sysctls.get(None, ()), lab)
     shallow = set(doomed)
     found = {}
+    unpinned = set()
     for name in sorted(set(namespaces)):
         if name in existing:
+            if not os.path.ismount(netns_path(name)):  # a run killed between making the file and pinning
+                unpinned.add(name)
+                continue
             found[name] = read_netns(pool, name, sysctls.get(name, ()), lab, links_only=name in shallow)
     processes = read_processes(lab, {name: ns.inode for name, ns in found.items()})
-    return LiveState(root, found, existing, processes)
+    return LiveState(root, found, existing, processes, unpinned)

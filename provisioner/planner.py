@@ -221,8 +221,10 @@ class _Differ:
     # ---- namespaces ---------------------------------------------------------------------
     def namespaces(self) -> None:
         owned = set(self.record.namespaces)
+        for name in sorted(owned & self.live.unpinned):  # an empty file: remove it, then (re)create
+            self.add(Op.DELETE_NETNS, Change.DELETE, name, f"namespace {name} (unpinned file)")
         for name in sorted(self.node.namespaces):
-            if name not in self.live.existing:
+            if name not in self.live.existing or name in owned & self.live.unpinned:
                 self.add(Op.CREATE_NETNS, Change.CREATE, name, f"namespace {name}")
                 self.fresh.add(name)
                 owned.add(name)
@@ -234,7 +236,7 @@ class _Differ:
                     self.conflict(name, f"namespace {name}", f"namespace {name} exists and was not created by lab {self.topo.name}",
                                   "rename it in the file, delete it, or pass --adopt to take it over")
         for name in sorted(owned - set(self.node.namespaces)):
-            if name in self.live.existing:
+            if name in self.live.existing and name not in self.live.unpinned:
                 self.add(Op.DELETE_NETNS, Change.DELETE, name, f"namespace {name}")
                 self.doomed.add(name)
             owned.discard(name)
