@@ -17,7 +17,7 @@ from .hostsfile import read_managed_block, read_netns_hosts
 from .model import IPAddress, IPInterface, IPNetwork
 from .netns import NetnsPool, list_netns, netns_inode, netns_path
 from .processes import LiveProcess, read_processes
-from .rtnl import RawLink, RawRoute
+from .rtnl import RawLink, RawRoute, nsid_of
 
 RTPROT_TOPO = 151
 """Routes topo adds carry this protocol number, so the node's other routes are never touched."""
@@ -39,6 +39,7 @@ class LiveLink:
     master: str | None
     peer_index: int | None
     peer_in_other_netns: bool = False
+    peer_netnsid: int | None = None  # the peer's namespace, as the id this namespace gives it
     vxlan: tuple[int, int, IPAddress | None] | None = None  # VNI, UDP port, local address
 
 
@@ -63,6 +64,7 @@ class LiveNetns:
     sysctls: dict[str, str | None] = field(default_factory=dict)
     hosts: str | None = None  # the namespace's hosts file, or the lab's block of /etc/hosts
     fdb: dict[str, set[IPAddress]] = field(default_factory=dict)  # VXLAN device -> remotes (all-zero MAC entries)
+    nsid: int | None = None  # for a namespace about to be deleted: the id the root namespace gives it
 
 
 @dataclass
@@ -90,6 +92,7 @@ def _link(raw: RawLink, names: dict[int, str]) -> LiveLink:
         master=names.get(raw.master) if raw.master else None,
         peer_index=raw.link if kind == "veth" else None,
         peer_in_other_netns=raw.link_netnsid is not None,
+        peer_netnsid=raw.link_netnsid,
         vxlan=None if raw.vxlan is None else (raw.vxlan[0], raw.vxlan[1],
                                               ipaddress.ip_address(raw.vxlan[2]) if raw.vxlan[2] else None),
     )
@@ -121,9 +124,8 @@ def read_sysctl(key: str) -> str | None:
         return None
 
 
-def read_netns(pool: NetnsPool, name: str | None, sysctls: Iterable[str], lab: str, *, links_only: bool = False) -> LiveNetns:
-    """Read one namespace. The namespace must exist (the caller checks /run/netns first).
-    `links_only`: just its links (enough to delete it)."""
+def read_netns(pool: NetnsPool, name: str | None, sysctls: Iterable[str], lab: str) -> LiveNetns:
+    """Read one namespace. The namespace must exist (the caller checks /run/netns first)."""
     sock = pool.socket(name)
     live = LiveNetns(name, netns_inode(name) if name is not None else None)
     raw_links = sock.links()
@@ -132,8 +134,6 @@ def read_netns(pool: NetnsPool, name: str | None, sysctls: Iterable[str], lab: s
         link = _link(r, names)
         live.links[link.name] = link
         live.addresses[link.name] = set()
-    if links_only:
-        return live
     for a in sock.addresses():
         ifname = names.get(a.index)
         if ifname is not None:
@@ -157,8 +157,10 @@ def read_netns(pool: NetnsPool, name: str | None, sysctls: Iterable[str], lab: s
 
 def read_live(pool: NetnsPool, lab: str, namespaces: Iterable[str], sysctls: dict[str | None, set[str]],
               doomed: Iterable[str] = ()) -> LiveState:
-    """Read the node's root namespace and the given lab namespaces that exist; of the
-    `doomed` ones (about to be deleted) only the links."""
+    """Read the node's root namespace and the given lab namespaces that exist. Of the `doomed`
+    ones (about to be deleted) only their id as the root namespace knows them: which root veths
+    go with them is then told by the veths' peer namespace ids, without entering each one
+    (for 1,000 namespaces: 15 ms instead of a second)."""
     existing = set(list_netns())
     root = read_netns(pool, None, sysctls.get(None, ()), lab)
     shallow = set(doomed)
@@ -169,6 +171,13 @@ def read_live(pool: NetnsPool, lab: str, namespaces: Iterable[str], sysctls: dic
             if not os.path.ismount(netns_path(name)):  # a run killed between making the file and pinning
                 unpinned.add(name)
                 continue
-            found[name] = read_netns(pool, name, sysctls.get(name, ()), lab, links_only=name in shallow)
+            if name in shallow:
+                fd = pool.fd(name)
+                try:
+                    found[name] = LiveNetns(name, netns_inode(name), nsid=nsid_of(pool.socket(None), fd))
+                finally:
+                    os.close(fd)
+                continue
+            found[name] = read_netns(pool, name, sysctls.get(name, ()), lab)
     processes = read_processes(lab, {name: ns.inode for name, ns in found.items()})
     return LiveState(root, found, existing, processes, unpinned)

@@ -303,14 +303,9 @@ class _Differ:
 
     def vanishing(self) -> set[int]:
         """Root-namespace veth ends whose peer is in a namespace this plan deletes."""
-        peers: dict[int, int] = {}
-        for name in self.doomed:
-            live = self.live.namespaces.get(name)
-            for link in (live.links.values() if live else ()):
-                if link.kind == "veth" and link.peer_in_other_netns and link.peer_index is not None:
-                    peers[link.peer_index] = link.index
+        nsids = {ns.nsid for name in self.doomed if (ns := self.live.namespaces.get(name)) is not None and ns.nsid is not None}
         return {link.index for link in self.live.root.links.values()
-                if link.kind == "veth" and peers.get(link.index, -1) == link.peer_index}
+                if link.kind == "veth" and link.peer_netnsid is not None and link.peer_netnsid in nsids}
 
     def claim(self, netns: str | None, link: LiveLink, kind: str) -> bool:
         """True when `link` may be used as the lab's `kind` link (owned, or adopted)."""
@@ -480,13 +475,13 @@ class _Differ:
                 cur = have.get(key)
                 if cur is not None and name in self.v4_removed and route.dst.version == 4:
                     # the kernel may flush IPv4 routes when an address goes: set them again (replace)
-                    self.add(Op.SET_ROUTE, Change.UPDATE, name, f"route {_dst(route)}", RouteSpec(route, replace=True),
+                    self.add(Op.SET_ROUTE, Change.UPDATE, name, _route_target(route), RouteSpec(route, replace=True),
                              before="flushed with a removed address", after=route.describe())
                     continue
                 if cur is None:
                     self.add(Op.SET_ROUTE, Change.CREATE, name, f"route {route.describe()}", RouteSpec(route), after=route.describe())
                 elif not _route_matches(route, cur):
-                    self.add(Op.SET_ROUTE, Change.UPDATE, name, f"route {_dst(route)}", RouteSpec(route, replace=True),
+                    self.add(Op.SET_ROUTE, Change.UPDATE, name, _route_target(route), RouteSpec(route, replace=True),
                              before=_live_route_text(cur), after=route.describe())
             for key, cur in have.items():
                 if key not in want:
@@ -565,6 +560,12 @@ class _Differ:
 
 def _entries(n: int) -> str:
     return "localhost lines only" if n == 0 else f"{n} entr{'y' if n == 1 else 'ies'}"
+
+
+def _route_target(route: Route) -> str:
+    """A route's name in a plan: its destination, and its metric when it has one (two routes
+    to one destination differ by metric)."""
+    return f"route {_dst(route)}" + (f" metric {route.metric}" if route.metric is not None else "")
 
 
 def _dst(route: Route) -> str:
