@@ -210,7 +210,7 @@ def render_template(name: str, text: str, variables: Mapping[str, Any]) -> str:
         template = env.template_class.from_code(env, code, env.make_globals(None))
     except jinja2.TemplateSyntaxError as exc:
         raise _fail(name, f"template syntax error: {exc.message}", exc.lineno or 1, hint="see the Jinja2 template syntax") from None
-    except (ArithmeticError, TypeError, ValueError, LookupError, AttributeError, RecursionError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a template is user code: whatever it raises is its error
         raise _fail(name, f"template error: {type(exc).__name__}: {exc}", 1) from None
     out: list[str] = []
     size = 0
@@ -231,7 +231,7 @@ def render_template(name: str, text: str, variables: Mapping[str, Any]) -> str:
     except jinja2.TemplateError as exc:
         line = _template_line(exc.__traceback__, filename) or 1
         raise _fail(name, f"template error: {exc.message or exc}", line) from None
-    except (ArithmeticError, TypeError, ValueError, LookupError, AttributeError, RecursionError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a template is user code: whatever it raises is its error
         line = _template_line(exc.__traceback__, filename) or 1
         missing = _undefined_names(env, text, variables)
         if missing:  # e.g. range(n) with n undefined fails with a TypeError: say what is missing

@@ -244,8 +244,14 @@ class RtnlSocket:
         return self.seq
 
     def _dump(self, msg_type: int, body: bytes) -> Iterator[tuple[bytes, int, int]]:
+        return self.exchange(msg_type, NLM_F_REQUEST | NLM_F_DUMP, body)
+
+    def exchange(self, msg_type: int, flags: int, body: bytes) -> Iterator[tuple[bytes, int, int]]:
+        """Send one request; yield (data, offset, length) of each reply message to it, until
+        NLMSG_DONE or an acknowledgement (an error is raised). A caller that wants a single
+        reply stops iterating after it."""
         seq = self._next_seq()
-        self.sock.send(_HDR.pack(16 + len(body), msg_type, NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + body)
+        self.sock.send(_HDR.pack(16 + len(body), msg_type, flags, seq, 0) + body)
         while True:
             data = self.sock.recv(1 << 20)
             off = 0
@@ -259,7 +265,7 @@ class RtnlSocket:
                     if mtype == NLMSG_ERROR:
                         code = -struct.unpack_from("=i", data, off + 16)[0]
                         if code:
-                            raise NetlinkError(code, os.strerror(code))
+                            raise NetlinkError(code, _ext_ack(data, off, length) or os.strerror(code))
                         return
                     yield data, off, length
                 off += _align(length)
@@ -392,26 +398,12 @@ def nsid_of(sock: RtnlSocket, fd: int) -> int | None:
     descriptor of this process), or None when it gives it none. A veth's IFLA_LINK_NETNSID is
     such an id, relative to the namespace that reported the link. RTM_GETNSID only looks the
     id up: it assigns none and changes nothing."""
-    seq = sock._next_seq()
     body = struct.pack("=Bxxx", socket.AF_UNSPEC) + rta_u32(NETNSA_FD, fd)  # struct rtgenmsg, padded
-    sock.sock.send(_HDR.pack(16 + len(body), RTM_GETNSID, NLM_F_REQUEST, seq, 0) + body)
-    while True:
-        data = sock.sock.recv(1 << 16)
-        off = 0
-        while off + 16 <= len(data):
-            length, mtype, _flags, mseq, _pid = _HDR.unpack_from(data, off)
-            if length < 16:
-                break
-            if mseq == seq:
-                if mtype == NLMSG_ERROR:
-                    code = -struct.unpack_from("=i", data, off + 16)[0]
-                    if code:
-                        raise NetlinkError(code, _ext_ack(data, off, length) or os.strerror(code))
-                    return None
-                if mtype == RTM_NEWNSID:
-                    for t, a, _b in _attrs(data, off + 20, off + length):
-                        if t == NETNSA_NSID:
-                            nsid = struct.unpack_from("=i", data, a)[0]
-                            return nsid if nsid >= 0 else None
-                    return None
-            off += _align(length)
+    for data, off, length in sock.exchange(RTM_GETNSID, NLM_F_REQUEST, body):
+        if _HDR.unpack_from(data, off)[1] == RTM_NEWNSID:
+            for t, a, _b in _attrs(data, off + 20, off + length):
+                if t == NETNSA_NSID:
+                    nsid = struct.unpack_from("=i", data, a)[0]
+                    return nsid if nsid >= 0 else None
+        return None
+    return None
