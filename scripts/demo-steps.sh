@@ -33,6 +33,9 @@ if [ "${#pods[@]}" -ge 2 ]; then
   kill "$server"
 fi
 
+step "topo check $lab   (the lab's declared checks: the lesson, proved)"
+topo check "$lab"
+
 step "topo plan $lab   (exit 0: the machine matches the file)"
 topo plan "$lab"
 
