@@ -57,7 +57,7 @@ from typing import Iterable
 from .desired import valid_nsname
 from .dump import dump_yaml, escape_template
 from .hostsfile import ETC_HOSTS, netns_hosts_path
-from .live import RT_TABLE_MAIN, RTN_UNICAST, RTNH_F_ONLINK, RTPROT_KERNEL, read_sysctl
+from .live import RT_TABLE_MAIN, RTN_UNICAST, RTNH_F_ONLINK, RTPROT_KERNEL, read_sysctl, route_destination
 from .model import (
     IMPLICIT_NODE,
     EndRef,
@@ -70,6 +70,7 @@ from .model import (
     Place,
     Route,
     Topology,
+    kernel_default_metric,
     VethPair,
 )
 from .netns import NetnsError, NetnsPool, list_netns, netns_path
@@ -414,8 +415,7 @@ class _Capturer:
         for raw in live.routes:
             if raw.table != RT_TABLE_MAIN or raw.proto in (RTPROT_KERNEL, RTPROT_RA):
                 continue
-            dst = ipaddress.ip_network(f"{raw.dst or ('::' if raw.family == socket.AF_INET6 else '0.0.0.0')}/{raw.dst_len}",
-                                       strict=False)
+            dst = route_destination(raw)
             iface = ifaces.get(raw.oif) if raw.oif else None
             if ns is None and iface is None:
                 machine += 1  # through the node's own devices (or none): the machine's, not the lab's
@@ -443,8 +443,8 @@ class _Capturer:
                 # `onlink`, and the file must say so to be valid
                 self.skipped.append(f"{text} in {_where(ns)}: gateway {via} is in no subnet of {iface.name}; written `onlink`")
                 onlink = True
-            default_metric = 1024 if dst.version == 6 else 0
-            out.append(Route(dst, via, iface.name, None if raw.priority == default_metric else raw.priority, onlink, src))
+            metric = None if raw.priority == kernel_default_metric(dst) else raw.priority
+            out.append(Route(dst, via, iface.name, metric, onlink, src))
         if machine:
             self.left_out.append(f"{machine} routes of the root namespace that use none of the captured interfaces "
                                  "(the node's own, e.g. via its uplink)")

@@ -64,7 +64,7 @@ def check_duplicate_routes(topo: Topology, sink: DiagnosticSink) -> None:
     for ns in topo.all_netns():
         seen: dict[tuple[object, int], str] = {}
         for route in ns.routes:
-            metric = route.metric if route.metric is not None else (1024 if route.dst.version == 6 else 0)  # the kernel's default
+            metric = route.kernel_metric
             key = (route.dst, metric)
             if key in seen:
                 sink.error(route.path, f"a route to {route.dst} with metric {metric} is already defined at {seen[key]}",

@@ -115,14 +115,16 @@ class _Builder:
         self.parsed: dict[tuple[Callable[[str], Any], str], Any] = {}
 
     # ---- small parsers -------------------------------------------------------------------
-    def parse(self, path: YamlPath, raw: Any, fn: Callable[[str], T], what: str, hint: str | None = None) -> T | None:
-        text = str(raw)
+    def cached(self, fn: Callable[[str], T], text: str) -> T:
+        """`fn(text)`, parsed once per text (raises ValueError like `fn`)."""
         known = self.parsed.get((fn, text))
-        if known is not None:
-            return known  # type: ignore[no-any-return]
+        if known is None:
+            known = self.parsed[(fn, text)] = fn(text)
+        return known  # type: ignore[no-any-return]
+
+    def parse(self, path: YamlPath, raw: Any, fn: Callable[[str], T], what: str, hint: str | None = None) -> T | None:
         try:
-            value = self.parsed[(fn, text)] = fn(text)
-            return value
+            return self.cached(fn, str(raw))
         except ValueError as exc:
             self.sink.error(path, f"invalid {what} '{raw}': {exc}", hint)
             return None
@@ -145,13 +147,10 @@ class _Builder:
         to = str(raw["to"])
         if to == "default":
             family = via or src
-            dst = self.parse(path + ("to",), "::/0" if family is not None and family.version == 6 else "0.0.0.0/0",
-                             ipaddress.ip_network, "destination")
+            dst = self.cached(ipaddress.ip_network, "::/0" if family is not None and family.version == 6 else "0.0.0.0/0")
         else:
-            dst = self.parsed.get((ipaddress.ip_network, to))
             try:
-                if dst is None:
-                    dst = self.parsed[(ipaddress.ip_network, to)] = ipaddress.ip_network(to, strict=True)
+                dst = self.cached(ipaddress.ip_network, to)  # strict: host bits set is an error
             except ValueError as exc:
                 hint = None
                 try:

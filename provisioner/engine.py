@@ -184,10 +184,9 @@ def destroy_node(lab: str, node: str, *, progress: Callable[[Action], None] | No
 
 def _destroy(lab: str, node: str, progress: Callable[[Action], None] | None, on_plan: Callable[[Plan], None] | None,
              stop: "StopFlag") -> ApplyResult:
-    record = load_record(lab) or LabRecord(lab, node)
     topo = empty_topology(lab, node)
     with NetnsPool() as pool:
-        plan = make_plan(topo, node, _read(pool, topo, node, record), record)
+        plan = _destroy_plan(pool, topo, node)
         if on_plan is not None:
             on_plan(plan)
         ex = Executor(pool, lab, progress, stop=stop)
@@ -201,12 +200,16 @@ def _destroy(lab: str, node: str, progress: Callable[[Action], None] | None, on_
     return ApplyResult(plan, ex.done)
 
 
+def _destroy_plan(pool: NetnsPool, empty: Topology, node: str) -> Plan:
+    """What removing everything the lab's record and marks name on this node takes."""
+    record = load_record(empty.name) or LabRecord(empty.name, node)
+    return make_plan(empty, node, _read(pool, empty, node, record), record)
+
+
 def plan_destroy_node(lab: str, node: str) -> Plan:
     """Read-only: what destroy would remove."""
-    record = load_record(lab) or LabRecord(lab, node)
-    topo = empty_topology(lab, node)
     with NetnsPool() as pool:
-        return make_plan(topo, node, _read(pool, topo, node, record), record)
+        return _destroy_plan(pool, empty_topology(lab, node), node)
 
 
 def read_node(topo: Topology, node: str) -> LiveState:

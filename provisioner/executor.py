@@ -470,7 +470,7 @@ def _route_msg(ex: Executor, netns: str | None, r: Route, msg_type: int, flags: 
     body += rta_u32(RTA_TABLE, RT_TABLE_MAIN)
     if r.dst.prefixlen:
         body += rta(RTA_DST, r.dst.network_address.packed)
-    body += rta_u32(RTA_PRIORITY, r.metric if r.metric is not None else (1024 if r.dst.version == 6 else 0))
+    body += rta_u32(RTA_PRIORITY, r.kernel_metric)
     if new:
         if r.via is not None:
             body += rta(RTA_GATEWAY, r.via.packed)

@@ -98,12 +98,17 @@ def _link(raw: RawLink, names: dict[int, str]) -> LiveLink:
     )
 
 
+def route_destination(raw: RawRoute) -> IPNetwork:
+    """A route's destination as a network (the kernel leaves it out for a default route)."""
+    any_addr = "::" if raw.family == 10 else "0.0.0.0"
+    return ipaddress.ip_network(f"{raw.dst or any_addr}/{raw.dst_len}", strict=False)
+
+
 def _route(raw: RawRoute, names: dict[int, str]) -> LiveRoute | None:
     if raw.type != RTN_UNICAST or raw.table != RT_TABLE_MAIN:
         return None
-    any_addr = "::" if raw.family == 10 else "0.0.0.0"
     return LiveRoute(
-        dst=ipaddress.ip_network(f"{raw.dst or any_addr}/{raw.dst_len}", strict=False),
+        dst=route_destination(raw),
         via=ipaddress.ip_address(raw.gateway) if raw.gateway else None,
         dev=names.get(raw.oif) if raw.oif else None,
         metric=raw.priority,

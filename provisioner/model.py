@@ -47,6 +47,11 @@ class EndRef:
     ifname: str
 
 
+def kernel_default_metric(dst: IPNetwork) -> int:
+    """The metric the kernel gives a route added without one: 0 for IPv4, 1024 for IPv6."""
+    return 1024 if dst.version == 6 else 0
+
+
 @dataclass(frozen=True)
 class Route:
     dst: IPNetwork
@@ -60,6 +65,11 @@ class Route:
     @property
     def is_default(self) -> bool:
         return self.dst.prefixlen == 0
+
+    @property
+    def kernel_metric(self) -> int:
+        """The metric the route has in the kernel (its own, or the kernel's default)."""
+        return self.metric if self.metric is not None else kernel_default_metric(self.dst)
 
     def describe(self) -> str:
         parts = ["default" if self.is_default else str(self.dst)]

@@ -17,7 +17,21 @@ from typing import Iterable, Union
 
 from .hostsfile import render_block_body, render_netns_hosts
 from .live import RTPROT_KERNEL, RTPROT_TOPO, LiveLink, LiveNetns, LiveRoute, LiveState
-from .model import EndRef, Interface, IPAddress, IPInterface, Kind, Netns, Node, Process, Route, Topology, Vxlan
+from .processes import LiveProcess
+from .model import (
+    EndRef,
+    Interface,
+    IPAddress,
+    IPInterface,
+    Kind,
+    Netns,
+    Node,
+    Process,
+    Route,
+    Topology,
+    Vxlan,
+    kernel_default_metric,
+)
 from .state import LabRecord, alias_for
 
 
@@ -168,15 +182,8 @@ class Plan:
 
 
 def route_key(netns: str | None, route: Route | LiveRoute) -> str:
-    return f"{netns or ''}|{route.dst}|{route.metric if route.metric is not None else _default_metric(route)}"
-
-
-def _default_metric(route: Route | LiveRoute) -> int:
-    return 1024 if route.dst.version == 6 else 0
-
-
-def _norm_metric(route: Route) -> int:
-    return route.metric if route.metric is not None else _default_metric(route)
+    metric = route.metric if route.metric is not None else kernel_default_metric(route.dst)
+    return f"{netns or ''}|{route.dst}|{metric}"
 
 
 def _norm_sysctl(value: str | None) -> str | None:
@@ -524,7 +531,7 @@ class _Differ:
             proc = want.get(key)
             netns, pname = key
             stale = (proc is None or not cur.in_place or netns in self.fresh or netns in self.doomed
-                     or cur.record.command != proc.command or [list(e) for e in proc.env] != cur.record.env)
+                     or _process_changed(proc, cur))
             if stale or not cur.alive:
                 self.add(Op.STOP_PROCESS, Change.DELETE if proc is None else Change.UPDATE, netns, f"process {pname}",
                          ProcessSpec(pname), before=f"pid {cur.record.pid}" + ("" if cur.alive else " (dead)"),
@@ -532,7 +539,7 @@ class _Differ:
         for key, proc in sorted(want.items()):
             cur = self.live.processes.get(key)
             running = cur is not None and cur.alive and cur.in_place and key[0] not in self.fresh
-            changed = cur is not None and (cur.record.command != proc.command or [list(e) for e in proc.env] != cur.record.env)
+            changed = cur is not None and _process_changed(proc, cur)
             if not running or changed:
                 before = None if cur is None else ("dead" if not cur.alive else "old command" if changed else "elsewhere")
                 self.add(Op.START_PROCESS, Change.CREATE if cur is None else Change.UPDATE, key[0], f"process {proc.name}",
@@ -556,6 +563,11 @@ class _Differ:
                      f"/etc/hosts block of lab {self.topo.name}", HostsSpec(body),
                      before=None if self.live.root.hosts is None else "edited" if body else "present",
                      after=_entries(len(self.node.root.hosts)) if body else None)
+
+
+def _process_changed(proc: Process, cur: LiveProcess) -> bool:
+    """The running process was started with another command or environment."""
+    return cur.record.command != proc.command or [list(e) for e in proc.env] != cur.record.env
 
 
 def _entries(n: int) -> str:
@@ -583,7 +595,7 @@ def _route_matches(want: Route, have: LiveRoute) -> bool:
 
 
 def _as_route(r: LiveRoute) -> Route:
-    metric = None if r.metric == _default_metric(r) else r.metric
+    metric = None if r.metric == kernel_default_metric(r.dst) else r.metric
     return Route(r.dst, r.via, r.dev, metric, r.onlink, r.src)
 
 

@@ -145,16 +145,13 @@ def stop(lab: str, netns: str, name: str) -> None:
     except (OSError, ValueError, TypeError):
         path.unlink(missing_ok=True)
         return
-    if _alive(rec):
-        _signal(rec.pid, signal.SIGTERM)
+    for sig in (signal.SIGTERM, signal.SIGKILL):  # politely first
+        if not _alive(rec):
+            break
+        _signal(rec.pid, sig)
         deadline = time.monotonic() + STOP_GRACE
         while _alive(rec) and time.monotonic() < deadline:
             time.sleep(0.02)
-        if _alive(rec):
-            _signal(rec.pid, signal.SIGKILL)
-            deadline = time.monotonic() + STOP_GRACE
-            while _alive(rec) and time.monotonic() < deadline:
-                time.sleep(0.02)
     path.unlink(missing_ok=True)
 
 
