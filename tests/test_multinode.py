@@ -130,6 +130,44 @@ def test_route_deleted_on_node2_is_drift_named_by_plan(bed: Testbed) -> None:
     assert topo(bed, "plan", LAB, "-i", str(bed.inventory_path()), check=False).returncode == 0
 
 
+def test_plain_ansible_playbook_check_and_diff(bed: Testbed) -> None:
+    """Without topo on the controller's command line: ansible-playbook on the playbook, with the
+    (templated) file itself; check mode changes nothing and, the lab being up to date, reports
+    no change; --diff is accepted by our module."""
+    res = bed.ansible("ansible-playbook", str(REPO / "playbooks" / "topo.yml"), "-e", f"topo_file={REPO / LAB}",
+                      "--limit", "node1,node2", "--check", "--diff", check=False)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    recap = res.stdout.split("PLAY RECAP", 1)[1]
+    for node in NODES:
+        line = next(l for l in recap.splitlines() if l.startswith(node))
+        assert "changed=0" in line and "failed=0" in line, line
+
+
+def test_plain_ansible_playbook_check_shows_drift_as_a_diff(bed: Testbed) -> None:
+    bed.ssh("node1", "ip link set veth-1a down")
+    try:
+        res = bed.ansible("ansible-playbook", str(REPO / "playbooks" / "topo.yml"), "-e", f"topo_file={REPO / LAB}",
+                          "--limit", "node1,node2", "--check", "--diff", check=False)
+        assert res.returncode == 0, res.stdout[-3000:]
+        assert "~ (root): link veth-1a: down -> up" in res.stdout, res.stdout[-3000:]
+        recap = res.stdout.split("PLAY RECAP", 1)[1]
+        assert "changed=1" in next(l for l in recap.splitlines() if l.startswith("node1"))
+        assert bed.ssh("node1", "ip -br link show veth-1a").stdout.split()[1] == "DOWN", "check mode changed nothing"
+    finally:
+        bed.ssh("node1", "ip link set veth-1a up")
+
+
+def test_inventory_command_names_the_lab_nodes(bed: Testbed, tmp_path: Path) -> None:
+    inv = tmp_path / "inventory.ini"
+    topo(bed, "inventory", LAB, "-o", str(inv))
+    listed = json.loads(subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(inv), "--list"],
+                                       capture_output=True, text=True, check=True).stdout)
+    hostvars = listed["_meta"]["hostvars"]
+    assert set(hostvars) == set(NODES)
+    assert {n: (v["ansible_host"], v["underlay_ip"]) for n, v in hostvars.items()} == {
+        "node1": ("192.0.2.11", "192.0.2.11"), "node2": ("192.0.2.12", "192.0.2.12")}
+
+
 def test_a_failing_node_is_named_and_the_others_converge(bed: Testbed, tmp_path: Path) -> None:
     # an inventory in which node2 has no usable Python: node1 still converges, node2 is named
     broken = tmp_path / "inventory.yml"
@@ -142,6 +180,19 @@ def test_a_failing_node_is_named_and_the_others_converge(bed: Testbed, tmp_path:
     assert res.returncode == 1
     assert "node node2 failed" in res.stderr
     assert "node1: apply" in res.stdout, res.stdout + res.stderr
+
+
+def test_fail_fast_stops_every_node(bed: Testbed, tmp_path: Path) -> None:
+    broken = tmp_path / "inventory.yml"
+    inv = bed.inventory()
+    inv["all"]["children"]["nodes"]["hosts"]["node2"]["ansible_python_interpreter"] = "/nonexistent/python3"  # type: ignore[index]
+    import yaml
+
+    broken.write_text(yaml.safe_dump(inv))
+    res = topo(bed, "apply", LAB, "-i", str(broken), "--fail-fast", check=False)
+    assert res.returncode == 1
+    assert "node node2 failed" in res.stderr
+    assert "node1: apply" not in res.stdout and "node node1 failed" in res.stderr, res.stdout + res.stderr
 
 
 def test_destroy_leaves_clean_nodes(bed: Testbed, clean_state: dict[str, dict[str, Any]]) -> None:
