@@ -30,16 +30,15 @@ What topo does not model (other link kinds such as vxlan, dummy, tun, macvlan; b
 namespaces; multipath and non-unicast routes; veths whose peer has no name under /run/netns)
 is left out with a warning, on stderr and in the file's header.
 
-On the machine it was captured from, the file names objects that exist but that no topo lab
-made, so `topo plan FILE` reports them as conflicts. `topo plan --adopt FILE` is the check
-that the file matches: it lists only taking them over, never a change to them: adopt-namespace
+On the machine it was captured from, every object the file names exists exactly so, made by
+another tool (or lab): `topo plan FILE` shows no changes and lists them as unmanaged (topo
+leaves them alone, destroy keeps them); a difference made later is a conflict naming it.
+`topo plan --adopt FILE` lists only taking them over, never a change to them: adopt-namespace
 for each namespace, a `set-link` whose only change is topo's alias mark on each link, a topo
-hosts file for each namespace (topo gives every lab namespace its own; `+` where there was none),
-the lab's /etc/hosts block, and each root-namespace route as `+ route` (the planner knows a
-route as the lab's by topo's protocol number; apply rewrites the same route with it). No
-namespace, link, address or sysctl is created, changed or deleted. An interface topo does
-not model inside a captured namespace would be deleted by `apply --adopt` (a lab's namespace
-holds only what its file says): the warning names it.
+hosts file for each namespace, and each root-namespace route rewritten with topo's protocol
+number. No namespace, link, address or sysctl is created, changed or deleted. An interface
+topo does not model inside a captured namespace makes the plan a conflict (and would be
+deleted by `apply --adopt`: a lab's namespace holds only what its file says): the warning names it.
 """
 
 from __future__ import annotations
@@ -56,7 +55,7 @@ from typing import Iterable
 
 from .desired import valid_nsname
 from .dump import dump_yaml, escape_template
-from .hostsfile import ETC_HOSTS, netns_hosts_path
+from .hostsfile import ETC_HOSTS, netns_hosts_path, parse_entries
 from .live import RT_TABLE_MAIN, RTN_UNICAST, RTNH_F_ONLINK, RTPROT_KERNEL, read_sysctl, route_destination
 from .model import (
     IMPLICIT_NODE,
@@ -81,8 +80,6 @@ NOT_NAMED = " (not named with --netns)"
 CAPTURED_SYSCTLS = ("net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding")
 """Captured where their value is 1 (a new namespace has them at 0 unless the machine's own is 1)."""
 DEFAULT_MTU = {"veth": 1500, "bridge": 1500, "loopback": 65536}
-STANDARD_HOST_NAMES = frozenset(
-    {"localhost", "ip6-localhost", "ip6-loopback", "ip6-localnet", "ip6-mcastprefix", "ip6-allnodes", "ip6-allrouters"})
 FALLBACK_TUNNELS = frozenset({
     ("ipip", "tunl0"), ("gre", "gre0"), ("gretap", "gretap0"), ("erspan", "erspan0"), ("sit", "sit0"),
     ("ip6tnl", "ip6tnl0"), ("ip6gre", "ip6gre0"), ("vti", "ip_vti0"), ("vti6", "ip6_vti0"), ("ip6erspan", "ip6erspan0"),
@@ -465,23 +462,9 @@ class _Capturer:
         return self.parse_hosts(str(path), text)
 
     def parse_hosts(self, where: str, text: str) -> dict[str, tuple[IPAddress, ...]]:
-        out: dict[str, list[IPAddress]] = {}
-        for number, line in enumerate(text.splitlines(), 1):
-            fields = line.split("#", 1)[0].split()
-            if len(fields) < 2:
-                continue
-            try:
-                ip = ipaddress.ip_address(fields[0].split("%", 1)[0])
-            except ValueError:
-                self.skipped.append(f"{where} line {number}: '{fields[0]}' is not an IP address")
-                continue
-            for name in fields[1:]:
-                if name in STANDARD_HOST_NAMES:
-                    continue
-                addrs = out.setdefault(name, [])
-                if ip not in addrs:
-                    addrs.append(ip)
-        return {name: tuple(addrs) for name, addrs in out.items()}
+        entries, bad = parse_entries(text)
+        self.skipped.extend(f"{where} line {number}: '{field}' is not an IP address" for number, field in bad)
+        return entries
 
 
 def capture(lab: str = "captured", namespaces: Iterable[str] = (), include_root: bool = True,
@@ -544,10 +527,10 @@ def header(cap: Capture, schema_ref: str) -> str:
         lines += [line for item in cap.left_out for line in _wrapped(item, "#   - ", "#     ")]
     lines += [
         "#",
-        "# On a clean machine `topo apply FILE` makes this state. On this machine the objects exist and no",
-        "# topo lab made them: `topo plan --adopt FILE` lists only adoptions (each namespace, topo's alias",
-        "# mark on each link, a topo hosts file for each namespace; root-namespace routes are taken over by",
-        "# rewriting them with topo's protocol number) and no change to any address, MTU, MAC or state.",
+        "# On a clean machine `topo apply FILE` makes this state. On this machine `topo plan FILE` shows no",
+        "# changes: the objects are there as written, made by another tool, and topo leaves them alone",
+        "# (unmanaged; destroy keeps them). `topo apply --adopt FILE` takes them over (each namespace, topo's",
+        "# alias mark on each link, a topo hosts file for each namespace, root routes re-marked as topo's).",
     ]
     return escape_template("\n".join(lines) + "\n")
 

@@ -52,6 +52,24 @@ def check_gateways(topo: Topology, sink: DiagnosticSink) -> None:
                 )
 
 
+def check_onlink_without_local_table(topo: Topology, sink: DiagnosticSink) -> None:
+    """The kernel checks an IPv4 onlink gateway against the namespace's local routing table,
+    which exists only once the namespace has had a local IPv4 address (lo up, or an address
+    on any interface): before that it refuses the route ("Nexthop has invalid gateway")."""
+    for ns in topo.all_netns():
+        if ns.place.netns is None:
+            continue
+        lo = ns.interfaces.get("lo")
+        if (lo is not None and lo.up) or any(a.version == 4 for i in ns.interfaces.values() for a in i.addresses):
+            continue
+        for route in ns.routes:
+            if route.onlink and route.via is not None and route.via.version == 4:
+                sink.error(route.path + ("onlink",),
+                           f"namespace {ns.place.netns} has no IPv4 address and lo down: the kernel refuses an onlink "
+                           f"gateway there (Nexthop has invalid gateway)",
+                           "set `lo: {up: true}` in the namespace, or give one of its interfaces an IPv4 address")
+
+
 def check_route_sources(topo: Topology, sink: DiagnosticSink) -> None:
     for ns in topo.all_netns():
         local = {a.ip for i in ns.interfaces.values() for a in i.addresses}
@@ -148,6 +166,7 @@ def check_veth_mtu(topo: Topology, sink: DiagnosticSink) -> None:
 CHECKS: tuple[Check, ...] = (
     check_route_devices,
     check_gateways,
+    check_onlink_without_local_table,
     check_route_sources,
     check_duplicate_routes,
     check_l2_addresses,

@@ -240,7 +240,7 @@ def _report_fanout(res: "FanoutResult", as_json: bool, quiet: bool, verb: str) -
 @template_options
 @node_option
 @fanout_options
-@click.option("--adopt", is_flag=True, help="Plan to take over existing objects the file names instead of reporting conflicts.")
+@click.option("--adopt", is_flag=True, help="Plan to take over existing objects the file names (not the lab's: unmanaged or in conflict).")
 @click.option("--destroy", "destroying", is_flag=True, help="Plan the destroy of the lab instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (format: schemas/plan.schema.json).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary line.")
@@ -360,7 +360,11 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     if as_json:
         click.echo(json.dumps(plan_to_json([result.plan]), indent=2))
     elif result.plan.empty:
+        from .render.plan import unmanaged_line
+
         click.echo(f"No changes. Lab {topo.name} is up to date.")
+        if (note := unmanaged_line(result.plan)) and not quiet:
+            click.echo(note)
     else:
         click.echo(f"Apply complete: {_count(len(result.done), 'action')}; verified: the machine matches {file}.")
 
@@ -570,7 +574,8 @@ def capture_cmd(lab: str, namespaces: tuple[str, ...], include_root: bool, macs:
     Examples:
       topo capture -o captured.yaml                     # every namespace, the root's bridges and veths
       topo capture --netns pod1 --netns pod2 --name pods -o pods.yaml
-      topo plan --adopt captured.yaml                   # on this machine: only adoptions, no other change
+      topo plan captured.yaml                           # on this machine: no changes (all unmanaged)
+      topo apply --adopt captured.yaml                  # take the objects over (no other change)
       topo apply captured.yaml                          # on a clean machine: the same state
     """
     import os

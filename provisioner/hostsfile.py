@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import glob
+import ipaddress
 import os
 import re
 import shutil
@@ -38,6 +39,44 @@ def _entries(hosts: dict[str, tuple[IPAddress, ...]]) -> Iterable[str]:
     for name in sorted(hosts):
         for addr in hosts[name]:
             yield f"{addr}\t{name}\n"
+
+
+STANDARD_HOST_NAMES = frozenset(
+    {"localhost", "ip6-localhost", "ip6-loopback", "ip6-localnet", "ip6-mcastprefix", "ip6-allnodes", "ip6-allrouters"})
+"""Names every hosts file has (the localhost lines): not a lab's entries."""
+
+HostsEntries = dict[str, tuple[IPAddress, ...]]
+
+
+def parse_entries(text: str) -> tuple[HostsEntries, list[tuple[int, str]]]:
+    """A hosts file's entries, name -> addresses in file order, without the standard localhost
+    names; and the (line number, first field) of lines whose first field is not an address."""
+    out: dict[str, list[IPAddress]] = {}
+    bad: list[tuple[int, str]] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        fields = line.split("#", 1)[0].split()
+        if len(fields) < 2:
+            continue
+        try:
+            ip = ipaddress.ip_address(fields[0].split("%", 1)[0])
+        except ValueError:
+            bad.append((number, fields[0]))
+            continue
+        for name in fields[1:]:
+            if name in STANDARD_HOST_NAMES:
+                continue
+            addrs = out.setdefault(name, [])
+            if ip not in addrs:
+                addrs.append(ip)
+    return {name: tuple(addrs) for name, addrs in out.items()}, bad
+
+
+def read_node_entries() -> HostsEntries:
+    """Every entry of the node's /etc/hosts, the user's lines and every lab's block."""
+    try:
+        return parse_entries(_read_exact(ETC_HOSTS))[0]
+    except OSError:
+        return {}
 
 
 def render_netns_hosts(lab: str, hosts: dict[str, tuple[IPAddress, ...]]) -> str:

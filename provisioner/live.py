@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from .hostsfile import read_managed_block, read_netns_hosts
+from .hostsfile import HostsEntries, read_managed_block, read_netns_hosts, read_node_entries
 from .model import IPAddress, IPInterface, IPNetwork
 from .netns import NetnsPool, list_netns, netns_inode, netns_path
 from .processes import LiveProcess, read_processes
@@ -74,6 +74,7 @@ class LiveState:
     existing: set[str]  # every name under /run/netns, the lab's or not
     processes: dict[tuple[str, str], LiveProcess] = field(default_factory=dict)  # (namespace, name)
     unpinned: set[str] = field(default_factory=set)  # of the lab's names there: files with no namespace mounted
+    node_hosts: HostsEntries = field(default_factory=dict)  # every entry of /etc/hosts, whoever wrote it
 
     def netns(self, name: str | None) -> LiveNetns | None:
         return self.root if name is None else self.namespaces.get(name)
@@ -185,4 +186,4 @@ def read_live(pool: NetnsPool, lab: str, namespaces: Iterable[str], sysctls: dic
                 continue
             found[name] = read_netns(pool, name, sysctls.get(name, ()), lab)
     processes = read_processes(lab, {name: ns.inode for name, ns in found.items()})
-    return LiveState(root, found, existing, processes, unpinned)
+    return LiveState(root, found, existing, processes, unpinned, read_node_entries())

@@ -5,7 +5,11 @@ It never talks to the kernel. Ownership rules:
 - a namespace is the lab's when the record lists it; everything inside it is the lab's;
 - a link in a node's root namespace is the lab's when its alias is `topo:LAB`;
 - a route in the root namespace is the lab's when it has topo's protocol number and the
-  record lists it. Anything else the file names is a conflict unless `adopt` is set.
+  record lists it.
+Anything else the file names that exists already was made by another tool (or another lab).
+Exactly as the file says it: it is *unmanaged* and in sync, no change (topo leaves it alone,
+destroy keeps it). Different from the file: a conflict naming the differences, since topo
+never changes what it did not create. With `adopt` such objects are taken over instead.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Iterable, Union
 
-from .hostsfile import render_block_body, render_netns_hosts
+from .hostsfile import parse_entries, render_block_body, render_netns_hosts
 from .live import RTPROT_KERNEL, RTPROT_TOPO, LiveLink, LiveNetns, LiveRoute, LiveState
 from .processes import LiveProcess
 from .model import (
@@ -153,6 +157,15 @@ class Action:
     def where(self) -> str:
         return self.netns if self.netns is not None else "(root)"
 
+    def describe(self) -> str:
+        """`+ target (what)`, `~ target: before -> after` or `- target`."""
+        text = f"{self.change.value} {self.target}"
+        if self.change is Change.UPDATE and (self.before or self.after):
+            text += f": {self.before or '(none)'} -> {self.after or '(none)'}"
+        elif self.change is Change.CREATE and self.after and self.after not in self.target:
+            text += f" ({self.after})"
+        return text
+
 
 @dataclass(frozen=True)
 class Conflict:
@@ -162,6 +175,14 @@ class Conflict:
     hint: str
 
 
+@dataclass(frozen=True)
+class Unmanaged:
+    """Something the file names that exists exactly as declared but was not made by the lab."""
+
+    netns: str | None
+    target: str
+
+
 @dataclass
 class Plan:
     lab: str
@@ -169,6 +190,7 @@ class Plan:
     actions: list[Action] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     record: LabRecord | None = None  # what the record must say once the plan has run
+    unmanaged: list[Unmanaged] = field(default_factory=list)  # in sync, left alone, not the lab's
 
     @property
     def empty(self) -> bool:
@@ -184,6 +206,10 @@ class Plan:
 def route_key(netns: str | None, route: Route | LiveRoute) -> str:
     metric = route.metric if route.metric is not None else kernel_default_metric(route.dst)
     return f"{netns or ''}|{route.dst}|{metric}"
+
+
+_FORWARDING_SWITCHES = frozenset({"net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding", "net.ipv6.conf.all.forwarding"})
+"""Sysctls whose change makes the kernel rewrite others (see `_Differ.set_sysctls`)."""
 
 
 def _norm_sysctl(value: str | None) -> str | None:
@@ -212,10 +238,38 @@ class _Differ:
     recreated: set[tuple[str | None, str]] = field(default_factory=set)  # links this plan (re)creates
     going_down: set[tuple[str | None, str]] = field(default_factory=set)  # links this plan sets down (IPv6 flushed)
     v4_removed: set[str | None] = field(default_factory=set)  # namespaces where an IPv4 address goes (routes flushed)
+    foreign_ns: set[str] = field(default_factory=set)  # namespaces the file names, made by others, not adopted
+    foreign_links: set[str] = field(default_factory=set)  # root-namespace links likewise
+    foreign_diffs: dict[tuple[str | None, str], list[str]] = field(default_factory=dict)  # how such objects differ
+    unmanaged: list[Unmanaged] = field(default_factory=list)  # other unmanaged objects in sync (routes, hosts entries)
 
     def add(self, op: Op, change: Change, netns: str | None, target: str, payload: Payload = None,
             before: str | None = None, after: str | None = None) -> None:
-        self.actions.append(Action(op, change, netns, target, payload, before, after))
+        action = Action(op, change, netns, target, payload, before, after)
+        subject = self.foreign_subject(netns, payload)
+        if subject is not None:  # never changed: the difference is reported as a conflict
+            self.foreign_diffs.setdefault(subject, []).append(action.describe())
+        else:
+            self.actions.append(action)
+
+    def foreign_subject(self, netns: str | None, payload: Payload) -> tuple[str | None, str] | None:
+        """The foreign object (not the lab's, not adopted) an action would change, if any."""
+        places = ([(payload.a_netns, payload.a_name), (payload.b_netns, payload.b_name)] if isinstance(payload, VethSpec)
+                  else [(netns, _ifname(payload))])
+        for ns, ifname in places:
+            if ns is not None and ns in self.foreign_ns:
+                return ns, f"namespace {ns}"
+            if ns is None and ifname is not None and ifname in self.foreign_links:
+                return None, f"link {ifname}"
+        return None
+
+    def in_scope(self, netns: str | None) -> bool:
+        """Whether the namespace's insides are compared with the file: the root namespace, the
+        lab's namespaces, and foreign ones (whose differences are conflicts)."""
+        return netns is None or netns in self.record.namespaces or netns in self.foreign_ns
+
+    def foreign_link(self, netns: str | None, name: str) -> bool:
+        return netns in self.foreign_ns if netns is not None else name in self.foreign_links
 
     def conflict(self, netns: str | None, target: str, message: str, hint: str) -> None:
         self.conflicts.append(Conflict(netns, target, message, hint))
@@ -240,8 +294,7 @@ class _Differ:
                     self.add(Op.ADOPT_NETNS, Change.UPDATE, name, f"namespace {name}", before="not the lab's", after=f"lab {self.topo.name}")
                     owned.add(name)
                 else:
-                    self.conflict(name, f"namespace {name}", f"namespace {name} exists and was not created by lab {self.topo.name}",
-                                  "rename it in the file, delete it, or pass --adopt to take it over")
+                    self.foreign_ns.add(name)
         for name in sorted(owned - set(self.node.namespaces)):
             if name in self.live.existing and name not in self.live.unpinned:
                 self.add(Op.DELETE_NETNS, Change.DELETE, name, f"namespace {name}")
@@ -257,8 +310,8 @@ class _Differ:
         conflicted = False
         for ns in self.node.all_netns():
             name = ns.place.netns
-            if name is not None and name not in self.record.namespaces:
-                continue  # a conflict: leave its insides alone
+            if not self.in_scope(name):
+                continue
             live = self.live_ns(name)
             # bridges
             for iface in ns.interfaces.values():
@@ -324,6 +377,9 @@ class _Differ:
             return True
         if self.adopt and link.kind == kind:
             return True  # link_settings marks it with the lab's alias
+        if link.kind == kind:
+            self.foreign_links.add(link.name)  # compared, never changed
+            return True
         self.conflict(netns, f"link {link.name}", f"{link.kind or 'a device'} {link.name} exists and was not created by lab {self.topo.name}",
                       "rename it in the file, delete it, or pass --adopt to take it over")
         return False
@@ -335,7 +391,9 @@ class _Differ:
         label = f"veth {_end(a)} <-> {_end(b)}"
         for end, link in ((a, la), (b, lb)):
             if link is not None and not self.owned_link(end.place.netns, link):
-                if not (self.adopt and link.kind == "veth"):
+                if link.kind == "veth" and not self.adopt:
+                    self.foreign_links.add(link.name)  # compared, never changed
+                elif link.kind != "veth":
                     self.conflict(end.place.netns, f"link {link.name}", f"{link.kind or 'a device'} {link.name} exists and was not created by lab {self.topo.name}",
                                   "rename it in the file, delete it, or pass --adopt to take it over")
                     return True
@@ -388,7 +446,7 @@ class _Differ:
                 spec["master"] = iface.master
             before.append(f"master {link.master or '(none)'}")
             after.append(f"master {iface.master or '(none)'}")
-        if link.alias != self.alias and iface.kind is not Kind.LOOPBACK:
+        if link.alias != self.alias and iface.kind is not Kind.LOOPBACK and not self.foreign_link(netns, iface.name):
             spec["alias"] = self.alias
             before.append(f"alias {link.alias or '(none)'}")
             after.append(f"alias {self.alias}")
@@ -400,7 +458,7 @@ class _Differ:
         """Bridges and loopbacks: settings of the ones that exist and stay."""
         for ns in self.node.all_netns():
             name = ns.place.netns
-            if name is not None and name not in self.record.namespaces:
+            if not self.in_scope(name):
                 continue
             live = self.live_ns(name)
             for iface in ns.interfaces.values():
@@ -409,7 +467,8 @@ class _Differ:
                 link = live.links.get(iface.name) if live else None
                 if iface.kind is Kind.LOOPBACK and link is None:
                     continue  # fresh namespace: lo exists once it is created
-                if link is not None and (iface.kind is Kind.LOOPBACK or self.owned_link(name, link) or self.adopt):
+                if link is not None and (iface.kind is Kind.LOOPBACK or self.owned_link(name, link) or self.adopt
+                                         or self.foreign_link(name, link.name)):
                     self.link_settings(name, iface, link)
             if name in self.fresh:
                 lo = ns.interfaces.get("lo")
@@ -420,7 +479,7 @@ class _Differ:
     def addresses(self) -> None:
         for ns in self.node.all_netns():
             name = ns.place.netns
-            if name is not None and name not in self.record.namespaces:
+            if not self.in_scope(name):
                 continue
             live = self.live_ns(name)
             for iface in ns.interfaces.values():
@@ -466,15 +525,19 @@ class _Differ:
         recorded = set(self.record.root_routes)
         for ns in self.node.all_netns():
             name = ns.place.netns
-            if name is not None and name not in self.record.namespaces:
+            if not self.in_scope(name):
                 continue
             live = self.live_ns(name)
             have: dict[str, LiveRoute] = {}
+            others: dict[str, LiveRoute] = {}  # the root namespace's routes that are not the lab's
+            foreign: set[str] = set()
             for r in (live.routes if live else []):
                 key = route_key(name, r)
                 if name is None:
                     if r.proto == RTPROT_TOPO and key in recorded:
                         have[key] = r
+                    else:
+                        others.setdefault(key, r)
                 elif r.proto != RTPROT_KERNEL:
                     have[key] = r
             want = {route_key(name, r): r for r in ns.routes}
@@ -484,6 +547,12 @@ class _Differ:
                     # the kernel may flush IPv4 routes when an address goes: set them again (replace)
                     self.add(Op.SET_ROUTE, Change.UPDATE, name, _route_target(route), RouteSpec(route, replace=True),
                              before="flushed with a removed address", after=route.describe())
+                    continue
+                other = others.get(key) if cur is None else None
+                if other is not None:
+                    self.foreign_route(route, other)
+                    if not self.adopt:
+                        foreign.add(key)  # not the lab's: never recorded
                     continue
                 if cur is None:
                     self.add(Op.SET_ROUTE, Change.CREATE, name, f"route {route.describe()}", RouteSpec(route), after=route.describe())
@@ -495,37 +564,65 @@ class _Differ:
                     self.add(Op.DELETE_ROUTE, Change.DELETE, name, f"route {_live_route_text(cur)}",
                              RouteSpec(_as_route(cur)), before=_live_route_text(cur))
             if name is None:
-                recorded = (recorded - set(have)) | set(want)
+                recorded = (recorded - set(have)) | (set(want) - foreign)
         self.record.root_routes = sorted(recorded)
+
+    def foreign_route(self, route: Route, other: LiveRoute) -> None:
+        """A root-namespace route the file names that exists, made by another tool (or lab)."""
+        target = _route_target(route)
+        if self.adopt:
+            self.add(Op.SET_ROUTE, Change.UPDATE, None, target, RouteSpec(route, replace=True),
+                     before=f"{_live_route_text(other)} (not the lab's)", after=route.describe())
+        elif _route_matches(route, other):
+            self.unmanaged.append(Unmanaged(None, f"route {route.describe()}"))
+        else:
+            self.foreign_diffs.setdefault((None, target), []).append(f"~ {target}: {_live_route_text(other)} -> {route.describe()}")
 
     # ---- sysctls -------------------------------------------------------------------------
     def sysctls(self) -> None:
         originals = dict(self.record.sysctls)
         for ns in self.node.all_netns():
             name = ns.place.netns
-            if name is not None and name not in self.record.namespaces:
+            if not self.in_scope(name):
                 continue
             live = self.live_ns(name)
-            for key, value in sorted(ns.sysctls.items()):
+            wanted = []
+            for key, value in ns.sysctls.items():
                 cur = _norm_sysctl(live.sysctls.get(key)) if live else None
-                if cur != _norm_sysctl(value):
-                    self.add(Op.SET_SYSCTL, Change.UPDATE if cur is not None else Change.CREATE, name, f"sysctl {key}",
-                             SysctlSpec(key, value), before=cur, after=value)
+                wanted.append((key, value, cur, value))
                 if name is None and key not in originals:
                     originals[key] = cur
+            self.set_sysctls(name, wanted)
+        restore = []
         for key in sorted(set(originals) - set(self.node.root.sysctls)):
             original = originals.pop(key)
-            cur = _norm_sysctl(self.live.root.sysctls.get(key))
-            if original is not None and cur != _norm_sysctl(original):
-                self.add(Op.SET_SYSCTL, Change.UPDATE, None, f"sysctl {key}", SysctlSpec(key, original), before=cur,
-                         after=f"{original} (restored)")
+            if original is not None:
+                restore.append((key, original, _norm_sysctl(self.live.root.sysctls.get(key)), f"{original} (restored)"))
+        self.set_sysctls(None, restore)
         self.record.sysctls = originals
+
+    def set_sysctls(self, netns: str | None, items: list[tuple[str, str, str | None, str]]) -> None:
+        """(key, value, current, shown) -> the writes that make them hold. Forwarding switches
+        go first, since switching one makes the kernel rewrite other knobs of its family (IPv4:
+        every conf.*.forwarding and conf.all.accept_redirects; IPv6: every conf.*.forwarding):
+        those are written again after it even when they hold now."""
+        switched: set[str] = set()
+        for key, value, cur, shown in sorted(items, key=lambda item: (item[0] not in _FORWARDING_SWITCHES, item[0])):
+            family = key.split(".")[1] if key.count(".") else ""
+            if cur != _norm_sysctl(value):
+                self.add(Op.SET_SYSCTL, Change.UPDATE if cur is not None else Change.CREATE, netns, f"sysctl {key}",
+                         SysctlSpec(key, value), before=cur, after=shown)
+                if key in _FORWARDING_SWITCHES:
+                    switched.add(family)
+            elif family in switched and (key.endswith(".forwarding") or key == "net.ipv4.conf.all.accept_redirects"):
+                self.add(Op.SET_SYSCTL, Change.UPDATE, netns, f"sysctl {key}", SysctlSpec(key, value),
+                         before="rewritten by the kernel when forwarding is switched", after=shown)
 
     # ---- processes -----------------------------------------------------------------------
     def processes(self) -> None:
         """Start what should run and does not; stop what runs and should not (or runs an old
         command, or in a namespace that was replaced). Stops come first, starts last."""
-        want = {(name, p.name): p for name, ns in self.node.namespaces.items() if name in self.record.namespaces
+        want = {(name, p.name): p for name, ns in self.node.namespaces.items() if self.in_scope(name)
                 for p in ns.processes.values()}
         for key, cur in sorted(self.live.processes.items()):
             proc = want.get(key)
@@ -548,21 +645,56 @@ class _Differ:
     # ---- hosts files ---------------------------------------------------------------------
     def hosts(self) -> None:
         for name, ns in sorted(self.node.namespaces.items()):
-            if name not in self.record.namespaces:
+            if not self.in_scope(name):
                 continue
             live = self.live_ns(name)
+            if name in self.foreign_ns and live is not None:
+                # another tool's namespace: its entries count, not topo's header and layout
+                if (parse_entries(live.hosts)[0] if live.hosts is not None else {}) == ns.hosts:
+                    continue
             want = render_netns_hosts(self.topo.name, ns.hosts)
             if live is None or live.hosts != want:
                 self.add(Op.WRITE_HOSTS, Change.CREATE if live is None or live.hosts is None else Change.UPDATE, name,
                          f"hosts file /etc/netns/{name}/hosts", HostsSpec(want),
                          before=None if live is None or live.hosts is None else "edited", after=_entries(len(ns.hosts)))
         body = render_block_body(self.node.root.hosts) if self.node.root.hosts else None
-        if self.live.root.hosts != body:
+        if self.live.root.hosts is None and body is not None and all(
+                self.live.node_hosts.get(name) == addrs for name, addrs in self.node.root.hosts.items()):
+            # every entry is in /etc/hosts already (the user's lines, another lab's block): leave it
+            self.unmanaged.append(Unmanaged(None, f"/etc/hosts entries {', '.join(sorted(self.node.root.hosts))}"))
+        elif self.live.root.hosts != body:
             change = Change.DELETE if body is None else (Change.CREATE if self.live.root.hosts is None else Change.UPDATE)
             self.add(Op.WRITE_HOSTS if body is not None else Op.REMOVE_HOSTS, change, None,
                      f"/etc/hosts block of lab {self.topo.name}", HostsSpec(body),
                      before=None if self.live.root.hosts is None else "edited" if body else "present",
                      after=_entries(len(self.node.root.hosts)) if body else None)
+
+
+    def foreign_outcome(self) -> tuple[list[Conflict], list[Unmanaged]]:
+        """Foreign objects: each one that differs from the file is a conflict naming how; the
+        others are unmanaged and in sync."""
+        conflicts = []
+        for (netns, target), diffs in self.foreign_diffs.items():
+            shown = "; ".join(diffs[:4]) + (f"; and {len(diffs) - 4} more" if len(diffs) > 4 else "")
+            conflicts.append(Conflict(netns, target, f"{target} exists and was not created by lab {self.topo.name}; "
+                                      f"to match the file it would need: {shown}",
+                                      "topo changes only what it created: make the file say what is there (topo capture "
+                                      "writes it), delete or rename the object, or pass --adopt to take it over"))
+        subjects = ([(name, f"namespace {name}") for name in sorted(self.foreign_ns)]
+                    + [(None, f"link {name}") for name in sorted(self.foreign_links)])
+        unmanaged = [Unmanaged(n, t) for n, t in subjects if (n, t) not in self.foreign_diffs] + self.unmanaged
+        return conflicts, unmanaged
+
+
+def _ifname(payload: Payload) -> str | None:
+    """The link an action's payload is about, if it is about one."""
+    if isinstance(payload, LinkSpec):
+        return payload.name
+    if isinstance(payload, VxlanSpec):
+        return payload.link.name
+    if isinstance(payload, (AddressSpec, FdbSpec)):
+        return payload.ifname
+    return None
 
 
 def _process_changed(proc: Process, cur: LiveProcess) -> bool:
@@ -634,7 +766,8 @@ def make_plan(topo: Topology, node_name: str, live: LiveState, record: LabRecord
     d.processes()
     actions = _dedupe(d.actions)
     actions.sort(key=lambda a: PHASE[a.op])
-    return Plan(topo.name, node_name, actions, d.conflicts, rec)
+    conflicts, unmanaged = d.foreign_outcome()
+    return Plan(topo.name, node_name, actions, d.conflicts + conflicts, rec, unmanaged)
 
 
 def _dedupe(actions: Iterable[Action]) -> list[Action]:

@@ -456,6 +456,8 @@ class _Renderer:
         else:  # onlink, IPv4: the peer's address if it has one, else a remote host
             if not usable:
                 return None
+            if key[1] is not None and not any((i.lo and i.up) or any(a.version == 4 for a in i.addrs) for i in ifs):
+                return None  # no local IPv4 table yet: the kernel refuses the gateway (and validation says so)
             iface = usable[r.pick % len(usable)]
             peer_ips = [a.ip for a in (iface.peer.addrs if iface.peer else []) if a.version == 4 and a.ip not in local]
             gw = peer_ips[0] if peer_ips else remote_net(4, 6 * r.pick + 2).network_address

@@ -3,10 +3,13 @@
 - every local example: apply, capture (which changes nothing), destroy, apply the captured
   file on the now clean sandbox: links (kind, MTU, MAC, master, state, veth peer), addresses,
   routes, forwarding sysctls and hosts entries are as the example made them; and on the
-  original machine `topo plan --adopt` of the captured file lists only adoptions;
+  original machine `topo plan` of the captured file shows no changes (every object is
+  unmanaged: there, exactly as declared, made by another lab), and `--adopt` lists only
+  adoptions;
 - the real CNI bridge plugin (Debian's containernetworking-plugins) makes two pods; the
-  capture validates, plans against that machine as adoptions only, and applied in a second
-  fresh sandbox gives the same pods (addresses, routes, cni0, ports, pod-to-pod ping);
+  capture validates, plans against that machine with no changes (apply and destroy of it
+  change nothing there; a difference made afterwards is a conflict naming it), and applied
+  in a second fresh sandbox gives the same pods (addresses, routes, cni0, ports, ping);
 - veth pairs are matched by namespace id, not by ifindex (which repeats across namespaces);
   what topo does not model is left out with a warning; --netns and --no-include-root.
 """
@@ -137,7 +140,7 @@ def assert_only_adoptions(box: Sandbox, path: Path) -> list[dict[str, Any]]:
     taking the objects over, never a change to them. Allowed: adopt-namespace; set-link whose only
     change is topo's alias mark; a namespace's hosts file (topo gives every lab namespace its
     own); a root-namespace route that exists exactly so (the planner re-marks it with topo's
-    protocol number, as a `+ route`); the lab's /etc/hosts block. Nothing is deleted, and no
+    protocol number, `~ route`); the lab's /etc/hosts block. Nothing is deleted, and no
     namespace, link, address or sysctl is created or changed."""
     rc, changes, conflicts = plan_changes(box, path, "--adopt")
     assert not conflicts, conflicts
@@ -152,12 +155,26 @@ def assert_only_adoptions(box: Sandbox, path: Path) -> list[dict[str, Any]]:
         elif c["action"] == "write-hosts":
             assert c["namespace"] is not None or "/etc/hosts block" in c["target"], what
         elif c["action"] == "set-route":
-            assert c["namespace"] is None and c["change"] == "create", what
+            assert c["namespace"] is None and c["change"] == "update" and "(not the lab's)" in c["before"], what
             assert _planned_route_words(c["after"]) in live_root_routes, what
         else:
             raise AssertionError(f"not an adoption: {what}")
     assert rc == (2 if changes else 0)
     return changes
+
+
+def assert_no_changes(box: Sandbox, path: Path) -> list[str]:
+    """`topo plan FILE` on the machine the file was captured from: exit 0, no action, no
+    conflict; every namespace of the file is reported unmanaged (there, not the lab's).
+    Returns the unmanaged targets."""
+    rc, changes, conflicts = plan_changes(box, path)
+    assert (rc, changes, conflicts) == (0, [], []), (changes, conflicts)
+    doc = yaml.safe_load(path.read_text())
+    unmanaged = [u["target"] for u in json.loads(box.topo("plan", "--json", str(path)).stdout)["nodes"][0]["unmanaged"]]
+    assert {f"namespace {ns}" for ns in doc.get("namespaces", {})} <= set(unmanaged), unmanaged
+    text = box.topo("plan", str(path)).stdout
+    assert text.startswith("No changes.") and "made by another tool or lab" in text, text
+    return unmanaged
 
 
 # ---- (a) every example, captured and applied again ------------------------------------------
@@ -172,6 +189,7 @@ def test_capture_of_each_example_reproduces_it(sandbox: Sandbox, tmp_path: Path,
     assert "warning" not in stderr, stderr
     assert text.startswith("# yaml-language-server: $schema=")
     assert sandbox.topo("validate", str(out)).returncode == 0
+    assert_no_changes(sandbox, out)
     assert_only_adoptions(sandbox, out)
 
     sandbox.topo("destroy", path)
@@ -235,9 +253,23 @@ def test_capture_of_two_cni_bridge_pods(sandbox: Sandbox, tmp_path: Path) -> Non
     assert set(host_ends) == {"pod1:eth0", "pod2:eth0"}
     assert {at.split(":")[1] for at in host_ends.values()} == {r["interfaces"][1]["name"] for r in results.values()}
 
-    # on the original machine: the objects are not the lab's (a conflict), adoptable with no change
-    rc, _, conflicts = plan_changes(sandbox, out)
-    assert rc == 1 and {c["target"] for c in conflicts} >= {"namespace pod1", "namespace pod2"}
+    # on the original machine: no changes; the objects stay the CNI plugin's (unmanaged)
+    host_veths = sorted(r["interfaces"][1]["name"] for r in results.values())
+    unmanaged = assert_no_changes(sandbox, out)
+    assert sorted(unmanaged) == sorted(["namespace pod1", "namespace pod2", "link cni0"] + [f"link {v}" for v in host_veths])
+    before = settled_snapshot(sandbox)
+    assert "No changes" in sandbox.topo("apply", str(out)).stdout
+    assert "Nothing to destroy" in sandbox.topo("destroy", str(out)).stdout
+    assert settled_snapshot(sandbox) == before, "topo never changes or deletes what it did not create"
+    # a difference made afterwards is a conflict naming it, and nothing is changed
+    sandbox.run(["ip", "-n", "pod1", "addr", "add", "10.88.0.50/24", "dev", "eth0"])
+    rc, changes, conflicts = plan_changes(sandbox, out)
+    assert rc == 1 and not changes and [c["target"] for c in conflicts] == ["namespace pod1"], conflicts
+    assert "- address 10.88.0.50/24 on eth0" in conflicts[0]["message"]
+    drifted = settled_snapshot(sandbox)
+    assert sandbox.topo("apply", str(out), check=False).returncode == 1
+    assert settled_snapshot(sandbox) == drifted
+    sandbox.run(["ip", "-n", "pod1", "addr", "del", "10.88.0.50/24", "dev", "eth0"])
     changes = assert_only_adoptions(sandbox, out)
     assert sorted(c["target"] for c in changes if c["action"] == "adopt-namespace") == ["namespace pod1", "namespace pod2"]
     assert len([c for c in changes if c["action"] == "set-link"]) == 5  # cni0, two veths, two eth0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..planner import Action, Change, Conflict, Op, Plan
+from ..planner import Action, Change, Conflict, Op, Plan, Unmanaged
 
 PLAN_FORMAT_VERSION = 1
 """Version of the JSON plan format; its schema is schemas/plan.schema.json."""
@@ -12,13 +12,19 @@ PLAN_FORMAT_VERSION = 1
 _STYLE = {Change.CREATE: "green", Change.UPDATE: "yellow", Change.DELETE: "red"}
 
 
-def action_line(a: Action, single_ns_label: bool = True) -> str:
-    text = f"{a.change.value} {a.where}: {a.target}"
-    if a.change is Change.UPDATE and (a.before or a.after):
-        text += f": {a.before or '(none)'} -> {a.after or '(none)'}"
-    elif a.change is Change.CREATE and a.after and a.after not in a.target:
-        text += f" ({a.after})"
-    return text
+def action_line(a: Action) -> str:
+    sign, _, rest = a.describe().partition(" ")
+    return f"{sign} {a.where}: {rest}"
+
+
+def unmanaged_line(plan: Plan) -> str | None:
+    """One line on the objects in sync that another tool (or lab) made."""
+    if not plan.unmanaged:
+        return None
+    shown = ", ".join(f"{u.target}" + (f" in {u.netns}" if u.netns and u.netns not in u.target else "") for u in plan.unmanaged[:6])
+    more = f" and {len(plan.unmanaged) - 6} more" if len(plan.unmanaged) > 6 else ""
+    return (f"{len(plan.unmanaged)} object(s) already as the file says, made by another tool or lab ({shown}{more}): "
+            "topo leaves them alone and destroy keeps them; apply --adopt takes them over.")
 
 
 def summary_line(plan: Plan) -> str:
@@ -42,6 +48,9 @@ def render_plan_rich(plan: Plan) -> list[tuple[str, str]]:
     if lines:
         lines.append(("", ""))
     lines.append((summary_line(plan), "bold"))
+    note = unmanaged_line(plan)
+    if note:
+        lines.append((note, "dim"))
     return lines
 
 
@@ -70,6 +79,7 @@ def plan_to_json(plans: list[Plan]) -> dict[str, Any]:
                 for a in plan.actions
             ],
             "conflicts": [{"namespace": c.netns, "target": c.target, "message": c.message, "hint": c.hint} for c in plan.conflicts],
+            "unmanaged": [{"namespace": u.netns, "target": u.target} for u in plan.unmanaged],
             "summary": counts,
         })
     return {
@@ -92,5 +102,6 @@ def plans_from_json(doc: dict[str, Any]) -> list[Plan]:
         actions = [Action(Op(c["action"]), _CHANGE_SIGNS[c["change"]], c.get("namespace"), c["target"], None,
                           c.get("before"), c.get("after")) for c in node.get("changes", [])]
         conflicts = [Conflict(c.get("namespace"), c["target"], c["message"], c.get("hint", "")) for c in node.get("conflicts", [])]
-        plans.append(Plan(doc.get("lab") or "", node["node"], actions, conflicts))
+        unmanaged = [Unmanaged(u.get("namespace"), u["target"]) for u in node.get("unmanaged", [])]
+        plans.append(Plan(doc.get("lab") or "", node["node"], actions, conflicts, None, unmanaged))
     return plans
