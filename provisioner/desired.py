@@ -187,6 +187,10 @@ class _Builder:
                 )
                 continue
             out[key] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+        a, b = "net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding"
+        if a in out and b in out and out[a].strip() != out[b].strip():
+            self.sink.error(path + (b,), f"{b} is {out[b]} but {a} is {out[a]}: they are one setting of the kernel",
+                            "keep one of them", key=True)
         return out
 
     def hosts(self, path: YamlPath, raw: dict[str, Any] | None) -> dict[str, tuple[IPAddress, ...]]:

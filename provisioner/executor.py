@@ -483,7 +483,10 @@ def _route_msg(ex: Executor, netns: str | None, r: Route, msg_type: int, flags: 
 
 def _set_route(ex: Executor, a: Action) -> Built:
     assert isinstance(a.payload, RouteSpec)
-    msg = _route_msg(ex, a.netns, a.payload.route, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE)
+    # a new route in the node's own namespace must not take the place of one that appeared
+    # since the plan (it would be another tool's): there, only a planned replace replaces
+    replace = a.payload.replace or a.netns is not None
+    msg = _route_msg(ex, a.netns, a.payload.route, RTM_NEWROUTE, NLM_F_CREATE | (NLM_F_REPLACE if replace else NLM_F_EXCL))
     return [_Request(a.netns, msg, a)], []
 
 

@@ -52,6 +52,7 @@ class LiveRoute:
     onlink: bool
     src: IPAddress | None
     proto: int
+    type: int = 1  # RTN_UNICAST; others (blackhole, unreachable, prohibit ...) only other tools make
 
 
 @dataclass
@@ -106,7 +107,8 @@ def route_destination(raw: RawRoute) -> IPNetwork:
 
 
 def _route(raw: RawRoute, names: dict[int, str]) -> LiveRoute | None:
-    if raw.type != RTN_UNICAST or raw.table != RT_TABLE_MAIN:
+    """A main-table route of any type (the planner tells unicast ones from the rest)."""
+    if raw.table != RT_TABLE_MAIN:
         return None
     return LiveRoute(
         dst=route_destination(raw),
@@ -116,6 +118,7 @@ def _route(raw: RawRoute, names: dict[int, str]) -> LiveRoute | None:
         onlink=bool(raw.flags & RTNH_F_ONLINK),
         src=ipaddress.ip_address(raw.prefsrc) if raw.prefsrc else None,
         proto=raw.proto,
+        type=raw.type,
     )
 
 

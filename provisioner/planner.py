@@ -20,7 +20,7 @@ from enum import Enum
 from typing import Iterable, Union
 
 from .hostsfile import parse_entries, render_block_body, render_netns_hosts
-from .live import RTPROT_KERNEL, RTPROT_TOPO, LiveLink, LiveNetns, LiveRoute, LiveState
+from .live import RTN_UNICAST, RTPROT_KERNEL, RTPROT_TOPO, LiveLink, LiveNetns, LiveRoute, LiveState
 from .processes import LiveProcess
 from .model import (
     EndRef,
@@ -212,6 +212,11 @@ _FORWARDING_SWITCHES = frozenset({"net.ipv4.ip_forward", "net.ipv4.conf.all.forw
 """Sysctls whose change makes the kernel rewrite others (see `_Differ.set_sysctls`)."""
 
 
+def _rewritten_with_forwarding(key: str) -> bool:
+    """Knobs the kernel rewrites when forwarding of their family is switched."""
+    return key not in _FORWARDING_SWITCHES and (key.endswith(".forwarding") or key == "net.ipv4.conf.all.accept_redirects")
+
+
 def _norm_sysctl(value: str | None) -> str | None:
     return " ".join(value.split()) if value is not None else None
 
@@ -240,22 +245,24 @@ class _Differ:
     v4_removed: set[str | None] = field(default_factory=set)  # namespaces where an IPv4 address goes (routes flushed)
     foreign_ns: set[str] = field(default_factory=set)  # namespaces the file names, made by others, not adopted
     foreign_links: set[str] = field(default_factory=set)  # root-namespace links likewise
+    refused: set[tuple[str | None, str | None]] = field(default_factory=set)  # devices of another kind in the way
     foreign_diffs: dict[tuple[str | None, str], list[str]] = field(default_factory=dict)  # how such objects differ
     unmanaged: list[Unmanaged] = field(default_factory=list)  # other unmanaged objects in sync (routes, hosts entries)
 
     def add(self, op: Op, change: Change, netns: str | None, target: str, payload: Payload = None,
             before: str | None = None, after: str | None = None) -> None:
         action = Action(op, change, netns, target, payload, before, after)
-        subject = self.foreign_subject(netns, payload)
+        places = _places(netns, payload)
+        if any(place in self.refused for place in places):
+            return  # a device of another kind in the way: its conflict is reported already
+        subject = self.foreign_subject(places)
         if subject is not None:  # never changed: the difference is reported as a conflict
             self.foreign_diffs.setdefault(subject, []).append(action.describe())
         else:
             self.actions.append(action)
 
-    def foreign_subject(self, netns: str | None, payload: Payload) -> tuple[str | None, str] | None:
-        """The foreign object (not the lab's, not adopted) an action would change, if any."""
-        places = ([(payload.a_netns, payload.a_name), (payload.b_netns, payload.b_name)] if isinstance(payload, VethSpec)
-                  else [(netns, _ifname(payload))])
+    def foreign_subject(self, places: list[tuple[str | None, str | None]]) -> tuple[str | None, str] | None:
+        """The foreign object (not the lab's, not adopted) an action at `places` would change, if any."""
         for ns, ifname in places:
             if ns is not None and ns in self.foreign_ns:
                 return ns, f"namespace {ns}"
@@ -380,6 +387,7 @@ class _Differ:
         if link.kind == kind:
             self.foreign_links.add(link.name)  # compared, never changed
             return True
+        self.refused.add((netns, link.name))
         self.conflict(netns, f"link {link.name}", f"{link.kind or 'a device'} {link.name} exists and was not created by lab {self.topo.name}",
                       "rename it in the file, delete it, or pass --adopt to take it over")
         return False
@@ -394,6 +402,7 @@ class _Differ:
                 if link.kind == "veth" and not self.adopt:
                     self.foreign_links.add(link.name)  # compared, never changed
                 elif link.kind != "veth":
+                    self.refused.add((end.place.netns, link.name))
                     self.conflict(end.place.netns, f"link {link.name}", f"{link.kind or 'a device'} {link.name} exists and was not created by lab {self.topo.name}",
                                   "rename it in the file, delete it, or pass --adopt to take it over")
                     return True
@@ -534,11 +543,11 @@ class _Differ:
             for r in (live.routes if live else []):
                 key = route_key(name, r)
                 if name is None:
-                    if r.proto == RTPROT_TOPO and key in recorded:
+                    if r.proto == RTPROT_TOPO and key in recorded and r.type == RTN_UNICAST:
                         have[key] = r
                     else:
-                        others.setdefault(key, r)
-                elif r.proto != RTPROT_KERNEL:
+                        others.setdefault(key, r)  # any type: a blackhole at the key is in the way too
+                elif r.proto != RTPROT_KERNEL and r.type == RTN_UNICAST:
                     have[key] = r
             want = {route_key(name, r): r for r in ns.routes}
             for key, route in want.items():
@@ -564,7 +573,8 @@ class _Differ:
                     self.add(Op.DELETE_ROUTE, Change.DELETE, name, f"route {_live_route_text(cur)}",
                              RouteSpec(_as_route(cur)), before=_live_route_text(cur))
             if name is None:
-                recorded = (recorded - set(have)) | (set(want) - foreign)
+                # keys whose route is another's now are no longer the lab's
+                recorded = (recorded - set(have) - set(others)) | (set(want) - foreign)
         self.record.root_routes = sorted(recorded)
 
     def foreign_route(self, route: Route, other: LiveRoute) -> None:
@@ -581,6 +591,7 @@ class _Differ:
     # ---- sysctls -------------------------------------------------------------------------
     def sysctls(self) -> None:
         originals = dict(self.record.sysctls)
+        root: list[tuple[str, str, str | None, str]] = []
         for ns in self.node.all_netns():
             name = ns.place.netns
             if not self.in_scope(name):
@@ -591,15 +602,28 @@ class _Differ:
                 cur = _norm_sysctl(live.sysctls.get(key)) if live else None
                 wanted.append((key, value, cur, value))
                 if name is None and key not in originals:
-                    originals[key] = cur
-            self.set_sysctls(name, wanted)
-        restore = []
+                    # a knob the kernel set when the lab switched forwarding: restoring the
+                    # switch restores it, so there is nothing of its own to restore
+                    originals[key] = None if self.switched_by_lab(key, originals) else cur
+            if name is None:
+                root = wanted
+            else:
+                self.set_sysctls(name, wanted)
         for key in sorted(set(originals) - set(self.node.root.sysctls)):
             original = originals.pop(key)
             if original is not None:
-                restore.append((key, original, _norm_sysctl(self.live.root.sysctls.get(key)), f"{original} (restored)"))
-        self.set_sysctls(None, restore)
+                root.append((key, original, _norm_sysctl(self.live.root.sysctls.get(key)), f"{original} (restored)"))
+        self.set_sysctls(None, root)  # declared and restored together: a restored switch goes first too
         self.record.sysctls = originals
+
+    def switched_by_lab(self, key: str, originals: dict[str, str | None]) -> bool:
+        """Whether `key` is a knob the kernel rewrites with forwarding and the lab has switched
+        forwarding of its family on this node (the switch's live value is not its original)."""
+        family = key.split(".")[1]
+        return _rewritten_with_forwarding(key) and any(
+            switch in originals and originals[switch] is not None
+            and _norm_sysctl(self.live.root.sysctls.get(switch)) != _norm_sysctl(originals[switch])
+            for switch in _FORWARDING_SWITCHES if switch.split(".")[1] == family)
 
     def set_sysctls(self, netns: str | None, items: list[tuple[str, str, str | None, str]]) -> None:
         """(key, value, current, shown) -> the writes that make them hold. Forwarding switches
@@ -614,7 +638,7 @@ class _Differ:
                          SysctlSpec(key, value), before=cur, after=shown)
                 if key in _FORWARDING_SWITCHES:
                     switched.add(family)
-            elif family in switched and (key.endswith(".forwarding") or key == "net.ipv4.conf.all.accept_redirects"):
+            elif family in switched and _rewritten_with_forwarding(key):
                 self.add(Op.SET_SYSCTL, Change.UPDATE, netns, f"sysctl {key}", SysctlSpec(key, value),
                          before="rewritten by the kernel when forwarding is switched", after=shown)
 
@@ -686,6 +710,13 @@ class _Differ:
         return conflicts, unmanaged
 
 
+def _places(netns: str | None, payload: Payload) -> list[tuple[str | None, str | None]]:
+    """(namespace, device) pairs an action touches: both ends of a veth, else its own."""
+    if isinstance(payload, VethSpec):
+        return [(payload.a_netns, payload.a_name), (payload.b_netns, payload.b_name)]
+    return [(netns, _ifname(payload))]
+
+
 def _ifname(payload: Payload) -> str | None:
     """The link an action's payload is about, if it is about one."""
     if isinstance(payload, LinkSpec):
@@ -717,7 +748,7 @@ def _dst(route: Route) -> str:
 
 
 def _route_matches(want: Route, have: LiveRoute) -> bool:
-    if want.via != have.via or want.onlink != have.onlink:
+    if have.type != RTN_UNICAST or want.via != have.via or want.onlink != have.onlink:
         return False
     if want.dev is not None and want.dev != have.dev:
         return False
@@ -731,8 +762,13 @@ def _as_route(r: LiveRoute) -> Route:
     return Route(r.dst, r.via, r.dev, metric, r.onlink, r.src)
 
 
+_ROUTE_TYPES = {2: "local", 3: "broadcast", 4: "anycast", 5: "multicast", 6: "blackhole", 7: "unreachable",
+                8: "prohibit", 9: "throw", 10: "nat"}
+
+
 def _live_route_text(r: LiveRoute) -> str:
-    return _as_route(r).describe()
+    text = _as_route(r).describe()
+    return text if r.type == RTN_UNICAST else f"{_ROUTE_TYPES.get(r.type, f'type {r.type}')} {text}"
 
 
 def _end(end: EndRef) -> str:

@@ -41,8 +41,8 @@ RTPROT_BOOT = 3
 RTPROT_KERNEL = 2
 
 
-def topology() -> Topology:
-    result = validate_document(load_text("lab.yaml", LAB))
+def topology(text: str = LAB) -> Topology:
+    result = validate_document(load_text("lab.yaml", text))
     assert not [d for d in result.diagnostics if d.severity is Severity.ERROR]
     assert result.topology is not None
     return result.topology
@@ -120,6 +120,8 @@ EDITS: dict[str, tuple[Callable[[Machine], None], str, str]] = {
     "port master": (_set("veth1", master=None), "link veth1", "master (none) -> master br0"),
     "root route gateway": (lambda m: m.root_routes.__setitem__(1, route("10.10.0.0/16", "10.9.0.3", "br0")),
                            "route 10.10.0.0/16", "10.10.0.0/16 via 10.9.0.3 dev br0 -> 10.10.0.0/16 via 10.9.0.2"),
+    "root blackhole": (lambda m: m.root_routes.__setitem__(1, dataclasses.replace(route("10.10.0.0/16", None, None), type=6)),
+                       "route 10.10.0.0/16", "blackhole 10.10.0.0/16"),
 }
 
 
@@ -178,3 +180,44 @@ def test_the_labs_own_objects_are_not_unmanaged() -> None:
     p = plan(m, record=record)
     assert [u.target for u in p.unmanaged] == ["/etc/hosts entries pod1"]
     assert not p.conflicts and not p.actions, p.actions
+
+
+def test_a_device_of_another_kind_is_one_conflict_and_nothing_else() -> None:
+    m = Machine()
+    m.root_links["br0"] = dataclasses.replace(m.root_links["br0"], kind="dummy")
+    for adopt in (False, True):
+        p = plan(m, adopt=adopt)
+        assert [c.target for c in p.conflicts] == ["link br0"], p.conflicts
+        assert not [a for a in p.actions if "br0" in a.target], p.actions  # no address, alias or setting on it
+
+
+SYSCTLS = """
+name: lab
+sysctls: {net.ipv4.conf.all.accept_redirects: 0}
+"""
+
+
+def sysctl_plan(live: dict[str, str], originals: dict[str, str | None]) -> Plan:
+    m = Machine()
+    state = m.live()
+    state.root.sysctls = dict(live)
+    return make_plan(topology(SYSCTLS), "host", state, LabRecord("lab", "host", sysctls=originals))
+
+
+def test_a_restored_forwarding_switch_goes_first_and_its_knobs_after() -> None:
+    # the lab switched forwarding on before; the file no longer says so: restore it, and since
+    # the kernel then rewrites accept_redirects, write the declared value again after it
+    p = sysctl_plan({"net.ipv4.ip_forward": "1", "net.ipv4.conf.all.accept_redirects": "0"},
+                    {"net.ipv4.ip_forward": "0", "net.ipv4.conf.all.accept_redirects": None})
+    assert [(a.target, a.after) for a in p.actions] == [
+        ("sysctl net.ipv4.ip_forward", "0 (restored)"), ("sysctl net.ipv4.conf.all.accept_redirects", "0")]
+
+
+def test_a_knob_the_kernel_set_with_forwarding_has_no_original_of_its_own() -> None:
+    # forwarding switched on by the lab (live 1, original 0) made the kernel set accept_redirects
+    # to 0: that 0 is not the machine's own value, so destroy must not write it back
+    p = sysctl_plan({"net.ipv4.ip_forward": "1", "net.ipv4.conf.all.accept_redirects": "0"}, {"net.ipv4.ip_forward": "0"})
+    assert p.record is not None and p.record.sysctls["net.ipv4.conf.all.accept_redirects"] is None
+    # without a switch by the lab, the live value is the original
+    p = sysctl_plan({"net.ipv4.ip_forward": "0", "net.ipv4.conf.all.accept_redirects": "1"}, {"net.ipv4.ip_forward": "0"})
+    assert p.record is not None and p.record.sysctls["net.ipv4.conf.all.accept_redirects"] == "1"
