@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, NoReturn
 
 import click
 
@@ -25,6 +25,13 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
+
+
+def _fail(*lines: str, status: int = EXIT_ERROR) -> NoReturn:
+    """Say why on stderr, then exit (1 unless told)."""
+    for line in lines:
+        click.echo(line, err=True)
+    raise SystemExit(status)
 
 
 def _count(n: int, noun: str) -> str:
@@ -334,29 +341,20 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
         finally:
             bar.finish()
     except NoCheckpoint as exc:
-        click.echo(f"error: {exc}; nothing was changed", err=True)
-        click.echo("  hint: apply once without --rollback (or destroy the lab) to make a checkpoint", err=True)
-        raise SystemExit(EXIT_ERROR)
+        _fail(f"error: {exc}; nothing was changed",
+              "  hint: apply once without --rollback (or destroy the lab) to make a checkpoint")
     except RolledBack as exc:
-        click.echo(f"error: {exc.cause}", err=True)
-        click.echo(f"rolled back: lab {topo.name} is as it was before this apply ({_count(len(exc.rollback.done), 'action')} to undo it)",
-                   err=True)
-        raise SystemExit(EXIT_ERROR)
+        _fail(f"error: {exc.cause}",
+              f"rolled back: lab {topo.name} is as it was before this apply ({_count(len(exc.rollback.done), 'action')} to undo it)")
     except RollbackFailed as exc:
-        click.echo(f"error: {exc.cause}", err=True)
-        click.echo(f"error: the rollback failed as well: {exc.error}; run apply or destroy again", err=True)
-        raise SystemExit(EXIT_ERROR)
+        _fail(f"error: {exc.cause}", f"error: the rollback failed as well: {exc.error}; run apply or destroy again")
     except ConflictError as exc:
         if as_json:
             click.echo(json.dumps(plan_to_json([exc.plan]), indent=2))
-        for c in exc.plan.conflicts:
-            click.echo(f"error: {c.message}\n  hint: {c.hint}", err=True)
-        raise SystemExit(EXIT_ERROR)
+        _fail(*(f"error: {c.message}\n  hint: {c.hint}" for c in exc.plan.conflicts))
     except NotConverged as exc:
-        click.echo("error: verification failed; still to do after apply:", err=True)
-        for a in exc.remaining.actions:
-            click.echo(f"  {a.change.value} {a.where}: {a.target}", err=True)
-        raise SystemExit(EXIT_ERROR)
+        _fail("error: verification failed; still to do after apply:",
+              *(f"  {a.change.value} {a.where}: {a.target}" for a in exc.remaining.actions))
     if as_json:
         click.echo(json.dumps(plan_to_json([result.plan]), indent=2))
     elif result.plan.empty:
@@ -431,8 +429,7 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
         finally:
             bar.finish()
     except NotConverged as exc:
-        click.echo(f"error: {exc}", err=True)
-        raise SystemExit(EXIT_ERROR)
+        _fail(f"error: {exc}")
     if as_json:
         click.echo(json.dumps(plan_to_json([result.plan]), indent=2))
     elif result.plan.empty:
@@ -643,24 +640,17 @@ def run() -> None:
     try:
         main(prog_name="topo", standalone_mode=True)
     except TopoError as exc:
-        click.echo(str(exc), err=True)
-        raise SystemExit(EXIT_ERROR)
+        _fail(str(exc))
     except ActionFailed as exc:
-        click.echo(f"error: {exc}", err=True)
-        click.echo("  hint: fix the cause (or the file) and run the command again; it continues from here", err=True)
-        raise SystemExit(EXIT_ERROR)
+        _fail(f"error: {exc}", "  hint: fix the cause (or the file) and run the command again; it continues from here")
     except LockBusy as exc:
-        click.echo(f"error: {exc}; try again later, or leave out --no-wait to wait for it", err=True)
-        raise SystemExit(EXIT_ERROR)
+        _fail(f"error: {exc}; try again later, or leave out --no-wait to wait for it")
     except Interrupted as exc:
-        click.echo(f"interrupted: {exc} (each finished step is complete); run the same command again to "
-                   "continue, or `topo destroy` to remove the lab", err=True)
-        raise SystemExit(130)
+        _fail(f"interrupted: {exc} (each finished step is complete); run the same command again to "
+              "continue, or `topo destroy` to remove the lab", status=130)
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        raise SystemExit(130)
+        _fail("interrupted", status=130)
     except Exception as exc:  # a bug: say so briefly, in one line
         if os.environ.get("TOPO_DEBUG"):
             raise
-        click.echo(f"internal error: {type(exc).__name__}: {exc} (set TOPO_DEBUG=1 for the traceback)", err=True)
-        raise SystemExit(EXIT_ERROR)
+        _fail(f"internal error: {type(exc).__name__}: {exc} (set TOPO_DEBUG=1 for the traceback)")

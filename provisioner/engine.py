@@ -75,7 +75,8 @@ def _read(pool: NetnsPool, topo: Topology, node: str, record: LabRecord | None) 
     sysctls: dict[str | None, set[str]] = {ns.place.netns: set(ns.sysctls) for ns in n.all_netns()}
     sysctls.setdefault(None, set()).update(record.sysctls if record else ())
     # namespaces the file no longer has are only read as far as deleting them needs
-    return read_live(pool, topo.name, set(n.namespaces) | recorded, sysctls, doomed=recorded - set(n.namespaces))
+    return read_live(pool, topo.name, set(n.namespaces) | recorded, sysctls, doomed=recorded - set(n.namespaces),
+                     node_hosts=bool(n.root.hosts))
 
 
 def plan_node(topo: Topology, node: str, adopt: bool = False) -> Plan:

@@ -75,7 +75,7 @@ class LiveState:
     existing: set[str]  # every name under /run/netns, the lab's or not
     processes: dict[tuple[str, str], LiveProcess] = field(default_factory=dict)  # (namespace, name)
     unpinned: set[str] = field(default_factory=set)  # of the lab's names there: files with no namespace mounted
-    node_hosts: HostsEntries = field(default_factory=dict)  # every entry of /etc/hosts, whoever wrote it
+    node_hosts: HostsEntries = field(default_factory=dict)  # every entry of /etc/hosts, whoever wrote it (if asked)
 
     def netns(self, name: str | None) -> LiveNetns | None:
         return self.root if name is None else self.namespaces.get(name)
@@ -165,11 +165,12 @@ def read_netns(pool: NetnsPool, name: str | None, sysctls: Iterable[str], lab: s
 
 
 def read_live(pool: NetnsPool, lab: str, namespaces: Iterable[str], sysctls: dict[str | None, set[str]],
-              doomed: Iterable[str] = ()) -> LiveState:
+              doomed: Iterable[str] = (), node_hosts: bool = False) -> LiveState:
     """Read the node's root namespace and the given lab namespaces that exist. Of the `doomed`
     ones (about to be deleted) only their id as the root namespace knows them: which root veths
     go with them is then told by the veths' peer namespace ids, without entering each one
-    (for 1,000 namespaces: 15 ms instead of a second)."""
+    (for 1,000 namespaces: 15 ms instead of a second). `node_hosts`: parse all of /etc/hosts
+    too (only a lab with root hosts entries needs it, and the file can be large)."""
     existing = set(list_netns())
     root = read_netns(pool, None, sysctls.get(None, ()), lab)
     shallow = set(doomed)
@@ -189,4 +190,4 @@ def read_live(pool: NetnsPool, lab: str, namespaces: Iterable[str], sysctls: dic
                 continue
             found[name] = read_netns(pool, name, sysctls.get(name, ()), lab)
     processes = read_processes(lab, {name: ns.inode for name, ns in found.items()})
-    return LiveState(root, found, existing, processes, unpinned, read_node_entries())
+    return LiveState(root, found, existing, processes, unpinned, read_node_entries() if node_hosts else {})

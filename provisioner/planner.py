@@ -398,14 +398,10 @@ class _Differ:
         lb = self.live_link(b)
         label = f"veth {_end(a)} <-> {_end(b)}"
         for end, link in ((a, la), (b, lb)):
-            if link is not None and not self.owned_link(end.place.netns, link):
-                if link.kind == "veth" and not self.adopt:
-                    self.foreign_links.add(link.name)  # compared, never changed
-                elif link.kind != "veth":
-                    self.refused.add((end.place.netns, link.name))
-                    self.conflict(end.place.netns, f"link {link.name}", f"{link.kind or 'a device'} {link.name} exists and was not created by lab {self.topo.name}",
-                                  "rename it in the file, delete it, or pass --adopt to take it over")
-                    return True
+            # another's end: a veth is compared (or adopted), anything else is a conflict;
+            # the lab's own ends of the wrong kind are replaced below (not paired)
+            if link is not None and not self.owned_link(end.place.netns, link) and not self.claim(end.place.netns, link, "veth"):
+                return True
         paired = (la is not None and lb is not None and la.kind == "veth" and lb.kind == "veth"
                   and la.peer_index == lb.index and lb.peer_index == la.index)
         if not paired:

@@ -1002,19 +1002,10 @@ def topology_specs(
     return spec
 
 
-def topology_data(
-    max_namespaces: int = 4,
-    max_bridges: int = 2,
-    max_nodes: int = 1,
-    max_links_per_namespace: int = 2,
-    max_routes: int = 3,
-    descriptions: st.SearchStrategy[str] | None = SAFE_TEXT,
-    processes: bool = True,
-    checks: bool = True,
-) -> st.SearchStrategy[Data]:
-    """Random valid topology data (see the module docstring for what "valid" covers)."""
-    return topology_specs(max_namespaces, max_bridges, max_nodes, max_links_per_namespace, max_routes, descriptions,
-                          processes, checks).map(render)
+def topology_data(**limits: Any) -> st.SearchStrategy[Data]:
+    """Random valid topology data (see the module docstring for what "valid" covers); takes
+    the keyword arguments of `topology_specs`."""
+    return topology_specs(**limits).map(render)
 
 
 # ---- edits ------------------------------------------------------------------------------------

@@ -109,10 +109,15 @@ def capture(box: Sandbox, out: Path, *args: str) -> tuple[str, str]:
     return out.read_text(), res.stderr
 
 
-def plan_changes(box: Sandbox, path: Path, *args: str) -> tuple[int, list[dict[str, Any]], list[dict[str, Any]]]:
+def plan_node_doc(box: Sandbox, path: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    """`topo plan --json`: the exit status and the (only) node's part of the document."""
     res = box.topo("plan", "--json", *args, str(path), check=False)
-    doc = json.loads(res.stdout)
-    return res.returncode, doc["nodes"][0]["changes"], doc["nodes"][0]["conflicts"]
+    return res.returncode, json.loads(res.stdout)["nodes"][0]
+
+
+def plan_changes(box: Sandbox, path: Path, *args: str) -> tuple[int, list[dict[str, Any]], list[dict[str, Any]]]:
+    rc, node = plan_node_doc(box, path, *args)
+    return rc, node["changes"], node["conflicts"]
 
 
 def _route_words(r: dict[str, Any]) -> tuple[str, str | None, str | None]:
@@ -167,10 +172,10 @@ def assert_no_changes(box: Sandbox, path: Path) -> list[str]:
     """`topo plan FILE` on the machine the file was captured from: exit 0, no action, no
     conflict; every namespace of the file is reported unmanaged (there, not the lab's).
     Returns the unmanaged targets."""
-    rc, changes, conflicts = plan_changes(box, path)
-    assert (rc, changes, conflicts) == (0, [], []), (changes, conflicts)
+    rc, node = plan_node_doc(box, path)
+    assert (rc, node["changes"], node["conflicts"]) == (0, [], []), node
     doc = yaml.safe_load(path.read_text())
-    unmanaged = [u["target"] for u in json.loads(box.topo("plan", "--json", str(path)).stdout)["nodes"][0]["unmanaged"]]
+    unmanaged = [u["target"] for u in node["unmanaged"]]
     assert {f"namespace {ns}" for ns in doc.get("namespaces", {})} <= set(unmanaged), unmanaged
     text = box.topo("plan", str(path)).stdout
     assert text.startswith("No changes.") and "made by another tool or lab" in text, text

@@ -21,7 +21,7 @@ def unmanaged_line(plan: Plan) -> str | None:
     """One line on the objects in sync that another tool (or lab) made."""
     if not plan.unmanaged:
         return None
-    shown = ", ".join(f"{u.target}" + (f" in {u.netns}" if u.netns and u.netns not in u.target else "") for u in plan.unmanaged[:6])
+    shown = ", ".join(u.target for u in plan.unmanaged[:6])
     more = f" and {len(plan.unmanaged) - 6} more" if len(plan.unmanaged) > 6 else ""
     return (f"{len(plan.unmanaged)} object(s) already as the file says, made by another tool or lab ({shown}{more}): "
             "topo leaves them alone and destroy keeps them; apply --adopt takes them over.")
