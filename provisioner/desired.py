@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 from .diagnostics import DiagnosticSink, YamlPath, format_path
+from .names import hosts_name_problem, namespace_name_problem, process_name_problem, sysctl_key_problem
 from .model import (
     IMPLICIT_NODE,
     EndRef,
@@ -55,7 +56,6 @@ def ip_address(text: str) -> IPAddress:
     if m is None or m.group(2) is not None:
         return ipaddress.ip_address(text)
     return ipaddress.IPv4Address(socket.inet_aton(text))
-_PROCESS_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _IFACE_SETTINGS = ("addresses", "mtu", "mac", "up", "description")
 
 
@@ -93,11 +93,7 @@ def _check_label(src: str, target: str, port: int | None, resolve: bool, expect:
 
 
 def valid_nsname(name: str) -> str | None:
-    if not name or name in (".", "..") or "/" in name or any(c.isspace() for c in name) or ":" in name:
-        return f"'{name}' is not a valid namespace name (no '/', ':' or whitespace)"
-    if len(name) > 64:
-        return f"namespace name '{name}' is {len(name)} characters; at most 64 are allowed"
-    return None
+    return namespace_name_problem(name)
 
 
 @dataclass
@@ -177,11 +173,10 @@ class _Builder:
     def sysctls(self, path: YamlPath, raw: dict[str, Any] | None) -> dict[str, str]:
         out: dict[str, str] = {}
         for key, value in (raw or {}).items():
-            parts = key.split(".")
-            if parts[0] != "net" or len(parts) < 3 or any(p == "" or "/" in p or p in (".", "..") for p in parts):
+            if err := sysctl_key_problem(key):
                 self.sink.error(
                     path + (key,),
-                    f"'{key}' is not a network sysctl",
+                    err,
                     "only net.* sysctls are per network namespace; others would change the whole machine",
                     key=True,
                 )
@@ -196,8 +191,8 @@ class _Builder:
     def hosts(self, path: YamlPath, raw: dict[str, Any] | None) -> dict[str, tuple[IPAddress, ...]]:
         out: dict[str, tuple[IPAddress, ...]] = {}
         for name, value in (raw or {}).items():
-            if not name or any(c.isspace() or c == "#" for c in name):
-                self.sink.error(path + (name,), f"'{name}' is not a valid host name", key=True)
+            if err := hosts_name_problem(name):
+                self.sink.error(path + (name,), err, key=True)
                 continue
             values = value if isinstance(value, list) else [value]
             sub = [path + (name, i) for i in range(len(values))] if isinstance(value, list) else [path + (name,)]
@@ -208,7 +203,7 @@ class _Builder:
     def processes(self, path: YamlPath, raw: dict[str, Any] | None) -> dict[str, Process]:
         out: dict[str, Process] = {}
         for name, value in (raw or {}).items():
-            if not _PROCESS_NAME.fullmatch(name):
+            if process_name_problem(name):
                 self.sink.error(path + (name,), f"'{name}' is not a valid process name",
                                 "letters, digits, '_', '.' and '-' (it names the pid and log files)", key=True)
                 continue

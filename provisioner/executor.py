@@ -20,7 +20,8 @@ from typing import Callable
 
 from .interrupt import Interrupted, StopFlag
 from .hostsfile import remove_netns_dir, set_managed_block, write_netns_hosts
-from .live import RT_TABLE_MAIN, RTNH_F_ONLINK, RTPROT_TOPO, sysctl_path
+from .live import RT_TABLE_MAIN, RTNH_F_ONLINK, RTPROT_TOPO
+from .names import sysctl_path
 from .model import Route
 from .netns import NetnsPool
 from .planner import (

@@ -15,6 +15,7 @@ from typing import Iterable
 
 from .hostsfile import HostsEntries, read_managed_block, read_netns_hosts, read_node_entries
 from .model import IPAddress, IPInterface, IPNetwork
+from .names import sysctl_path
 from .netns import NetnsPool, list_netns, netns_inode, netns_path
 from .processes import LiveProcess, read_processes
 from .rtnl import RawLink, RawRoute, nsid_of
@@ -122,14 +123,10 @@ def _route(raw: RawRoute, names: dict[int, str]) -> LiveRoute | None:
     )
 
 
-def sysctl_path(key: str) -> Path:
-    return Path("/proc/sys") / key.replace(".", "/")
-
-
 def read_sysctl(key: str) -> str | None:
     try:
         return sysctl_path(key).read_text().strip()
-    except OSError:
+    except (OSError, ValueError):
         return None
 
 

@@ -28,8 +28,8 @@ POSIX_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 """A portable user name (POSIX's portable file name characters, as `useradd` accepts by default)."""
 
 _HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
-DNS_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
-"""One label of a name in a hosts file (RFC 1123, plus `_` which resolvers accept)."""
+DNS_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}")
+"""One label of a name in a hosts file (RFC 1123 as resolvers read it: `_` and a trailing `-` too; never a leading `-`, which tools would take for an option)."""
 
 
 def control_problem(what: str, value: str) -> str | None:
@@ -143,3 +143,25 @@ def inside(root: Path, *parts: str) -> Path:
     if real_parent != real_root and real_root not in real_parent.parents:
         raise PathEscape(f"{path} leads outside {root} (through a symbolic link)")
     return path
+
+
+_SYSCTL_PART = re.compile(r"[A-Za-z0-9_@+-]+(?:/[A-Za-z0-9_@+-]+)*")
+
+
+def sysctl_key_problem(key: object) -> str | None:
+    """A sysctl a lab may set: under net.* (per network namespace), dot-separated plain parts
+    (an interface name's own dots are written as '/', as sysctl(8) does), never a path."""
+    if not isinstance(key, str):
+        return "a sysctl name must be a string"
+    parts = key.split(".")
+    if (parts[0] != "net" or len(parts) < 3 or len(key) > 256
+            or not all(_SYSCTL_PART.fullmatch(p) for p in parts)):
+        return f"{printable(key)} is not a network sysctl"
+    return None
+
+
+def sysctl_path(key: str) -> Path:
+    """/proc/sys/... for a checked sysctl name (ValueError for any other)."""
+    if err := sysctl_key_problem(key):
+        raise ValueError(err)
+    return Path("/proc/sys", *(p.replace("/", ".") for p in key.split(".")))
