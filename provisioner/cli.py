@@ -28,9 +28,12 @@ EXIT_CHANGES = 2
 
 
 def _fail(*lines: str, status: int = EXIT_ERROR) -> NoReturn:
-    """Say why on stderr, then exit (1 unless told)."""
+    """Say why on stderr (control characters escaped: names may come from the kernel or a
+    record), then exit (1 unless told)."""
+    from .names import escape
+
     for line in lines:
-        click.echo(line, err=True)
+        click.echo("\n".join(escape(part) for part in line.split("\n")), err=True)
     raise SystemExit(status)
 
 
@@ -373,11 +376,15 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
 @node_option
 @fanout_options
 @click.option("--lab", "lab", default=None, help="Destroy the lab of this name (when its file is gone).")
+@click.option("--from-kernel", is_flag=True,
+              help="With --lab: do not read the lab's record (corrupt or lost); remove the links marked topo:LAB and "
+                   "the namespaces holding only such links, then set the record aside.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan that was carried out as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
 @click.option("--no-wait", is_flag=True, help="Fail at once if another topo run holds this machine's lock.")
 def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None,
-            inventory: Path | None, fail_fast: bool, lab: str | None, as_json: bool, quiet: bool, no_wait: bool) -> None:
+            inventory: Path | None, fail_fast: bool, lab: str | None, from_kernel: bool, as_json: bool, quiet: bool,
+            no_wait: bool) -> None:
     """Remove everything the lab created, and nothing else.
 
     \b
@@ -388,10 +395,12 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
     from .engine import NotConverged, destroy_node
     from .model import IMPLICIT_NODE
     from .render.plan import plan_to_json
-    from .state import load_record
+    from .state import check_lab_name, load_record
 
     if (file is None) == (lab is None):
         raise click.UsageError("give a FILE or --lab NAME (one of them)")
+    if from_kernel and lab is None:
+        raise click.UsageError("--from-kernel goes with --lab NAME")
     if inventory is not None:
         if file is None:
             raise click.UsageError("with -i, give the FILE (it names the lab's nodes)")
@@ -403,10 +412,14 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
         lab_name, node_name = topo.name, _node(topo, node)
     else:
         assert lab is not None
-        lab_name = lab
-        rec = load_record(lab)
+        lab_name = check_lab_name(lab)
+        rec = None if from_kernel else load_record(lab)
         node_name = node or (rec.node if rec and rec.node else IMPLICIT_NODE)
-        if rec is None:
+        if from_kernel:
+            click.echo(f"note: not reading lab {lab}'s record: removing the links and namespaces marked topo:{lab}; "
+                       "root routes and the original values of root sysctls are known only to the record and "
+                       "are not restored", err=True)
+        elif rec is None:
             from .state import list_records
 
             known = ", ".join(list_records()) or "none"
@@ -425,7 +438,8 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
 
     try:
         try:
-            result = destroy_node(lab_name, node_name, on_plan=show, progress=bar.advance, options=_run_options(no_wait))
+            result = destroy_node(lab_name, node_name, on_plan=show, progress=bar.advance, options=_run_options(no_wait),
+                                  from_kernel=from_kernel)
         finally:
             bar.finish()
     except NotConverged as exc:

@@ -13,10 +13,11 @@ from .interrupt import stop_at_boundaries
 from .lock import node_lock
 from .live import LiveState, read_live
 from .model import Topology
-from .netns import NetnsPool
+from .netns import NetnsPool, list_netns, netns_inode
 from .processes import forget_lab
-from .planner import Action, Plan, empty_topology, make_plan
-from .state import LabRecord, delete_record, load_record, save_record
+from .planner import FALLBACK_DEVICES, Action, Plan, empty_topology, make_plan
+from .names import namespace_name_problem
+from .state import RECORD_VERSION, LabRecord, alias_for, delete_record, load_record, save_record, set_record_aside
 from .verifier import verify
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ def _read(pool: NetnsPool, topo: Topology, node: str, record: LabRecord | None) 
     sysctls.setdefault(None, set()).update(record.sysctls if record else ())
     # namespaces the file no longer has are only read as far as deleting them needs
     return read_live(pool, topo.name, set(n.namespaces) | recorded, sysctls, doomed=recorded - set(n.namespaces),
-                     node_hosts=bool(n.root.hosts))
+                     node_hosts=bool(n.root.hosts), known_ids=record.netns_ids if record else None)
 
 
 def plan_node(topo: Topology, node: str, adopt: bool = False) -> Plan:
@@ -129,8 +130,8 @@ def _apply(topo: Topology, node: str, adopt: bool, source: str | None, progress:
             # the way back is known before anything changes; without it, refuse to start
             back = checkpoint_topology(topo.name, node, existed=record is not None)
         if not plan.actions:
-            if record is None or record != plan.record:
-                save_record(plan.record)
+            if record is None or record != plan.record or record.version < RECORD_VERSION:
+                save_record(plan.record)  # (an older record is written anew in this release's form)
             _keep_checkpoint(topo.name, options)
             return ApplyResult(plan)
         save_record(_intent(record, plan.record))
@@ -177,17 +178,40 @@ def _roll_back(pool: NetnsPool, back: Topology, node: str, failure: Exception,
 
 
 def destroy_node(lab: str, node: str, *, progress: Callable[[Action], None] | None = None,
-                 on_plan: Callable[[Plan], None] | None = None, options: RunOptions = RunOptions()) -> ApplyResult:
-    """Remove everything the lab's record and marks name on this node, and nothing else."""
+                 on_plan: Callable[[Plan], None] | None = None, options: RunOptions = RunOptions(),
+                 from_kernel: bool = False) -> ApplyResult:
+    """Remove everything the lab's record and marks name on this node, and nothing else.
+    `from_kernel`: the record is not read (it is corrupt or lost): only what the kernel's
+    marks say is the lab's goes, and the record is set aside."""
     with node_lock(options.wait, options.notify), stop_at_boundaries() as stop:
-        return _destroy(lab, node, progress, on_plan, stop)
+        return _destroy(lab, node, progress, on_plan, stop, from_kernel)
+
+
+def _marked_namespaces(pool: NetnsPool, lab: str) -> list[str]:
+    """Namespaces the kernel's marks say are the lab's: its lo carries the lab's alias (topo
+    marks every namespace it creates so), or, in a namespace made before there was that mark,
+    at least one link does; and no other link in it is someone else's."""
+    alias, out = alias_for(lab), []
+    for name in list_netns():
+        if namespace_name_problem(name) is not None or netns_inode(name, pinned=True) is None:
+            continue
+        links = pool.socket(name).links()
+        lo_marked = any(r.name == "lo" and r.alias == alias for r in links)
+        others = [r for r in links if r.name != "lo" and r.name not in FALLBACK_DEVICES]
+        if (lo_marked or others) and all(r.alias == alias for r in others):
+            out.append(name)
+    return out
 
 
 def _destroy(lab: str, node: str, progress: Callable[[Action], None] | None, on_plan: Callable[[Plan], None] | None,
-             stop: "StopFlag") -> ApplyResult:
+             stop: "StopFlag", from_kernel: bool) -> ApplyResult:
     topo = empty_topology(lab, node)
     with NetnsPool() as pool:
-        plan = _destroy_plan(pool, topo, node)
+        if from_kernel:
+            record = LabRecord(lab, node, _marked_namespaces(pool, lab))
+            plan = make_plan(topo, node, _read(pool, topo, node, record), record)
+        else:
+            plan = _destroy_plan(pool, topo, node)
         if on_plan is not None:
             on_plan(plan)
         ex = Executor(pool, lab, progress, stop=stop)
@@ -195,6 +219,8 @@ def _destroy(lab: str, node: str, progress: Callable[[Action], None] | None, on_
         remaining = verify(topo, node, _read(pool, topo, node, plan.record), plan.record)  # type: ignore[arg-type]
         if not remaining.empty:
             raise NotConverged(remaining)
+    if from_kernel:
+        set_record_aside(lab)
     delete_record(lab)
     delete_checkpoint(lab)
     forget_lab(lab)

@@ -24,6 +24,7 @@ from .live import RT_TABLE_MAIN, RTNH_F_ONLINK, RTPROT_TOPO
 from .names import sysctl_path
 from .model import Route
 from .netns import NetnsPool
+from .state import alias_for
 from .planner import (
     PHASE,
     Action,
@@ -289,6 +290,11 @@ Built = tuple[list[_Request], list[_Request]]
 def _create_netns(ex: Executor, a: Action) -> None:
     assert a.netns is not None
     ex.pool.create(a.netns)
+    # the namespace's own mark: its lo carries the lab's alias, so that the kernel alone tells
+    # the lab's namespaces (`destroy --from-kernel`, when the record is lost or corrupt)
+    [err] = ex.pool.socket(a.netns).batch([ex.link_msg(a.netns, "lo", LinkSpec(alias=alias_for(ex.lab)))])
+    if err is not None:
+        raise err
 
 
 def _adopt_netns(ex: Executor, a: Action) -> None:

@@ -162,12 +162,14 @@ def read_netns(pool: NetnsPool, name: str | None, sysctls: Iterable[str], lab: s
 
 
 def read_live(pool: NetnsPool, lab: str, namespaces: Iterable[str], sysctls: dict[str | None, set[str]],
-              doomed: Iterable[str] = (), node_hosts: bool = False) -> LiveState:
+              doomed: Iterable[str] = (), node_hosts: bool = False, known_ids: dict[str, int] | None = None) -> LiveState:
     """Read the node's root namespace and the given lab namespaces that exist. Of the `doomed`
     ones (about to be deleted) only their id as the root namespace knows them: which root veths
     go with them is then told by the veths' peer namespace ids, without entering each one
     (for 1,000 namespaces: 15 ms instead of a second). `node_hosts`: parse all of /etc/hosts
-    too (only a lab with root hosts entries needs it, and the file can be large)."""
+    too (only a lab with root hosts entries needs it, and the file can be large). A doomed namespace is
+    read in full when its identity is not the one the lab's record knows (`known_ids`): only
+    its links then tell whether it is the lab's (see planner: a namespace of another is kept)."""
     existing = set(list_netns())
     root = read_netns(pool, None, sysctls.get(None, ()), lab)
     shallow = set(doomed)
@@ -178,7 +180,7 @@ def read_live(pool: NetnsPool, lab: str, namespaces: Iterable[str], sysctls: dic
             if not os.path.ismount(netns_path(name)):  # a run killed between making the file and pinning
                 unpinned.add(name)
                 continue
-            if name in shallow:
+            if name in shallow and (known_ids or {}).get(name) == netns_inode(name):
                 fd = pool.fd(name)
                 try:
                     found[name] = LiveNetns(name, netns_inode(name), nsid=nsid_of(pool.socket(None), fd))

@@ -46,7 +46,7 @@ def lab_name_problem(name: object) -> str | None:
     if not name:
         return "a lab name must not be empty"
     if len(name) > LAB_NAME_MAX:
-        return f"lab name {printable(name)} is {len(name)} characters; at most {LAB_NAME_MAX} are allowed"
+        return f"{printable(name)} is not a valid lab name: it is {len(name)} characters; at most {LAB_NAME_MAX} are allowed"
     if not LAB_NAME.fullmatch(name):
         return (f"{printable(name)} is not a valid lab name: letters, digits, '_', '.' and '-', "
                 "starting with a letter or digit")

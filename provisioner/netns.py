@@ -67,11 +67,14 @@ def netns_exists(name: str) -> bool:
     return netns_path(name).exists()
 
 
-def netns_inode(name: str) -> int | None:
-    """The namespace's identity (inode of the nsfs file), or None when it is missing or unpinned."""
+def netns_inode(name: str, pinned: bool = False) -> int | None:
+    """The namespace's identity (inode of the nsfs file), or None when it is missing (with
+    `pinned`: also when the file is not a namespace, e.g. left unpinned by a killed run)."""
     try:
         st = os.stat(netns_path(name))
     except FileNotFoundError:
+        return None
+    if pinned and st.st_dev != os.stat("/proc/self/ns/net").st_dev:
         return None
     return st.st_ino
 

@@ -208,6 +208,9 @@ def route_key(netns: str | None, route: Route | LiveRoute) -> str:
     return f"{netns or ''}|{route.dst}|{metric}"
 
 
+FALLBACK_DEVICES = frozenset({"sit0", "ip6tnl0", "tunl0", "gre0", "gretap0", "erspan0", "ip_vti0", "ip6_vti0", "ip6gre0"})
+"""Devices the kernel puts in every new namespace while their tunnel module is loaded."""
+
 _FORWARDING_SWITCHES = frozenset({"net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding", "net.ipv6.conf.all.forwarding"})
 """Sysctls whose change makes the kernel rewrite others (see `_Differ.set_sysctls`)."""
 
@@ -287,8 +290,31 @@ class _Differ:
         return self.live.netns(netns)
 
     # ---- namespaces ---------------------------------------------------------------------
+    def not_the_labs(self, name: str) -> bool:
+        """A namespace the record names that is not the one the lab made: another identity than
+        the record knows, or (identity unknown: an older record, an interrupted run) links that
+        are not the lab's. It is never changed or deleted; the record forgets it."""
+        live = self.live.namespaces.get(name)
+        if live is None:
+            return False
+        known = self.record.netns_ids.get(name)
+        if known is not None:
+            return known != live.inode
+        others = [link for ifname, link in live.links.items() if link.kind != "loopback" and ifname not in FALLBACK_DEVICES]
+        if any(link.alias != self.alias for link in others):
+            return True
+        if self.record.version < 2:
+            return False  # the first release's records know no identities and made no lo marks
+        lo = live.links.get("lo")
+        return not others and (lo is None or lo.alias != self.alias)
+
     def namespaces(self) -> None:
         owned = set(self.record.namespaces)
+        for name in sorted(n for n in owned if self.not_the_labs(n)):
+            owned.discard(name)
+            self.record.namespaces.remove(name)
+            self.record.netns_ids.pop(name, None)
+            self.unmanaged.append(Unmanaged(name, f"namespace {name} (named by the lab's record, but not the lab's: kept)"))
         for name in sorted(owned & self.live.unpinned):  # an empty file: remove it, then (re)create
             self.add(Op.DELETE_NETNS, Change.DELETE, name, f"namespace {name} (unpinned file)")
         for name in sorted(self.node.namespaces):

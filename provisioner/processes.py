@@ -9,6 +9,7 @@ much later) is never mistaken for ours and never signalled.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from . import state
 from .hostsfile import write_atomic
+from .names import inside, namespace_name_problem, process_name_problem
 from .model import Process
 
 STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
@@ -42,19 +44,25 @@ class LiveProcess:
 
 
 def procs_dir(lab: str) -> Path:
-    return state.STATE_DIR / "procs" / lab
+    return inside(state.STATE_DIR / "procs", state.check_lab_name(lab))
 
 
 def logs_dir(lab: str) -> Path:
-    return state.STATE_DIR / "logs" / lab
+    return inside(state.STATE_DIR / "logs", state.check_lab_name(lab))
+
+
+def _file_name(netns: str, name: str, suffix: str) -> str:
+    if (err := namespace_name_problem(netns)) or (err := process_name_problem(name)):
+        raise ValueError(err)
+    return f"{netns}.{name}{suffix}"
 
 
 def log_path(lab: str, netns: str, name: str) -> Path:
-    return logs_dir(lab) / f"{netns}.{name}.log"
+    return inside(logs_dir(lab), _file_name(netns, name, ".log"))
 
 
 def _record_path(lab: str, netns: str, name: str) -> Path:
-    return procs_dir(lab) / f"{netns}.{name}.json"
+    return inside(procs_dir(lab), _file_name(netns, name, ".json"))
 
 
 def _start_time(pid: int) -> int | None:
@@ -165,8 +173,33 @@ def _signal(pid: int, sig: int) -> None:
 
 
 def forget_lab(lab: str) -> None:
-    """After destroy: the lab's (empty) record and log directories go too."""
-    import shutil
+    """After destroy: the lab's process records (each stopped already) and logs go, and their
+    directories if nothing else is in them. Only files of the names topo gives them are
+    removed, never through a symbolic link, never a directory tree."""
+    for directory, suffix in ((procs_dir(lab), ".json"), (logs_dir(lab), ".log")):
+        _remove_own_files(directory, suffix)
 
-    for d in (procs_dir(lab), logs_dir(lab)):
-        shutil.rmtree(d, ignore_errors=True)
+
+def _remove_own_files(directory: Path, suffix: str) -> None:
+    import re
+    import stat as st
+
+    own = re.compile(r"[^/]+\.[A-Za-z0-9][A-Za-z0-9_.-]{0,63}" + re.escape(suffix))
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # a symbolic link in place of the directory: not ours to follow
+            return
+        raise
+    try:
+        for entry in os.listdir(fd):
+            if own.fullmatch(entry) and st.S_ISREG(os.stat(entry, dir_fd=fd, follow_symlinks=False).st_mode):
+                os.unlink(entry, dir_fd=fd)
+    finally:
+        os.close(fd)
+    try:
+        os.rmdir(directory)
+    except OSError:
+        pass  # not empty: what is left is not topo's

@@ -8,15 +8,45 @@ interrupted apply leaves a record that still covers everything it made.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-from dataclasses import asdict, dataclass, field
+import re
+import stat
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any, Iterator
 
+from .diagnostics import TopoError
 from .hostsfile import remove_stale_temporaries, write_atomic
+from .names import control_problem, inside, lab_name_problem, namespace_name_problem, printable, sysctl_key_problem
 
 STATE_DIR = Path(os.environ.get("TOPO_STATE_DIR", "/var/lib/topo"))
-RECORD_VERSION = 1
+RECORD_VERSION = 2
+"""1: the first release's records. 2: adds `netns_ids` (each namespace's identity when topo
+last saw it as the lab's). Version-1 records are read as they are and written as 2."""
+
+_ROUTE_KEY = re.compile(r"\|([0-9a-fA-F.:]+/[0-9]{1,3})\|([0-9]{1,10})")
+"""A root route's key in a record: `|DESTINATION|METRIC` (see planner.route_key)."""
+
+
+class CorruptRecord(TopoError):
+    """A lab's record on disk is not a record topo wrote: nothing is done on its word."""
+
+    def __init__(self, lab: str, path: Path, reason: str):
+        super().__init__(
+            f"error: the lab record {path} is not valid: {reason}\n"
+            f"  hint: topo will not act on it. `topo destroy --lab {lab} --from-kernel` removes what the kernel's "
+            f"marks (topo:{lab}) say is the lab's and then the record; or restore the file from a backup")
+        self.lab = lab
+        self.path = path
+
+
+def check_lab_name(name: str) -> str:
+    """`name`, if it is a valid lab name (whatever it comes from), else a TopoError."""
+    if err := lab_name_problem(name):
+        raise TopoError(f"error: {err}")
+    return name
 
 
 def alias_for(lab: str) -> str:
@@ -33,38 +63,151 @@ class LabRecord:
     sysctls: dict[str, str | None] = field(default_factory=dict)  # root-namespace originals
     source: str | None = None
     version: int = RECORD_VERSION
+    netns_ids: dict[str, int] = field(default_factory=dict)  # namespace -> nsfs inode when last seen as the lab's
 
     def copy(self) -> "LabRecord":
         return LabRecord(self.lab, self.node, list(self.namespaces), list(self.root_routes), dict(self.sysctls),
-                         self.source, self.version)
+                         self.source, self.version, dict(self.netns_ids))
+
+
+def labs_dir() -> Path:
+    return STATE_DIR / "labs"
 
 
 def record_path(lab: str) -> Path:
-    return STATE_DIR / "labs" / f"{lab}.json"
+    return inside(labs_dir(), f"{check_lab_name(lab)}.json")
+
+
+def _problems(data: Any, lab: str) -> Iterator[str]:
+    """Why `data` is not a record of `lab` as topo writes them (schemas/record.schema.json)."""
+    if not isinstance(data, dict):
+        yield f"it holds {type(data).__name__}, not an object"
+        return
+    if extra := sorted(set(data) - _FIELDS):
+        yield f"unknown field {printable(str(extra[0]))}"
+    if data.get("lab") != lab:
+        yield f"it names lab {printable(str(data.get('lab')))}, not {lab}"
+    version = data.get("version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= RECORD_VERSION:
+        yield f"version {printable(str(version))} is not one this topo reads (1 to {RECORD_VERSION})"
+    node = data.get("node", "")
+    if not isinstance(node, str) or (node and (err := lab_name_problem(node))):
+        yield f"node: {err if isinstance(node, str) else 'not a string'}"
+    spaces = data.get("namespaces", [])
+    if not isinstance(spaces, list):
+        yield "namespaces is not a list"
+    else:
+        yield from (f"namespaces: {err}" for n in spaces if (err := namespace_name_problem(n)))
+    routes = data.get("root_routes", [])
+    if not isinstance(routes, list) or not all(isinstance(r, str) and _ROUTE_KEY.fullmatch(r) for r in routes):
+        yield "root_routes is not a list of route keys (|DESTINATION|METRIC)"
+    sysctls = data.get("sysctls", {})
+    if not isinstance(sysctls, dict):
+        yield "sysctls is not an object"
+    else:
+        for key, value in sysctls.items():
+            if err := sysctl_key_problem(key):
+                yield f"sysctls: {err}"
+            elif value is not None and (not isinstance(value, str) or len(value) > 256
+                                        or control_problem("a value", value.replace("\t", " "))):
+                yield f"sysctls.{key}: not a value topo writes"
+    source = data.get("source")
+    if source is not None and not isinstance(source, str):
+        yield "source is not a string"
+    ids = data.get("netns_ids", {})
+    if not isinstance(ids, dict) or not all(
+            isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v > 0 for k, v in ids.items()):
+        yield "netns_ids is not an object of namespace inodes"
+
+
+_FIELDS = frozenset(f.name for f in fields(LabRecord))
+
+
+def _read_private(path: Path) -> bytes:
+    """A file topo wrote: opened without following a link, a regular file, at most 16 MiB."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError("not a regular file")
+        data = os.read(fd, MAX_RECORD_BYTES + 1)
+        if len(data) > MAX_RECORD_BYTES:
+            raise ValueError(f"over {MAX_RECORD_BYTES // 1048576} MiB")
+        return data
+    finally:
+        os.close(fd)
+
+
+MAX_RECORD_BYTES = 16 * 1024 * 1024
 
 
 def load_record(lab: str) -> LabRecord | None:
+    """The lab's record, checked like a file from anyone: None when there is none,
+    CorruptRecord when it is not one topo would have written."""
+    path = record_path(lab)
     try:
-        data = json.loads(record_path(lab).read_text())
+        raw = _read_private(path)
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise CorruptRecord(lab, path, "it is a symbolic link") from None
+        raise CorruptRecord(lab, path, exc.strerror or str(exc)) from None
+    except ValueError as exc:
+        raise CorruptRecord(lab, path, str(exc)) from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise CorruptRecord(lab, path, f"not JSON ({exc})") from None
+    for problem in _problems(data, lab):
+        raise CorruptRecord(lab, path, problem)
+    version = data.get("version", 1)  # as read: the planner trusts a version-1 record's namespaces
     return LabRecord(
-        lab=data["lab"],
+        lab=lab,
         node=data.get("node", ""),
         namespaces=list(data.get("namespaces", [])),
         root_routes=list(data.get("root_routes", [])),
         sysctls=dict(data.get("sysctls", {})),
         source=data.get("source"),
-        version=data.get("version", RECORD_VERSION),
+        version=version,
+        netns_ids={k: v for k, v in data.get("netns_ids", {}).items() if k in data.get("namespaces", [])},
     )
 
 
 def save_record(record: LabRecord) -> None:
+    from .netns import netns_inode
+
     path = record_path(record.lab)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(path.parent)
     record.namespaces = sorted(set(record.namespaces))
     record.root_routes = sorted(set(record.root_routes))
+    record.version = RECORD_VERSION
+    # each namespace's identity as it is now: the planner has just proven these are the lab's
+    # (or made them), and a later run acts only on a namespace with the same identity
+    ids = {n: netns_inode(n, pinned=True) for n in record.namespaces}
+    record.netns_ids = {n: i for n, i in ids.items() if i is not None}
     write_atomic(path, json.dumps(asdict(record), indent=2, sort_keys=True) + "\n", mode=0o600)
+
+
+def ensure_private_dir(path: Path) -> None:
+    """`path` (and its parents) as directories only root can read: 0700, not a symbolic link."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    st = os.lstat(path)
+    if not stat.S_ISDIR(st.st_mode):
+        raise TopoError(f"error: {path} is not a directory (a symbolic link or a file is in its place); topo will not write there")
+    if st.st_mode & 0o077:
+        os.chmod(path, 0o700)
+
+
+def set_record_aside(lab: str) -> Path | None:
+    """Keep a corrupt record as LAB.json.corrupt (no longer a record) for whoever looks into it."""
+    path = record_path(lab)
+    aside = path.with_name(path.name + ".corrupt")
+    try:
+        os.rename(path, aside)
+    except FileNotFoundError:
+        return None
+    return aside
 
 
 def delete_record(lab: str) -> None:
@@ -73,7 +216,8 @@ def delete_record(lab: str) -> None:
 
 
 def list_records() -> list[str]:
+    """The labs that have a record here (files whose names are not a lab's are not records)."""
     try:
-        return sorted(p.stem for p in (STATE_DIR / "labs").glob("*.json"))
+        return sorted(p.stem for p in labs_dir().glob("*.json") if lab_name_problem(p.stem) is None)
     except FileNotFoundError:
         return []

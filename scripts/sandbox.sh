@@ -9,13 +9,26 @@
 #   scripts/sandbox.sh CMD [ARGS...]       run CMD in a sandbox
 #   scripts/sandbox.sh --hold              print "ready", then wait (the tests enter it with nsenter)
 # SANDBOX_HOSTS=FILE seeds the private /etc/hosts (default: a copy of the real one).
+# SANDBOX_OVERLAY=1 also puts /etc, /var, /run and /tmp under private overlays (nothing written
+# there reaches the machine; the hostile-input tests list them before and after).
 set -euo pipefail
 if [ "${TOPO_IN_SANDBOX:-}" != "1" ]; then
   # a PID namespace too: whatever runs in the sandbox (processes a lab starts) ends with it
   exec env TOPO_IN_SANDBOX=1 unshare --net --mount --propagation private --pid --fork --kill-child --mount-proc -- "$0" "$@"
 fi
-mkdir -p /run/netns /etc/netns /var/lib/topo /run/topo
 mount --make-rprivate /
+if [ "${SANDBOX_OVERLAY:-}" = "1" ]; then
+  # the hostile-input tests: /etc, /var, /run and /tmp as overlays on a private tmpfs, so that
+  # whatever a command writes there stays in the sandbox and can be listed (the lower
+  # directories are read as they were when the sandbox started)
+  mount -t tmpfs -o mode=700 topo-overlay /dev/shm  # the sandbox's own /dev/shm holds the upper layers
+  for dir in /etc /var /run /tmp; do
+    name=${dir#/}
+    mkdir -p "/dev/shm/overlay/$name/upper" "/dev/shm/overlay/$name/work"
+    mount -t overlay -o "lowerdir=$dir,upperdir=/dev/shm/overlay/$name/upper,workdir=/dev/shm/overlay/$name/work" "topo-overlay-$name" "$dir"
+  done
+fi
+mkdir -p /run/netns /etc/netns /var/lib/topo /run/topo
 for dir in /run/netns /etc/netns /var/lib/topo /run/topo; do
   mount -t tmpfs -o mode=755 topo-sandbox "$dir"
 done

@@ -30,6 +30,7 @@ SANDBOX_SCRIPT = REPO / "scripts" / "sandbox.sh"
 @dataclass
 class Sandbox:
     workdir: Path
+    overlay: bool = False  # /etc, /var, /run and /tmp under private overlays (see `written`)
     hosts_file: Path = field(init=False)
     proc: subprocess.Popen[str] | None = field(default=None, init=False)
     _inner: int | None = field(default=None, init=False)
@@ -44,7 +45,7 @@ class Sandbox:
             stderr=subprocess.PIPE,
             text=True,
             start_new_session=True,
-            env={**os.environ, "SANDBOX_HOSTS": str(self.hosts_file)},
+            env={**os.environ, "SANDBOX_HOSTS": str(self.hosts_file), "SANDBOX_OVERLAY": "1" if self.overlay else ""},
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
@@ -102,6 +103,25 @@ class Sandbox:
             "etc_netns": etc_netns,
             "hosts": self.run(["cat", "/etc/hosts"]).stdout,
         }
+
+    def written(self) -> dict[str, tuple[str, int, str]]:
+        """With `overlay`: every file, directory or link written under /etc, /var, /run and /tmp
+        outside the mounts of the sandbox's own (topo's roots), as path -> (type, size, digest)."""
+        assert self.overlay, "a sandbox without overlays cannot tell what was written"
+        script = (
+            "import hashlib, os, stat, json\n"
+            "out = {}\n"
+            "for top in ('etc', 'var', 'run', 'tmp'):\n"
+            "    base = f'/dev/shm/overlay/{top}/upper'\n"
+            "    for root, dirs, files in os.walk(base):\n"
+            "        for n in dirs + files:\n"
+            "            p = os.path.join(root, n)\n"
+            "            st = os.lstat(p)\n"
+            "            kind = 'l' if stat.S_ISLNK(st.st_mode) else 'd' if stat.S_ISDIR(st.st_mode) else 'f'\n"
+            "            digest = hashlib.sha256(open(p, 'rb').read()).hexdigest() if kind == 'f' and stat.S_ISREG(st.st_mode) else os.readlink(p) if kind == 'l' else ''\n"
+            "            out['/' + top + p[len(base):]] = (kind, st.st_size if kind == 'f' else 0, digest)\n"
+            "print(json.dumps(out))\n")
+        return {k: tuple(v) for k, v in json.loads(self.run(["python3", "-c", script]).stdout).items()}
 
     def close(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
