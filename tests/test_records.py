@@ -140,3 +140,32 @@ def test_state_files_are_private() -> None:
         link.symlink_to(tmp)
         with pytest.raises(TopoError, match="not a directory"):
             ensure_private_dir(link)
+
+
+def test_record_schema_agrees_with_the_reader(tmp_path, monkeypatch) -> None:
+    """Root-free: what save_record writes passes the published schema; what the schema refuses,
+    the reader refuses too (and the other way round) for a table of hostile records."""
+    import jsonschema
+
+    from provisioner import state
+    from provisioner.validate import schema_path
+
+    schema = json.loads(schema_path("record.schema.json").read_text())
+    monkeypatch.setattr(state, "STATE_DIR", tmp_path)
+    good = state.LabRecord("lab1", "host", ["pod-a"], ["|10.0.0.0/24|0"], {"net.ipv4.ip_forward": "0"}, "lab.yaml")
+    state.save_record(good)
+    written = json.loads((tmp_path / "labs" / "lab1.json").read_text())
+    jsonschema.validate(written, schema)
+    assert state.load_record("lab1") == good
+    cases = [
+        {"lab": "lab1", "namespaces": "pod"}, {"lab": "lab1", "namespaces": [".hidden"]},
+        {"lab": "lab1", "sysctls": {"/etc/passwd": "x"}}, {"lab": "lab1", "sysctls": {"kernel.core_pattern": "x"}},
+        {"lab": "lab1", "root_routes": ["|x|y"]}, {"lab": "lab1", "version": 3}, {"lab": "lab1", "extra": 1},
+        {"lab": "lab1", "netns_ids": {"a": "1"}}, {"lab": "lab1", "namespaces": ["a\x1bb"]},
+    ]
+    for case in cases:
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(case, schema)
+        (tmp_path / "labs" / "lab1.json").write_text(json.dumps(case))
+        with pytest.raises(state.CorruptRecord):
+            state.load_record("lab1")

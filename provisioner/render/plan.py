@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..names import escape
 from ..planner import Action, Change, Conflict, Op, Plan, Unmanaged
 
 PLAN_FORMAT_VERSION = 1
@@ -38,7 +39,11 @@ def summary_line(plan: Plan) -> str:
 
 
 def render_plan_rich(plan: Plan) -> list[tuple[str, str]]:
-    """(text, style) lines for a rich console."""
+    """(text, style) lines for a rich console; names from the kernel or a record printed escaped."""
+    return [(escape(text), style) for text, style in _plan_lines(plan)]
+
+
+def _plan_lines(plan: Plan) -> list[tuple[str, str]]:
     lines: list[tuple[str, str]] = []
     for c in plan.conflicts:
         lines.append((f"! {c.netns or '(root)'}: {c.message}", "bold red"))

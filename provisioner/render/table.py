@@ -6,8 +6,10 @@ from dataclasses import asdict, dataclass
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ..live import LiveState
+from ..names import escape
 from ..model import Topology
 
 
@@ -60,6 +62,9 @@ def render_table(console: Console, lab: str, rows: list[Row]) -> None:
         table.add_column(col)
     for r in rows:
         state = {"up": "[green]up[/]", "down": "[yellow]down[/]", "missing": "[red]missing[/]"}[r.state]
-        table.add_row(r.namespace, r.interface, r.kind, "\n".join(r.addresses), r.peer, r.master,
-                      str(r.mtu) if r.mtu else "", state)
+        # names come from the kernel too: control characters escaped, never read as rich markup
+        cells = [Text(escape(c)) for c in (r.namespace, r.interface, r.kind)]
+        cells.append(Text("\n".join(escape(a) for a in r.addresses)))
+        cells += [Text(escape(c)) for c in (r.peer, r.master)]
+        table.add_row(*cells, str(r.mtu) if r.mtu else "", state)
     console.print(table)
