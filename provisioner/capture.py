@@ -53,7 +53,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable
 
-from .desired import valid_nsname
+from .desired import valid_ifname, valid_nsname
+from .names import printable
 from .dump import dump_yaml, escape_template
 from .hostsfile import ETC_HOSTS, netns_hosts_path, parse_entries
 from .live import RT_TABLE_MAIN, RTN_UNICAST, RTNH_F_ONLINK, RTPROT_KERNEL, read_sysctl, route_destination
@@ -200,7 +201,12 @@ class _Capturer:
     # ---- reading ---------------------------------------------------------------------------
     def read(self, name: NsName) -> _Live:
         sock = self.pool.socket(name)
-        links = {r.index: r for r in sock.links()}
+        links = {}
+        for r in sock.links():
+            if err := valid_ifname(r.name):  # the kernel allows names a file may not have
+                self.skipped.append(f"link {printable(r.name)} in {_where(name)}: {err}")
+            else:
+                links[r.index] = r
         addresses: dict[int, list[IPInterface]] = {}
         for a in sock.addresses():
             addresses.setdefault(a.index, []).append(a.address)
