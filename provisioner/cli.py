@@ -200,7 +200,7 @@ def _require_root() -> None:
 def fanout_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option("--fail-fast", is_flag=True, help="With -i: stop every node as soon as one fails.")(fn)
     fn = click.option("--insecure-skip-host-key-check", "skip_host_key_check", is_flag=True,
-                      help="With -i: accept any SSH host key of the nodes (sets ANSIBLE_HOST_KEY_CHECKING=False). "
+                      help="With -i: accept any SSH host key of the nodes (ANSIBLE_HOST_KEY_CHECKING=False for this run). "
                            "Without it, Ansible checks them against known_hosts.")(fn)
     fn = click.option("-i", "--inventory", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
                       help="Go through Ansible: run on every node of the lab, as named in this inventory.")(fn)

@@ -5,9 +5,9 @@ installs topo (from wheels the controller builds) and runs the `topo_lab` module
 topo on that node (check mode = plan). The per-node plans come back in the module results and
 are put together into one set of plans, printed and scored like the local command's.
 
-Ansible checks every node's SSH host key (its own default, or the user's ansible.cfg and
-ANSIBLE_HOST_KEY_CHECKING): topo never turns that off unless asked to with
-`--insecure-skip-host-key-check`.
+Ansible checks every node's SSH host key: topo sets ANSIBLE_HOST_KEY_CHECKING=True (ansible-runner
+would turn checking off) unless asked not to with `--insecure-skip-host-key-check` or by the
+user's own ANSIBLE_HOST_KEY_CHECKING environment variable.
 """
 
 from __future__ import annotations
@@ -161,8 +161,9 @@ def _envvars(req: FanoutRequest) -> dict[str, str]:
            "ANSIBLE_ANY_ERRORS_FATAL": str(req.fail_fast),
            "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
            "ANSIBLE_PYTHON_INTERPRETER": os.environ.get("ANSIBLE_PYTHON_INTERPRETER", "auto_silent")}
-    if req.skip_host_key_check:
-        env["ANSIBLE_HOST_KEY_CHECKING"] = "False"
+    # ansible-runner turns host-key checking off unless the variable is set: set it, on, unless
+    # asked (--insecure-skip-host-key-check) or the user's own environment says otherwise
+    env["ANSIBLE_HOST_KEY_CHECKING"] = "False" if req.skip_host_key_check else os.environ.get("ANSIBLE_HOST_KEY_CHECKING", "True")
     return env
 
 

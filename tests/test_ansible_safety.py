@@ -126,11 +126,15 @@ def test_topo_inventory_refuses_an_ini_name(tmp_path: Path) -> None:
 
 # ---- host keys ---------------------------------------------------------------------------------
 
-def test_host_key_checking_is_left_on_unless_skipped_explicitly(tmp_path: Path) -> None:
+def test_host_key_checking_is_on_unless_turned_off_explicitly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # ansible-runner sets ANSIBLE_HOST_KEY_CHECKING=False when the variable is missing: topo sets it
+    monkeypatch.delenv("ANSIBLE_HOST_KEY_CHECKING", raising=False)
     req = FanoutRequest(lab(node("node1")), "", tmp_path / "inventory.yml")
-    assert "ANSIBLE_HOST_KEY_CHECKING" not in _envvars(req)
+    assert _envvars(req)["ANSIBLE_HOST_KEY_CHECKING"] == "True"
     skipping = FanoutRequest(lab(node("node1")), "", tmp_path / "inventory.yml", skip_host_key_check=True)
     assert _envvars(skipping)["ANSIBLE_HOST_KEY_CHECKING"] == "False"
+    monkeypatch.setenv("ANSIBLE_HOST_KEY_CHECKING", "False")  # the user's own choice, documented
+    assert _envvars(req)["ANSIBLE_HOST_KEY_CHECKING"] == "False"
 
 
 # ---- provisioner.wheels --------------------------------------------------------------------------
