@@ -202,19 +202,23 @@ def _require_root() -> None:
 
 def fanout_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option("--fail-fast", is_flag=True, help="With -i: stop every node as soon as one fails.")(fn)
+    fn = click.option("--insecure-skip-host-key-check", "skip_host_key_check", is_flag=True,
+                      help="With -i: accept any SSH host key of the nodes (ANSIBLE_HOST_KEY_CHECKING=False for this run). "
+                           "Without it, Ansible checks them against known_hosts.")(fn)
     fn = click.option("-i", "--inventory", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
                       help="Go through Ansible: run on every node of the lab, as named in this inventory.")(fn)
     return fn
 
 
 def _fanout(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], inventory: Path, *, state: str,
-            check: bool, adopt: bool = False, fail_fast: bool = False) -> "FanoutResult":
+            check: bool, adopt: bool = False, fail_fast: bool = False, skip_host_key_check: bool = False) -> "FanoutResult":
     """Validate and render here, then run the playbook on the lab's nodes."""
     from .fanout import FanoutRequest, run as run_fanout
 
     result = load_valid(file, var_pairs, vars_files)
     assert result.topology is not None and result.document is not None
-    req = FanoutRequest(result.topology, result.document.source.rendered, inventory, state, check, adopt, fail_fast)
+    req = FanoutRequest(result.topology, result.document.source.rendered, inventory, state, check, adopt, fail_fast,
+                        skip_host_key_check)
     try:
         return run_fanout(req)
     except (ValueError, FileNotFoundError) as exc:
@@ -255,21 +259,21 @@ def _report_fanout(res: "FanoutResult", as_json: bool, quiet: bool, verb: str) -
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (format: schemas/plan.schema.json).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary line.")
 def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, inventory: Path | None,
-         fail_fast: bool, adopt: bool, destroying: bool, as_json: bool, quiet: bool) -> None:
+         fail_fast: bool, skip_host_key_check: bool, adopt: bool, destroying: bool, as_json: bool, quiet: bool) -> None:
     """Show what apply would change; never changes the network.
 
     \b
     Exit status: 0 no changes, 2 changes present (drift), 1 error or conflict.
     Examples:
       topo plan lab.yaml --json > plan.json; echo $?      # CI drift check
-      topo plan lab.yaml -i inventory.ini                  # every node, through Ansible (check mode)
+      topo plan lab.yaml -i inventory.yml                  # every node, through Ansible (check mode)
       topo plan lab.yaml --destroy                         # what destroy would remove
     """
     from .render.plan import plan_to_json
 
     if inventory is not None:
         res = _fanout(file, var_pairs, vars_files, inventory, state="absent" if destroying else "present", check=True,
-                      adopt=adopt, fail_fast=fail_fast)
+                      adopt=adopt, fail_fast=fail_fast, skip_host_key_check=skip_host_key_check)
         _report_fanout(res, as_json, quiet, "plan")
         if res.failed or any(p.conflicts for p in res.plans):
             raise SystemExit(EXIT_ERROR)
@@ -302,17 +306,19 @@ def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
               help="If an action or the verification fails, return the lab to its last verified state "
                    "(a lab this run created is removed).")
 def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, inventory: Path | None,
-          fail_fast: bool, adopt: bool, as_json: bool, quiet: bool, no_wait: bool, rollback: bool) -> None:
+          fail_fast: bool, skip_host_key_check: bool, adopt: bool, as_json: bool, quiet: bool, no_wait: bool,
+          rollback: bool) -> None:
     """Make the machine match FILE: run exactly the plan, then verify nothing is left to do.
 
     \b
     Examples:
       topo apply topologies/05-flannel-cni0.yaml && topo plan topologies/05-flannel-cni0.yaml
       topo apply lab.yaml --rollback     # all or nothing: on failure, back to the last verified state
-      topo apply lab.yaml -i inventory.ini   # every node of a multi-node lab, through Ansible
+      topo apply lab.yaml -i inventory.yml   # every node of a multi-node lab, through Ansible
     """
     if inventory is not None:
-        res = _fanout(file, var_pairs, vars_files, inventory, state="present", check=False, adopt=adopt, fail_fast=fail_fast)
+        res = _fanout(file, var_pairs, vars_files, inventory, state="present", check=False, adopt=adopt, fail_fast=fail_fast,
+                      skip_host_key_check=skip_host_key_check)
         _report_fanout(res, as_json, quiet, "apply")
         raise SystemExit(EXIT_ERROR if res.failed else EXIT_OK)
     from dataclasses import replace
@@ -383,14 +389,15 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
 @click.option("--no-wait", is_flag=True, help="Fail at once if another topo run holds this machine's lock.")
 def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None,
-            inventory: Path | None, fail_fast: bool, lab: str | None, from_kernel: bool, as_json: bool, quiet: bool,
+            inventory: Path | None, fail_fast: bool, skip_host_key_check: bool, lab: str | None, from_kernel: bool,
+            as_json: bool, quiet: bool,
             no_wait: bool) -> None:
     """Remove everything the lab created, and nothing else.
 
     \b
     Examples:  topo destroy lab.yaml
                topo destroy --lab pod-network
-               topo destroy lab.yaml -i inventory.ini
+               topo destroy lab.yaml -i inventory.yml
     """
     from .engine import NotConverged, destroy_node
     from .model import IMPLICIT_NODE
@@ -404,7 +411,8 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
     if inventory is not None:
         if file is None:
             raise click.UsageError("with -i, give the FILE (it names the lab's nodes)")
-        res = _fanout(file, var_pairs, vars_files, inventory, state="absent", check=False, fail_fast=fail_fast)
+        res = _fanout(file, var_pairs, vars_files, inventory, state="absent", check=False, fail_fast=fail_fast,
+                      skip_host_key_check=skip_host_key_check)
         _report_fanout(res, as_json, quiet, "destroy")
         raise SystemExit(EXIT_ERROR if res.failed else EXIT_OK)
     if file is not None:
@@ -458,15 +466,24 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write the inventory to this file instead of printing it.")
 def inventory(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], output: Path | None) -> None:
-    """Write an Ansible inventory (INI) for the lab's nodes: host names are the node names.
+    """Write an Ansible inventory (YAML) for the lab's nodes: host names are the node names.
+
+    Only plain host names, IP addresses and POSIX user names are written; anything else in a
+    node's host: or user: is refused.
 
     \b
-    Example:  topo inventory topologies/08-multi-node.yaml -o inventory.ini
+    Example:  topo inventory topologies/08-multi-node.yaml -o inventory.yml
     """
     from .fanout import write_inventory
     from .hostsfile import write_atomic
 
-    text = write_inventory(_topology(file, var_pairs, vars_files))
+    if output is not None and output.suffix not in (".yml", ".yaml"):
+        _fail(f"error: {output} must end in .yml or .yaml: the inventory is YAML, and Ansible reads a YAML "
+              "inventory only under such a name")
+    try:
+        text = write_inventory(_topology(file, var_pairs, vars_files))
+    except ValueError as exc:
+        _fail(f"error: {exc}")
     if output is None:
         sys.stdout.write(text)
     else:

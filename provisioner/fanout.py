@@ -4,6 +4,10 @@ The controller validates and renders the file, then runs playbooks/topo.yml: eac
 installs topo (from wheels the controller builds) and runs the `topo_lab` module, which runs
 topo on that node (check mode = plan). The per-node plans come back in the module results and
 are put together into one set of plans, printed and scored like the local command's.
+
+Ansible checks every node's SSH host key: topo sets ANSIBLE_HOST_KEY_CHECKING=True (ansible-runner
+would turn checking off) unless asked not to with `--insecure-skip-host-key-check` or by the
+user's own ANSIBLE_HOST_KEY_CHECKING environment variable.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .model import Topology
+from .names import hostname_problem, hosts_name_problem, lab_name_problem, printable, user_problem
 from .planner import Plan
 
 TOPO_TASK = "topo lab"
+INVENTORY_GROUP = "topo_nodes"
 
 
 def playbook_dir() -> Path:
@@ -63,6 +69,7 @@ class FanoutRequest:
     check: bool = False  # plan only
     adopt: bool = False
     fail_fast: bool = False
+    skip_host_key_check: bool = False  # --insecure-skip-host-key-check: accept any node's host key
 
 
 def _ansible_tool(name: str) -> str:
@@ -89,6 +96,8 @@ def run(req: FanoutRequest, notify: Callable[[str], None] | None = None) -> Fano
     from .render.plan import plans_from_json
 
     nodes = sorted(req.topo.nodes)
+    if problems := node_name_problems(req.topo):
+        raise ValueError("; ".join(problems))
     known = inventory_hosts(req.inventory)
     missing = [n for n in nodes if n not in known]
     if missing:
@@ -132,11 +141,7 @@ def run(req: FanoutRequest, notify: Callable[[str], None] | None = None) -> Fano
             limit=",".join(nodes),
             extravars=extravars,
             cmdline="--check --diff" if req.check else None,
-            envvars={"ANSIBLE_HOST_KEY_CHECKING": "False", "ANSIBLE_RETRY_FILES_ENABLED": "False",
-                     "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0",
-                     "ANSIBLE_ANY_ERRORS_FATAL": str(req.fail_fast),
-                     "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-                     "ANSIBLE_PYTHON_INTERPRETER": os.environ.get("ANSIBLE_PYTHON_INTERPRETER", "auto_silent")},
+            envvars=_envvars(req),
             event_handler=on_event,
             quiet=True,
             suppress_env_files=True,
@@ -151,17 +156,59 @@ def run(req: FanoutRequest, notify: Callable[[str], None] | None = None) -> Fano
     return result
 
 
+def _envvars(req: FanoutRequest) -> dict[str, str]:
+    env = {"ANSIBLE_RETRY_FILES_ENABLED": "False", "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0",
+           "ANSIBLE_ANY_ERRORS_FATAL": str(req.fail_fast),
+           "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+           "ANSIBLE_PYTHON_INTERPRETER": os.environ.get("ANSIBLE_PYTHON_INTERPRETER", "auto_silent")}
+    # ansible-runner turns host-key checking off unless the variable is set: set it, on, unless
+    # asked (--insecure-skip-host-key-check) or the user's own environment says otherwise
+    env["ANSIBLE_HOST_KEY_CHECKING"] = "False" if req.skip_host_key_check else os.environ.get("ANSIBLE_HOST_KEY_CHECKING", "True")
+    return env
+
+
 def _message(res: dict[str, Any]) -> str | None:
     msg = res.get("msg") or res.get("stderr") or res.get("module_stderr")
     return str(msg).strip() if msg else None
 
 
-def write_inventory(topo: Topology) -> str:
-    """An INI inventory for the lab's nodes: host names are the node names."""
-    lines = [f"# Ansible inventory for lab {topo.name} (written by `topo inventory`)", "[topo_nodes]"]
+def node_name_problems(topo: Topology) -> list[str]:
+    """Node names are inventory host names (and --limit patterns): plain host names only."""
+    return [f"node name: {err}" for name in sorted(topo.nodes) if (err := hosts_name_problem(name))]
+
+
+def inventory_problems(topo: Topology) -> list[str]:
+    """Why the lab's name, node names, hosts or users cannot go into an inventory. Ansible
+    templates inventory values and takes connection settings from them: only plain host names,
+    addresses and POSIX user names are written, whatever validated the file before."""
+    problems = [err] if (err := lab_name_problem(topo.name)) else []
+    problems += node_name_problems(topo)
     for name, node in sorted(topo.nodes.items()):
-        parts = [name, f"ansible_host={node.host or name}", f"ansible_user={node.user or 'root'}"]
+        if hosts_name_problem(name):
+            continue
+        problems += [f"node {name}: {err}" for err in (hostname_problem(node.host or name), user_problem(node.user or "root"))
+                     if err]
+    return problems
+
+
+def inventory_document(topo: Topology) -> dict[str, Any]:
+    """The YAML inventory of the lab's nodes (host names are the node names), as data.
+    Raises ValueError naming every value that is not safe to write."""
+    if problems := inventory_problems(topo):
+        raise ValueError(f"cannot write an inventory for lab {printable(topo.name)}:\n  " + "\n  ".join(problems))
+    hosts: dict[str, dict[str, str]] = {}
+    for name, node in sorted(topo.nodes.items()):
+        hosts[name] = {"ansible_host": node.host or name, "ansible_user": node.user or "root"}
         if node.underlay is not None:
-            parts.append(f"underlay_ip={node.underlay.ip}")
-        lines.append(" ".join(parts))
-    return "\n".join(lines) + "\n"
+            hosts[name]["underlay_ip"] = str(node.underlay.ip)
+    return {"all": {"children": {INVENTORY_GROUP: {"hosts": hosts}}}}
+
+
+def write_inventory(topo: Topology) -> str:
+    """A YAML inventory for the lab's nodes, written by a YAML serializer (every value a quoted
+    or plain YAML string, never a line of its own). Raises ValueError as inventory_document."""
+    import yaml
+
+    doc = inventory_document(topo)
+    return (f"# Ansible inventory for lab {topo.name} (written by `topo inventory`)\n"
+            + yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, allow_unicode=False))

@@ -5,6 +5,10 @@ matching the node's Python version and machine (one tar file), copies it and ins
 it. The file's name carries a digest of its contents, so a node installs each set once.
 
     python -m provisioner.wheels --python 3.11 --machine x86_64 [--cache DIR]   # prints the tar file
+
+The Python version and machine come from the node (its own answer to the playbook): they are
+untrusted. Only `3.N` and a machine of MACHINES are accepted, and every path under the cache
+is built with names.inside (proven to stay in the cache).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.util
+import re
 import shutil
 import subprocess
 import sys
@@ -20,8 +25,22 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
+from .names import inside, printable
+
 PIP_VERSION = "25.3"  # bootstraps pip inside the node's venv (run from its wheel)
 PLATFORMS = ("manylinux_2_28", "manylinux_2_17", "manylinux2014", "manylinux_2_5", "manylinux1")
+MACHINES = ("x86_64", "aarch64", "i686", "armv7l", "ppc64le", "s390x", "riscv64", "loongarch64")
+"""Linux machines (platform.machine()) that have manylinux wheel platform tags."""
+PYTHON_VERSION = re.compile(r"3\.([0-9]{1,3})")
+
+
+def target_problem(python: str, machine: str) -> str | None:
+    """Why a node's reported Python version or machine is not one wheels can be built for."""
+    if not PYTHON_VERSION.fullmatch(python):
+        return f"the node's Python version {printable(python)} is not of the form 3.N (e.g. 3.11)"
+    if machine not in MACHINES:
+        return f"the node's machine {printable(machine)} is not one of {', '.join(MACHINES)}"
+    return None
 
 
 def project_root() -> Path:
@@ -54,16 +73,21 @@ def digest_of(directory: Path) -> str:
 
 
 def build(python: str, machine: str, cache: Path) -> Path:
-    """A directory of wheels for CPython `python` (e.g. "3.11") on `machine` (e.g. x86_64)."""
-    major, minor = python.split(".")[:2]
-    deps_dir = cache / f"deps-cp{major}{minor}-{machine}"
+    """A tar file of wheels for CPython `python` (e.g. "3.11") on `machine` (e.g. x86_64).
+    Raises ValueError for a version or machine of the wrong shape, PathEscape for a cache path
+    that would lead out of the cache."""
+    if err := target_problem(python, machine):
+        raise ValueError(err)
+    tag = f"cp3{python.split('.')[1]}-{machine}"
+    cache.mkdir(parents=True, exist_ok=True)
+    deps_dir = inside(cache, f"deps-{tag}")
     reqs = runtime_requirements() + [f"pip=={PIP_VERSION}"]
     stamp = deps_dir / ".requirements"
     if not stamp.exists() or stamp.read_text() != "\n".join(reqs):
         shutil.rmtree(deps_dir, ignore_errors=True)
         deps_dir.mkdir(parents=True)
         platform_args = [a for p in PLATFORMS for a in ("--platform", f"{p}_{machine}")]
-        _pip("download", "--only-binary=:all:", "--python-version", f"{major}.{minor}", "--implementation", "cp",
+        _pip("download", "--only-binary=:all:", "--python-version", python, "--implementation", "cp",
              *platform_args, "--dest", str(deps_dir), *reqs)
         stamp.write_text("\n".join(reqs))
     with tempfile.TemporaryDirectory(dir=cache) as tmp:
@@ -73,14 +97,14 @@ def build(python: str, machine: str, cache: Path) -> Path:
         _pip("wheel", "--no-deps", *isolation, "--wheel-dir", str(work), str(project_root()))
         for wheel in deps_dir.glob("*.whl"):
             shutil.copy2(wheel, work)
-        out = cache / f"topo-cp{major}{minor}-{machine}-{digest_of(work)}.tar"
+        out = inside(cache, f"topo-{tag}-{digest_of(work)}.tar")
         if not out.exists():
             # one file to copy (and to compare, on later runs) instead of one per wheel
             with tarfile.open(work / "wheels.tar", "w") as tar:
                 for wheel in sorted(work.glob("*.whl")):
                     tar.add(wheel, arcname=wheel.name)
             (work / "wheels.tar").rename(out)
-    for old in cache.glob(f"topo-cp{major}{minor}-{machine}-*.tar"):
+    for old in cache.glob(f"topo-{tag}-*.tar"):
         if old != out:
             old.unlink(missing_ok=True)  # a concurrent run may have removed it already
     return out
@@ -93,8 +117,10 @@ def main() -> None:
     parser.add_argument("--cache", default="~/.cache/topo/wheels", help="where the wheels are kept")
     args = parser.parse_args()
     cache = Path(args.cache).expanduser()
-    cache.mkdir(parents=True, exist_ok=True)
-    print(build(args.python, args.machine, cache))
+    try:
+        print(build(args.python, args.machine, cache))
+    except (ValueError, OSError) as exc:  # names.PathEscape is a ValueError
+        raise SystemExit(f"error: {exc}")
 
 
 if __name__ == "__main__":

@@ -44,8 +44,8 @@ def bed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Testbed]:
         box.close()
 
 
-def topo(bed: Testbed, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    res = bed.sandbox.run([TOPO, *args], check=False, timeout=600, env=bed.ansible_env())
+def topo(bed: Testbed, *args: str, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    res = bed.sandbox.run([TOPO, *args], check=False, timeout=600, env={**bed.ansible_env(), **(env or {})})
     if check and res.returncode != 0:
         raise AssertionError(f"topo {' '.join(args)} exited {res.returncode}\n{res.stdout}\n{res.stderr}")
     return res
@@ -158,14 +158,14 @@ def test_plain_ansible_playbook_check_shows_drift_as_a_diff(bed: Testbed) -> Non
 
 
 def test_inventory_command_names_the_lab_nodes(bed: Testbed, tmp_path: Path) -> None:
-    inv = tmp_path / "inventory.ini"
+    inv = tmp_path / "inventory.yml"
     topo(bed, "inventory", LAB, "-o", str(inv))
     listed = json.loads(subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(inv), "--list"],
                                        capture_output=True, text=True, check=True).stdout)
-    hostvars = listed["_meta"]["hostvars"]
-    assert set(hostvars) == set(NODES)
-    assert {n: (v["ansible_host"], v["underlay_ip"]) for n, v in hostvars.items()} == {
-        "node1": ("192.0.2.11", "192.0.2.11"), "node2": ("192.0.2.12", "192.0.2.12")}
+    assert listed["_meta"]["hostvars"] == {
+        "node1": {"ansible_host": "192.0.2.11", "ansible_user": "root", "underlay_ip": "192.0.2.11"},
+        "node2": {"ansible_host": "192.0.2.12", "ansible_user": "root", "underlay_ip": "192.0.2.12"}}
+    assert listed["topo_nodes"]["hosts"] == list(NODES)
 
 
 def test_a_failing_node_is_named_and_the_others_converge(bed: Testbed, tmp_path: Path) -> None:
@@ -193,6 +193,21 @@ def test_fail_fast_stops_every_node(bed: Testbed, tmp_path: Path) -> None:
     assert res.returncode == 1
     assert "node node2 failed" in res.stderr
     assert "node1: apply" not in res.stdout and "node node1 failed" in res.stderr, res.stdout + res.stderr
+
+
+def test_a_node_whose_host_key_differs_is_refused(bed: Testbed, tmp_path: Path) -> None:
+    """Host keys are checked (topo does not turn that off): with node3's key pinned for node2's
+    address, node2 fails with a host-key message and nothing runs there; node1 plans as usual."""
+    node2, node3 = bed.node("node2"), bed.node("node3")
+    bad = bed.write_known_hosts(tmp_path / "known_hosts", {"node2": bed.host_key_line(node3).replace(node3.ip, node2.ip)})
+    inv = bed.write_inventory(tmp_path / "inventory.yml", bed.inventory(bad))
+    logins = node2.log.read_text().count("Accepted publickey")
+    # a fresh ssh control directory: no connection opened by an earlier test is reused
+    res = topo(bed, "plan", LAB, "-i", str(inv), check=False, env={"ANSIBLE_SSH_CONTROL_PATH_DIR": str(tmp_path / "cp")})
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "error: node node2 failed" in res.stderr and "host key" in res.stderr.lower(), res.stderr
+    assert "node node1 failed" not in res.stderr and "== node node1" in res.stdout, res.stdout + res.stderr
+    assert node2.log.read_text().count("Accepted publickey") == logins, "node2 was logged in to"
 
 
 def test_destroy_leaves_clean_nodes(bed: Testbed, clean_state: dict[str, dict[str, Any]]) -> None:

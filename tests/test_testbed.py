@@ -54,7 +54,30 @@ def test_ansible_ping_reaches_every_node_over_ssh(testbed: Testbed) -> None:
     assert hostvars["node2"]["underlay_ip"] == hostvars["node2"]["ansible_host"] == "192.0.2.12"
     assert hostvars["node1"]["ansible_user"] == "root"
     assert hostvars["node1"]["ansible_python_interpreter"] == "/usr/bin/python3"
-    assert "StrictHostKeyChecking=no" in hostvars["node3"]["ansible_ssh_common_args"]
+    args = hostvars["node3"]["ansible_ssh_common_args"]
+    assert "StrictHostKeyChecking=yes" in args and f"UserKnownHostsFile={testbed.known_hosts_path()}" in args
+    assert "StrictHostKeyChecking=no" not in args
+
+
+def test_a_node_with_another_host_key_is_refused(testbed: Testbed, tmp_path: Path) -> None:
+    """Host keys are pinned: node2's known_hosts line carries node3's key, so ssh and Ansible
+    refuse node2 before logging in (its sshd never accepts a key), and still reach node1."""
+    bad = testbed.write_known_hosts(tmp_path / "known_hosts",
+                                    {"node2": testbed.host_key_line("node3").replace(testbed.node("node3").ip,
+                                                                                     testbed.node("node2").ip)})
+    argv = testbed.ssh_argv("node2", multiplex=False)
+    argv[argv.index(f"UserKnownHostsFile={testbed.known_hosts_path()}")] = f"UserKnownHostsFile={bad}"
+    res = testbed.sandbox.run([*argv, "touch /tmp/ran-on-node2"], check=False)
+    assert res.returncode == 255 and "host key" in res.stderr.lower(), res.stderr
+    inv = testbed.write_inventory(tmp_path / "inventory.yml", testbed.inventory(bad))
+    env = {**testbed.ansible_env(), "ANSIBLE_SSH_CONTROL_PATH_DIR": str(tmp_path / "cp")}  # no earlier connection
+    res = testbed.sandbox.run([str(VENV_BIN / "ansible"), "-i", str(inv), "node1,node2", "-m", "ping"],
+                              check=False, env=env)
+    assert res.returncode != 0
+    assert "node1 | SUCCESS" in res.stdout, res.stdout
+    assert "node2 | UNREACHABLE" in res.stdout and "host key" in res.stdout.lower(), res.stdout
+    assert "Accepted publickey" not in testbed.node("node2").log.read_text()
+    assert testbed.ssh("node2", "ls /tmp/ran-on-node2", check=False).returncode != 0
 
 
 def test_ssh_accepts_only_the_generated_key(testbed: Testbed, tmp_path: Path) -> None:

@@ -19,6 +19,9 @@ Each node is one process tree: `nsenter --net=/run/netns/tb-nodeN` + `unshare --
 Everything sshd spawns inherits all of that, so `topo` run over ssh on node1 sees node1's
 /run/netns and /etc/hosts only. Root logs in with a generated ed25519 key only (no PAM, no
 passwords); host keys, authorized_keys, configs, pid files and logs are in the work directory.
+Host keys are pinned: the bed writes WORKDIR/known_hosts from the nodes' generated host keys,
+and both `ssh()` and Ansible (the inventory's ansible_ssh_common_args) check every node
+against it (StrictHostKeyChecking=yes); host-key checking stays on in ansible.cfg.
 
 Nothing here touches the machine's network: the bridge, veths and namespaces live in the
 sandbox. The traces on the real filesystem are the empty mount points /opt/topo and /run/sshd
@@ -57,7 +60,6 @@ SSHD = "/usr/sbin/sshd"
 PYTHON = "/usr/bin/python3"
 # Directories that are private tmpfs mounts on every node.
 PRIVATE_DIRS = ("/run/netns", "/etc/netns", "/var/lib/topo", "/run/topo", "/opt/topo", "/run/sshd")
-SSH_OPTS = ("-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null")
 START_TIMEOUT = 10.0  # seconds for every sshd to answer
 
 # Runs in the sandbox: waits (bounded) until every sshd sends its banner; fails at once if a
@@ -164,6 +166,7 @@ class Testbed:
                 node.dir.mkdir(exist_ok=True)
                 (node.dir / "ansible-tmp").mkdir(exist_ok=True)
             self._keys()
+            self.write_known_hosts(self.known_hosts_path())
             self._files()
             self.sandbox.run(["sh", "-ec", self._network_script()])
             for node in self.nodes:
@@ -226,7 +229,7 @@ class Testbed:
         mux = ["-o", "ControlMaster=no", "-o", "ControlPath=none"]
         if multiplex and self.control_dir is not None:
             mux = ["-o", "ControlMaster=auto", "-o", f"ControlPath={self.control_dir}/%C", "-o", "ControlPersist=120"]
-        return ["ssh", "-F", "/dev/null", "-i", str(self.key_path), *SSH_OPTS, *mux,
+        return ["ssh", "-F", "/dev/null", "-i", str(self.key_path), *self.ssh_opts(), *mux,
                 "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
                 "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5", f"root@{target.ip}", "--"]
 
@@ -237,12 +240,33 @@ class Testbed:
         remote = command if isinstance(command, str) else shlex.join(command)
         return self.sandbox.run([*self.ssh_argv(node), remote], check=check, timeout=timeout, input=input)
 
+    # ---- host keys ------------------------------------------------------------------------
+
+    def known_hosts_path(self) -> Path:
+        return self.workdir / "known_hosts"
+
+    def host_key_line(self, node: str | Node) -> str:
+        """The known_hosts line of `node`: its address and its generated host key."""
+        target = self.node(node)
+        kind, key = (target.dir / "ssh_host_ed25519_key.pub").read_text().split()[:2]
+        return f"{target.ip} {kind} {key}\n"
+
+    def write_known_hosts(self, path: Path, lines: dict[str, str] | None = None) -> Path:
+        """A known_hosts file with every node's line (`lines` replaces some, by node name)."""
+        given = lines or {}
+        path.write_text("".join(given.get(n.name) or self.host_key_line(n) for n in self.nodes))
+        return path
+
+    def ssh_opts(self, known_hosts: Path | None = None) -> tuple[str, ...]:
+        """Host-key checking against the bed's known_hosts (or `known_hosts`), never skipped."""
+        return ("-o", f"UserKnownHostsFile={known_hosts or self.known_hosts_path()}", "-o", "StrictHostKeyChecking=yes")
+
     # ---- Ansible --------------------------------------------------------------------------
 
     def inventory_path(self) -> Path:
         return self.workdir / "inventory.yml"
 
-    def inventory(self) -> dict[str, object]:
+    def inventory(self, known_hosts: Path | None = None) -> dict[str, object]:
         # ansible_remote_tmp: each node's own directory, not the real machine's ~/.ansible.
         hosts = {node.name: {"ansible_host": node.ip, "underlay_ip": node.ip,
                              "ansible_remote_tmp": str(node.dir / "ansible-tmp")} for node in self.nodes}
@@ -251,17 +275,17 @@ class Testbed:
                 "ansible_user": "root",
                 "ansible_ssh_private_key_file": str(self.key_path),
                 "ansible_python_interpreter": PYTHON,
-                "ansible_ssh_common_args": " ".join(SSH_OPTS + ("-o", "LogLevel=ERROR")),
+                "ansible_ssh_common_args": shlex.join(self.ssh_opts(known_hosts) + ("-o", "LogLevel=ERROR")),
                 "underlay_prefixlen": PREFIXLEN,
                 "controller_ip": CONTROLLER_IP,
             },
             "children": {"nodes": {"hosts": hosts}},
         }}
 
-    def write_inventory(self, path: Path | str) -> Path:
+    def write_inventory(self, path: Path | str, inventory: dict[str, object] | None = None) -> Path:
         path = Path(path)
         path.write_text("# topo test bed (tests/testbed.py); nodes are network namespaces in a sandbox\n"
-                        + yaml.safe_dump(self.inventory(), sort_keys=False))
+                        + yaml.safe_dump(inventory or self.inventory(), sort_keys=False))
         return path
 
     def ansible_env(self) -> dict[str, str]:
@@ -393,7 +417,7 @@ SetEnv SHLVL=1
         (self.workdir / "ansible.cfg").write_text(f"""\
 [defaults]
 inventory = {self.inventory_path()}
-host_key_checking = False
+host_key_checking = True
 interpreter_python = {PYTHON}
 local_tmp = {home / 'tmp'}
 forks = 10

@@ -18,7 +18,8 @@ options:
       controller sends it rendered. Required unless I(state=absent) with I(lab).
     type: str
   lab:
-    description: The lab's name (for I(state=absent) without I(content)).
+    description: The lab's name (for I(state=absent) without I(content)). Checked with topo's
+      own rule (provisioner.names.lab_name_problem) before anything uses it.
     type: str
   node:
     description: The node of the lab this host is (default: the inventory hostname).
@@ -52,6 +53,24 @@ import os
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+
+# Runs in the Python of topo's venv on the node: topo's one rule for lab names.
+LAB_CHECK = (
+    "import sys\n"
+    "from provisioner.names import lab_name_problem\n"
+    "print(lab_name_problem(sys.stdin.read()) or '')\n"
+)
+
+
+def lab_problem(run_command, topo, lab):
+    """Why `lab` is not a valid lab name (None when it is), by provisioner.names.lab_name_problem
+    run with the Python next to `topo`. `run_command` is AnsibleModule.run_command's shape; the
+    name goes in on stdin, so no byte of it reaches a command line."""
+    python = os.path.join(os.path.dirname(topo), "python")
+    rc, out, err = run_command([python, "-c", LAB_CHECK], data=lab, binary_data=True)
+    if rc != 0:
+        return "cannot check the lab name with %s: %s" % (python, (err or out).strip()[-500:])
+    return out.strip() or None
 
 
 def _prepared(plan):
@@ -93,6 +112,10 @@ def main():
         module.fail_json(msg="state=present needs content_b64 (the topology)")
     if not os.path.exists(p["topo"]):
         module.fail_json(msg="topo is not installed on this node at %s (run the install tasks)" % p["topo"])
+    if p["lab"] is not None:
+        problem = lab_problem(module.run_command, p["topo"], p["lab"])
+        if problem:
+            module.fail_json(msg=problem)
     path = None
     try:
         if p["content_b64"]:
