@@ -52,7 +52,9 @@ def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 
 def machine(box: Sandbox) -> dict[str, Any]:
     """All a command could change: files outside topo's roots, topo's roots, the kernel."""
-    roots = box.run(["sh", "-c", "find /var/lib/topo /run/netns /etc/netns /run/topo -printf '%p %y %s %m\\n' | sort"]).stdout
+    # (the node's lock, /run/topo/lock, is made by the first changing command: not a change)
+    roots = box.run(["sh", "-c", "find /var/lib/topo /run/netns /etc/netns /run/topo ! -path /run/topo/lock "
+                                 "-printf '%p %y %m\\n' | sort; find /var/lib/topo /etc/netns -type f -exec md5sum {} + | sort"]).stdout
     return {"written": box.written(), "roots": roots, **box.snapshot()}
 
 
