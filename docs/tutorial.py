@@ -593,19 +593,19 @@ DOC: list[Block] = [
     Cmd(f"topo inventory {L8}"),
     p(f"""
     `topo inventory` writes an Ansible inventory whose host names are the node names (`-o
-    inventory.ini` writes it to a file). With it, `plan`, `apply` and `destroy` take `-i` and run
+    inventory.yml` writes it to a file). With it, `plan`, `apply` and `destroy` take `-i` and run
     on every node through Ansible: topo validates and renders the file here, builds wheels of
     itself for the nodes (which need only SSH, sudo and Python 3), and runs each node's share of
     the lab there; the per-node plans come back as one plan, and a failing node is named while the
     others converge (unless `--fail-fast`):
 
     ```sh
-    topo inventory {L8} -o inventory.ini
-    topo plan {L8} -i inventory.ini        # every node, in Ansible's check mode; exit 2: changes to make
-    topo apply {L8} -i inventory.ini
+    topo inventory {L8} -o inventory.yml
+    topo plan {L8} -i inventory.yml        # every node, in Ansible's check mode; exit 2: changes to make
+    topo apply {L8} -i inventory.yml
     ssh root@192.0.2.11 /opt/topo/venv/bin/topo exec pod-1a -- ping -c1 10.244.2.2   # routed, node1 -> node2
-    topo plan {L8} -i inventory.ini        # exit 0: no drift on any node
-    topo destroy {L8} -i inventory.ini
+    topo plan {L8} -i inventory.yml        # exit 0: no drift on any node
+    topo destroy {L8} -i inventory.yml
     ```
 
     These need real machines at `192.0.2.11` and `192.0.2.12` (a documentation range), so this

@@ -5,10 +5,13 @@ Each check is a small function over the model that reports to the sink; `CHECKS`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from ipaddress import ip_address, ip_network
 from typing import Callable, Iterable
 
 from .diagnostics import DiagnosticSink, format_path
-from .model import Interface, Kind, Netns, Place, Topology
+from .model import Interface, IPAddress, IPNetwork, Kind, Netns, Place, Topology
+from .names import printable
 
 Check = Callable[[Topology, DiagnosticSink], None]
 
@@ -163,6 +166,65 @@ def check_veth_mtu(topo: Topology, sink: DiagnosticSink) -> None:
                              "give the link the bridge's MTU")
 
 
+_LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost", "ip6-loopback"})  # every hosts file's localhost lines
+EXTERNAL_HINT = "set `external: true` on the check if it is meant to reach outside the lab"
+
+
+@dataclass(frozen=True)
+class _LabOwn:
+    """What a check may reach without `external: true`: the lab's subnets and addresses, and
+    the names its hosts entries declare."""
+
+    networks: frozenset[IPNetwork]
+    names: dict[str, tuple[IPAddress, ...]]  # by lower-case name (resolvers ignore case)
+
+    @staticmethod
+    def of(topo: Topology) -> "_LabOwn":
+        nets = {a.network for ns in topo.all_netns() for i in ns.interfaces.values() for a in i.addresses}
+        nets |= {ip_network(n.underlay.ip) for n in topo.nodes.values() if n.underlay is not None}
+        names: dict[str, tuple[IPAddress, ...]] = {}
+        for ns in topo.all_netns():
+            for name, addrs in ns.hosts.items():
+                names[name.lower()] = names.get(name.lower(), ()) + addrs
+        return _LabOwn(frozenset(nets), names)
+
+    def address_problem(self, ip: IPAddress, in_netns: bool) -> str | None:
+        if ip.is_loopback:
+            return None if in_netns else f"{ip} is the node's own loopback, not the lab's"
+        if any(ip in net for net in self.networks):
+            return None
+        return f"{ip} is not an address of the lab or in a subnet of its interfaces"
+
+    def target_problem(self, target: str, in_netns: bool) -> str | None:
+        try:
+            return self.address_problem(ip_address(target), in_netns)
+        except ValueError:
+            pass
+        name = target.lower()
+        if name in _LOOPBACK_NAMES:
+            return None if in_netns else f"{target} is the node's own loopback, not the lab's"
+        if name not in self.names:
+            return f"{printable(target)} is not a name the lab's hosts entries declare: it would be looked up outside the lab"
+        for ip in self.names[name]:
+            if err := self.address_problem(ip, in_netns):
+                return f"{printable(target)} is declared as {ip}; {err}"
+        return None
+
+
+def check_check_targets(topo: Topology, sink: DiagnosticSink) -> None:
+    """A check reaches (or resolves) only the lab's own addresses and names, unless it says
+    `external: true`: a file cannot make `topo check` send traffic or DNS queries elsewhere
+    by accident."""
+    if all(c.external for c in topo.checks):
+        return
+    own = _LabOwn.of(topo)
+    for check in topo.checks:
+        if check.external:
+            continue
+        if err := own.target_problem(check.target, check.place.netns is not None):
+            sink.error(check.path + ("resolve" if check.resolve else "to",), err, EXTERNAL_HINT)
+
+
 CHECKS: tuple[Check, ...] = (
     check_route_devices,
     check_gateways,
@@ -171,6 +233,7 @@ CHECKS: tuple[Check, ...] = (
     check_duplicate_routes,
     check_l2_addresses,
     check_veth_mtu,
+    check_check_targets,
 )
 
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 from .diagnostics import DiagnosticSink, YamlPath, format_path
-from .names import hosts_name_problem, namespace_name_problem, process_name_problem, sysctl_key_problem
+from .names import (env_name_problem, hosts_name_problem, namespace_name_problem, printable, process_name_problem,
+                    sysctl_key_problem, user_problem)
 from .model import (
     IMPLICIT_NODE,
     EndRef,
@@ -85,6 +86,27 @@ def valid_ifname(name: str) -> str | None:
 
 def _env_value(value: Any) -> str:
     return ("1" if value else "0") if isinstance(value, bool) else str(value)
+
+
+_NUL = "contains a NUL character, which no command line or environment variable can hold"
+
+
+def check_target_problem(target: str) -> str | None:
+    """Why a check's `to` or `resolve` is not an IP address or a host name (it is passed to
+    ping, getent and a TCP connect as their operand, never as an option)."""
+    try:
+        ip = ipaddress.ip_address(target)
+    except ValueError:
+        pass
+    else:
+        scope = getattr(ip, "scope_id", None)
+        return None if scope is None or valid_ifname(scope) is None else f"{printable(target)} has an invalid scope (interface)"
+    try:
+        socket.inet_aton(target)  # what ping and getaddrinfo would read as an IPv4 address
+        return f"{printable(target)} is an IPv4 address in a short form; write it as four decimal numbers"
+    except OSError:
+        pass
+    return hosts_name_problem(target)
 
 
 def _check_label(src: str, target: str, port: int | None, resolve: bool, expect: bool) -> str:
@@ -208,8 +230,28 @@ class _Builder:
                                 "letters, digits, '_', '.' and '-' (it names the pid and log files)", key=True)
                 continue
             spec = value if isinstance(value, dict) else {"command": value}
-            env = tuple(sorted((str(k), _env_value(v)) for k, v in (spec.get("env") or {}).items()))
-            out[name] = Process(name, str(spec["command"]), env, spec.get("description"))
+            where = path + (name,)
+            problems = self.process_problems(where, spec, isinstance(value, dict))
+            for at, problem, on_key in problems:
+                self.sink.error(at, problem, key=on_key)
+            if not problems:
+                env = tuple(sorted((str(k), _env_value(v)) for k, v in (spec.get("env") or {}).items()))
+                out[name] = Process(name, str(spec["command"]), env, spec.get("description"), spec.get("user"))
+        return out
+
+    @staticmethod
+    def process_problems(where: YamlPath, spec: dict[str, Any], mapping: bool) -> list[tuple[YamlPath, str, bool]]:
+        """What keeps a process from being started: (where, why, on the key) for each problem."""
+        out: list[tuple[YamlPath, str, bool]] = []
+        if "\x00" in str(spec["command"]):
+            out.append((where + ("command",) if mapping else where, f"the command {_NUL}", False))
+        for key, value in (spec.get("env") or {}).items():
+            if err := env_name_problem(key):
+                out.append((where + ("env", key), err, True))
+            elif "\x00" in _env_value(value):
+                out.append((where + ("env", key), f"the value of {key} {_NUL}", False))
+        if "user" in spec and (err := user_problem(spec["user"])):
+            out.append((where + ("user",), err, False))
         return out
 
     def checks(self, nodes: dict[str, Node]) -> list[Check]:
@@ -236,11 +278,20 @@ class _Builder:
                 self.sink.error(path + ("address",), "`address` is the expected answer of `resolve`")
                 continue
             address = self.ip(path + ("address",), raw["address"]) if "address" in raw else None
-            target = str(raw.get("to", raw.get("resolve")))
+            key = "resolve" if "resolve" in raw else "to"
+            target = str(raw[key])
+            timeout = float(raw.get("timeout", 2))
+            if err := check_target_problem(target):
+                self.sink.error(path + (key,), err)
+                continue
+            if not 0 < timeout <= 60:  # the schema says so, but NaN passes every comparison
+                self.sink.error(path + ("timeout",), f"timeout {raw['timeout']} is not a number of seconds from 0 to 60",
+                                "e.g. timeout: 2")
+                continue
             expect = raw.get("expect", "success") == "success"
             name = raw.get("name") or _check_label(str(raw["from"]), target, raw.get("port"), "resolve" in raw, expect)
             out.append(Check(name, place, target, raw.get("port"), "resolve" in raw, address, expect,
-                             float(raw.get("timeout", 2)), path))
+                             timeout, path, bool(raw.get("external", False))))
         return out
 
     # ---- interfaces ----------------------------------------------------------------------

@@ -7,7 +7,7 @@ namespace's end of a veth pair under its `interfaces:`, a root-namespace end as 
 mapping, an MTU both ends share as the link's `mtu:`). In a multi-node lab bridges are written
 under their node (`nodes.NODE.bridges`: several nodes may have a bridge of one name), and what
 every node's root namespace has in common (routes, sysctls, hosts) once at the top level. A
-process without env or description is its command line; a check leaves out the name topo would
+process without env, user or description is its command line; a check leaves out the name topo would
 give it. `dump_yaml` renders the data as a file `topo` reads back as is (also when a free-text
 value contains Jinja2 markers such as `{{`).
 """
@@ -101,11 +101,13 @@ def _scope(routes: list[Route], sysctls: dict[str, str], hosts: dict[str, tuple[
 
 
 def _process(proc: Process) -> str | Data:
-    if not proc.env and proc.description is None:
+    if not proc.env and proc.description is None and proc.user is None:
         return proc.command
     out: Data = {"command": proc.command}
     if proc.env:
         out["env"] = dict(proc.env)
+    if proc.user is not None:
+        out["user"] = proc.user
     if proc.description is not None:
         out["description"] = proc.description
     return out
@@ -130,6 +132,8 @@ def _check(check: Check) -> Data:
         out["expect"] = "failure"
     if check.timeout != DEFAULT_CHECK_TIMEOUT:
         out["timeout"] = int(check.timeout) if check.timeout.is_integer() else check.timeout
+    if check.external:
+        out["external"] = True
     return out
 
 

@@ -113,12 +113,14 @@ class Interface:
 
 @dataclass(frozen=True)
 class Process:
-    """A long-running command inside a namespace, started by apply (`sh -c command`)."""
+    """A long-running command inside a namespace, started by apply (`sh -c command`), as root
+    or as `user`, with a clean environment plus `env`."""
 
     name: str
     command: str
     env: tuple[tuple[str, str], ...] = ()
     description: str | None = field(default=None, compare=False)
+    user: str | None = None  # a user of the node; None: root
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,7 @@ class Check:
     expect_success: bool = True
     timeout: float = 2.0
     path: YamlPath = field(default=(), compare=False)
+    external: bool = False  # the target may be outside the lab (else validation refuses it)
 
     @property
     def kind(self) -> str:

@@ -27,6 +27,9 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 POSIX_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 """A portable user name (POSIX's portable file name characters, as `useradd` accepts by default)."""
 
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+"""An environment variable's name, as a shell can set and read it."""
+
 _HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 DNS_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}")
 """One label of a name in a hosts file (RFC 1123 as resolvers read it: `_` and a trailing `-` too; never a leading `-`, which tools would take for an option)."""
@@ -79,6 +82,13 @@ def user_problem(user: object) -> str | None:
     if not isinstance(user, str) or not POSIX_USER.fullmatch(user):
         return (f"{printable(str(user))} is not a valid user name: lower-case letters, digits, '_' and '-', "
                 "starting with a letter or '_', at most 32 characters")
+    return None
+
+
+def env_name_problem(name: object) -> str | None:
+    if not isinstance(name, str) or not ENV_NAME.fullmatch(name):
+        return (f"{printable(str(name))} is not a valid environment variable name: letters, digits and '_', "
+                "not starting with a digit")
     return None
 
 

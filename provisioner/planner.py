@@ -21,7 +21,7 @@ from typing import Iterable, Union
 
 from .hostsfile import parse_entries, render_block_body, render_netns_hosts
 from .live import RTN_UNICAST, RTPROT_KERNEL, RTPROT_TOPO, LiveLink, LiveNetns, LiveRoute, LiveState
-from .processes import LiveProcess
+from .processes import LiveProcess, user_missing
 from .model import (
     EndRef,
     Interface,
@@ -683,6 +683,9 @@ class _Differ:
             cur = self.live.processes.get(key)
             running = cur is not None and cur.alive and cur.in_place and key[0] not in self.fresh
             changed = cur is not None and _process_changed(proc, cur)
+            if (missing := user_missing(proc.user)) is not None:
+                self.conflict(key[0], f"process {proc.name}", f"process {proc.name}: {missing}",
+                              "create the user on the node, or leave out `user:` to run the process as root")
             if not running or changed:
                 before = None if cur is None else ("dead" if not cur.alive else "old command" if changed else "elsewhere")
                 self.add(Op.START_PROCESS, Change.CREATE if cur is None else Change.UPDATE, key[0], f"process {proc.name}",
@@ -751,8 +754,9 @@ def _ifname(payload: Payload) -> str | None:
 
 
 def _process_changed(proc: Process, cur: LiveProcess) -> bool:
-    """The running process was started with another command or environment."""
-    return cur.record.command != proc.command or [list(e) for e in proc.env] != cur.record.env
+    """The running process was started with another command, environment or user."""
+    return (cur.record.command != proc.command or [list(e) for e in proc.env] != cur.record.env
+            or cur.record.user != proc.user)
 
 
 def _entries(n: int) -> str:

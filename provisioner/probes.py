@@ -46,11 +46,11 @@ class CheckResult:
 def _argv(check: Check) -> list[str]:
     t = check.timeout
     if check.kind == "icmp":
-        cmd = ["ping", "-c", "1", "-W", str(max(1, round(t))), check.target]
+        cmd = ["ping", "-c", "1", "-W", str(max(1, round(t))), "--", check.target]
     elif check.kind == "tcp":
         cmd = [sys.executable, "-c", _TCP, check.target, str(check.port), str(t), "1" if check.expect_success else "0"]
     else:
-        cmd = ["getent", "hosts", check.target]
+        cmd = ["getent", "hosts", "--", check.target]
     netns = check.place.netns
     return (["ip", "netns", "exec", netns] if netns is not None else []) + cmd
 

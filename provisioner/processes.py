@@ -2,9 +2,15 @@
 
 Each process topo starts is recorded in /var/lib/topo/procs/LAB/NS.NAME.json (pid, the
 kernel's start time of that pid, the command), written atomically after the start; its
-output goes to /var/lib/topo/logs/LAB/NS.NAME.log. A record names a live process only while
-a process with that pid *and* that start time exists, so a reused pid (after a reboot, or
-much later) is never mistaken for ours and never signalled.
+output goes to /var/lib/topo/logs/LAB/NS.NAME.log (mode 0600 in a 0700 directory: only root
+reads it). A record names a live process only while a process with that pid *and* that start
+time exists, so a reused pid (after a reboot, or much later) is never mistaken for ours and
+never signalled.
+
+A process runs as root, or as its `user` (that user's uid, gid, supplementary groups and
+home directory on the node, taken after `ip netns exec` has entered the namespace), with a
+clean environment: `CLEAN_PATH`, HOME, LANG and LC_ALL (C.UTF-8), then its own `env`;
+nothing of topo's environment is passed on.
 """
 
 from __future__ import annotations
@@ -12,8 +18,11 @@ from __future__ import annotations
 import errno
 import json
 import os
+import pwd
+import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,6 +33,57 @@ from .names import inside, namespace_name_problem, process_name_problem
 from .model import Process
 
 STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
+CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+LOCALE = "C.UTF-8"
+
+# run inside the namespace as root by `ip netns exec`: become the user, then exec the command
+# (the same pid throughout: the record's pid and start time stay the process's own). Nothing
+# is imported once the ids are dropped: the user may not be able to read Python's library.
+_AS_USER = (
+    "import os, sys\n"
+    "uid, gid, groups = int(sys.argv[1]), int(sys.argv[2]), [int(g) for g in sys.argv[3].split(',') if g]\n"
+    "os.setgroups(groups); os.setgid(gid); os.setuid(uid)\n"
+    "os.execv(sys.argv[4], sys.argv[4:])\n"
+)
+
+
+@dataclass(frozen=True)
+class RunAs:
+    """Who a process runs as, from the node's user database."""
+
+    uid: int
+    gid: int
+    groups: tuple[int, ...]
+    home: str
+
+
+def run_as(user: str | None) -> RunAs:
+    """The user's ids and home on this node (root without `user`); KeyError when it has no such user."""
+    if user is None:
+        try:
+            entry = pwd.getpwuid(0)
+        except KeyError:  # a machine without root in its user database
+            return RunAs(0, 0, (), "/root")
+    else:
+        entry = pwd.getpwnam(user)
+    groups = tuple(os.getgrouplist(entry.pw_name, entry.pw_gid))
+    return RunAs(entry.pw_uid, entry.pw_gid, groups, entry.pw_dir or "/")
+
+
+def user_missing(user: str | None) -> str | None:
+    """Why a process cannot run as `user` on this node (plan reports it before any change)."""
+    if user is None:
+        return None
+    try:
+        run_as(user)
+    except KeyError:
+        return f"user {user} does not exist on this node"
+    return None
+
+
+def environment(proc: Process, who: RunAs) -> dict[str, str]:
+    """The process's whole environment: the clean base, then what the file declares."""
+    return {"PATH": CLEAN_PATH, "HOME": who.home, "LANG": LOCALE, "LC_ALL": LOCALE, **dict(proc.env)}
 
 
 @dataclass(frozen=True)
@@ -34,6 +94,7 @@ class ProcessRecord:
     env: list[list[str]]
     pid: int
     start_time: int  # /proc/PID/stat field 22: tells this process from a later one with its pid
+    user: str | None = None  # None: root (also in records written before processes had users)
 
 
 @dataclass(frozen=True)
@@ -105,22 +166,46 @@ def read_processes(lab: str, netns_inodes: dict[str, int | None]) -> dict[tuple[
 
 def start(lab: str, netns: str, proc: Process) -> ProcessRecord:
     """Start `proc` inside `netns` (with its hosts file, as `ip netns exec` gives), detached."""
+    try:
+        who = run_as(proc.user)
+    except KeyError:
+        raise OSError(errno.ENOENT, f"process {proc.name}: {user_missing(proc.user)}") from None
     log = log_path(lab, netns, proc.name)
-    log.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, **dict(proc.env)}
-    with open(log, "ab") as out:
-        child = subprocess.Popen(["ip", "netns", "exec", netns, "sh", "-c", proc.command], stdin=subprocess.DEVNULL,
-                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env,
+    _private_dir(log.parent)
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    with open(fd, "ab") as out:
+        os.fchmod(fd, 0o600)  # also a log an older topo left readable
+        child = subprocess.Popen(_argv(netns, proc, who), stdin=subprocess.DEVNULL, stdout=out,
+                                 stderr=subprocess.STDOUT, start_new_session=True, env=environment(proc, who),
                                  close_fds=True)
     started = _start_time(child.pid)
     _wait_entered(child, netns)
-    rec = ProcessRecord(netns, proc.name, proc.command, [list(e) for e in proc.env], child.pid, started or 0)
+    rec = ProcessRecord(netns, proc.name, proc.command, [list(e) for e in proc.env], child.pid, started or 0, proc.user)
     path = _record_path(lab, netns, proc.name)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _private_dir(path.parent)
     write_atomic(path, json.dumps(asdict(rec)) + "\n", mode=0o600)
     # reap it in the background if it exits while topo still runs (no zombie for the verifier)
     _reap_later(child)
     return rec
+
+
+def _argv(netns: str, proc: Process, who: RunAs) -> list[str]:
+    """`ip netns exec NS sh -c COMMAND`, as the process's user when it has one. Programs topo
+    itself runs are found on the clean PATH, whatever PATH the file's `env` gives."""
+    ip = shutil.which("ip", path=CLEAN_PATH) or "ip"
+    shell = ["sh", "-c", proc.command]
+    if proc.user is None:
+        return [ip, "netns", "exec", netns, *shell]
+    ids = [str(who.uid), str(who.gid), ",".join(map(str, who.groups))]
+    sh = shutil.which("sh", path=CLEAN_PATH) or "/bin/sh"
+    return [ip, "netns", "exec", netns, sys.executable, "-I", "-c", _AS_USER, *ids, sh, *shell[1:]]
+
+
+def _private_dir(path: Path) -> None:
+    """`path` and its parent (logs/ or procs/) as directories only root can enter."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for d in (path.parent, path):
+        os.chmod(d, 0o700)
 
 
 def _wait_entered(child: subprocess.Popen[bytes], netns: str, timeout: float = 2.0) -> None:

@@ -50,6 +50,8 @@ from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 from hypothesis import strategies as st
 
+from provisioner.names import hosts_name_problem
+
 Data = dict[str, Any]
 T = TypeVar("T")
 IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -899,10 +901,12 @@ class _Drawer:
             command = self.pick(["sleep infinity", "sleep 3600", "exec sleep 86400", "while :; do sleep 60; done"])
             env = {self.draw(ENV_NAMES): self.pick(["1", 1, True, False, 1.5, "a b", "", "{x}"]) for _ in range(self.pick([0, 0, 1, 2]))}
             description = self.text()
-            if not env and description is None and self.maybe(7):
+            user = self.pick(["nobody", "root"]) if self.maybe(2) else None
+            if not env and description is None and user is None and self.maybe(7):
                 out[name] = command
             else:
                 out[name] = {"command": command, **({"env": env} if env else {}),
+                             **({"user": user} if user is not None else {}),
                              **({"description": description} if description is not None else {})}
         return out
 
@@ -910,17 +914,23 @@ class _Drawer:
         """A valid check (whether it would succeed on a kernel is another matter)."""
         spec = self.spec
         origins = [n.name for n in spec.nodes] + [ns.name for ns in spec.namespaces]
-        names = sorted({h for ns in spec.namespaces for h in ns.scope.hosts} | set(spec.top.hosts))
+        names = sorted(h for h in {h for ns in spec.namespaces for h in ns.scope.hosts} | set(spec.top.hosts)
+                       if hosts_name_problem(h) is None)  # what a check may name (ping's operand)
         out: Data = {"from": self.pick(origins)}
+        in_netns = out["from"] in {ns.name for ns in spec.namespaces}
         if names and self.maybe(3):
             out["resolve"] = self.pick(names)
             if self.maybe(5):
                 value = self.hosts_value()
                 out["address"] = value if isinstance(value, str) else value[0]
+        elif in_netns and self.maybe(3):  # what every namespace owns: its loopback
+            out["to"] = self.pick(["127.0.0.1", "::1", "localhost"])
         else:
             out["to"] = self.pick(names) if names and self.maybe(3) else self.hosts_value_one()
-            if self.maybe(4):
-                out["port"] = self.pick([22, 80, 443, 1111, 8080, 65535])
+        if "to" in out and self.maybe(4):
+            out["port"] = self.pick([22, 80, 443, 1111, 8080, 65535])
+        if "to" not in out or out["to"] not in ("127.0.0.1", "::1", "localhost"):
+            out["external"] = True  # a name or address that may well be outside the lab
         if self.maybe(2):
             out["expect"] = self.pick(["failure", "success"])
         if self.maybe(2):

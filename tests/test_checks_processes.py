@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import time
 import xml.etree.ElementTree as ET
@@ -102,3 +103,71 @@ def test_processes_started_restarted_and_stopped(sandbox: Sandbox, tmp_path: Pat
     assert sandbox.run(["kill", "-0", str(next(iter(third)))], check=False).returncode != 0, "destroy stops it"
     assert sandbox.snapshot() == before
     assert sandbox.run(["find", "/var/lib/topo", "-mindepth", "1", "-not", "-type", "d"]).stdout == ""
+
+
+def _mode(sandbox: Sandbox, path: str) -> str:
+    return sandbox.run(["stat", "-c", "%a", path]).stdout.strip()
+
+
+def _status_ids(sandbox: Sandbox, pid: int) -> tuple[int, int, list[int]]:
+    status = dict(line.split(":", 1) for line in sandbox.run(["cat", f"/proc/{pid}/status"]).stdout.splitlines())
+    return int(status["Uid"].split()[0]), int(status["Gid"].split()[0]), sorted(map(int, status["Groups"].split()))
+
+
+def test_processes_get_a_clean_environment_and_private_logs(sandbox: Sandbox, tmp_path: Path) -> None:
+    lab = tmp_path / "env.yaml"
+    lab.write_text("name: envlab\nnamespaces:\n  pod:\n    processes:\n"
+                   "      dumper: {command: 'env; exec sleep 600', env: {GREETING: hello}}\n")
+    sandbox.run([str(REPO / ".venv/bin/topo"), "apply", str(lab)], env={"SECRET_TOKEN": "s3cr3t", "PYTHONPATH": "/nowhere"})
+    log = "/var/lib/topo/logs/envlab/pod.dumper.log"
+    for _ in range(100):
+        env = dict(line.split("=", 1) for line in sandbox.run(["cat", log]).stdout.splitlines() if "=" in line)
+        if "GREETING" in env:
+            break
+        time.sleep(0.02)
+    assert "SECRET_TOKEN" not in env and "PYTHONPATH" not in env, "topo's own environment is not passed on"
+    own = {k: v for k, v in env.items() if k not in ("PWD", "SHLVL", "_")}  # what sh sets itself
+    assert own == {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
+                   "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "GREETING": "hello"}
+    assert _mode(sandbox, log) == "600"
+    assert _mode(sandbox, "/var/lib/topo/logs/envlab") == "700" and _mode(sandbox, "/var/lib/topo/logs") == "700"
+    assert _mode(sandbox, "/var/lib/topo/procs/envlab") == "700"
+    [pid] = _pids(sandbox, "pod")
+    assert _status_ids(sandbox, pid)[:2] == (0, 0), "without `user:` a process runs as root"
+
+
+def test_a_process_runs_as_its_user(sandbox: Sandbox, tmp_path: Path) -> None:
+    import pwd
+
+    nobody = pwd.getpwnam("nobody")
+    groups = sorted(os.getgrouplist("nobody", nobody.pw_gid))
+    lab = tmp_path / "user.yaml"
+    lab.write_text("name: userlab\nnamespaces:\n  pod:\n    processes:\n"
+                   "      web: {command: 'echo HOME=$HOME; exec sleep 600', user: nobody}\n")
+    sandbox.topo("apply", str(lab))
+    [pid] = _pids(sandbox, "pod")
+    assert _status_ids(sandbox, pid) == (nobody.pw_uid, nobody.pw_gid, groups)
+    assert "sleep 600" in _cmdline(sandbox, pid)
+    assert sandbox.run(["cat", "/var/lib/topo/logs/userlab/pod.web.log"]).stdout == f"HOME={nobody.pw_dir}\n"
+    assert sandbox.topo("plan", str(lab), check=False).returncode == 0, "in sync: the record says who it runs as"
+
+    lab.write_text(lab.read_text().replace(", user: nobody", ""))
+    plan = sandbox.topo("plan", str(lab), check=False)
+    assert plan.returncode == 2 and "process web" in plan.stdout, "another user restarts the process"
+    sandbox.topo("apply", str(lab))
+    [again] = _pids(sandbox, "pod")
+    assert again != pid and _status_ids(sandbox, again)[:2] == (0, 0)
+    sandbox.topo("destroy", str(lab))
+
+
+def test_an_unknown_user_is_refused_before_any_change(sandbox: Sandbox, tmp_path: Path) -> None:
+    lab = tmp_path / "nouser.yaml"
+    lab.write_text("name: nouser\nnamespaces:\n  pod:\n    processes:\n"
+                   "      web: {command: 'exec sleep 600', user: topo-no-such-user}\n")
+    before = sandbox.snapshot()
+    plan = sandbox.topo("plan", str(lab), check=False)
+    assert plan.returncode != 0 and "user topo-no-such-user does not exist on this node" in plan.stdout + plan.stderr
+    res = sandbox.topo("apply", str(lab), check=False)
+    assert res.returncode != 0 and "user topo-no-such-user does not exist on this node" in res.stderr
+    assert "Traceback" not in res.stdout + res.stderr
+    assert sandbox.snapshot() == before, "nothing was created"

@@ -170,18 +170,22 @@ def test_dump_vxlan_node_order_and_processes_and_checks() -> None:
         "nodes": {n: {"underlay": f"192.0.2.{i}/24", "bridges": {"br": {}}} for i, n in enumerate(["n1", "n2", "n3"], 11)},
         "vxlans": {"vx0": {"vni": 7, "bridge": "br", "nodes": ["n3", "n1"], "port": 8472},
                    "vx1": {"vni": 8, "bridge": "br", "nodes": ["n2", "n1", "n3"]}},
-        "namespaces": {"p": {"node": "n1", "processes": {"web": "sleep 1", "db": {"command": "sleep 2", "env": {"A": 1, "B": True}}}}},
-        "checks": [{"from": "p", "to": "10.0.0.1"}, {"from": "n2", "resolve": "p", "address": "10.0.0.1", "name": "x",
-                                                    "expect": "failure", "timeout": 0.5}, {"from": "p", "to": "h", "port": 80, "timeout": 5}],
+        "namespaces": {"p": {"node": "n1", "processes": {"web": "sleep 1", "db": {"command": "sleep 2", "env": {"A": 1, "B": True},
+                                                                                  "user": "nobody"}}}},
+        "checks": [{"from": "p", "to": "10.0.0.1", "external": True},  # none of the lab's own (it has no addresses)
+                   {"from": "n2", "resolve": "p", "address": "10.0.0.1", "name": "x", "expect": "failure", "timeout": 0.5,
+                    "external": True}, {"from": "p", "to": "h", "port": 80, "timeout": 5, "external": True}],
     }
     model = model_of(data)
     out = dump_topology(model)
     assert out["vxlans"] == {"vx0": {"vni": 7, "port": 8472, "bridge": "br", "nodes": ["n1", "n3"]},  # two: any order
                              "vx1": {"vni": 8, "bridge": "br", "nodes": ["n2", "n1", "n3"]}}
-    assert out["namespaces"]["p"]["processes"] == {"web": "sleep 1", "db": {"command": "sleep 2", "env": {"A": "1", "B": "1"}}}
-    assert out["checks"] == [{"from": "p", "to": "10.0.0.1"},
-                             {"name": "x", "from": "n2", "resolve": "p", "address": "10.0.0.1", "expect": "failure", "timeout": 0.5},
-                             {"from": "p", "to": "h", "port": 80, "timeout": 5}]
+    assert out["namespaces"]["p"]["processes"] == {"web": "sleep 1", "db": {"command": "sleep 2", "env": {"A": "1", "B": "1"},
+                                                                            "user": "nobody"}}
+    assert out["checks"] == [{"from": "p", "to": "10.0.0.1", "external": True},
+                             {"name": "x", "from": "n2", "resolve": "p", "address": "10.0.0.1", "expect": "failure", "timeout": 0.5,
+                              "external": True},
+                             {"from": "p", "to": "h", "port": 80, "timeout": 5, "external": True}]
     assert_round_trip(model)
 
 
