@@ -125,7 +125,7 @@ def _suggest(name: str, choices: list[str]) -> str | None:
 def valid_ifname(name: str) -> str | None:
     """Why `name` is not a valid Linux interface name, or None when it is (no control
     character and no leading '.' either: the name is a file under /proc/sys and /sys)."""
-    if err := control_problem("the interface name", name):
+    if not name.isprintable() and (err := control_problem(f"interface name {printable(name)}", name)):
         return err
     size = len(name.encode())
     if not 1 <= size <= 15:

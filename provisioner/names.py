@@ -86,7 +86,7 @@ def namespace_name_problem(name: object) -> str | None:
     """A network namespace's name: a file name under /run/netns and /etc/netns."""
     if not isinstance(name, str):
         return f"a namespace name must be a string, not {type(name).__name__}"
-    if err := control_problem("the namespace name", name):
+    if not name.isprintable() and (err := control_problem(f"namespace name {printable(name)}", name)):
         return err
     if not name or name in (".", "..") or "/" in name or any(c.isspace() for c in name) or ":" in name:
         return f"{printable(name)} is not a valid namespace name (no '/', ':' or whitespace)"
