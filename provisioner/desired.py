@@ -16,8 +16,21 @@ from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 from .diagnostics import DiagnosticSink, YamlPath, format_path
-from .names import (env_name_problem, hosts_name_problem, namespace_name_problem, printable, process_name_problem,
-                    sysctl_key_problem, user_problem)
+from .names import (
+    control_problem,
+    env_name_problem,
+    escape,
+    hostname_problem,
+    hosts_name_problem,
+    lab_name_problem,
+    namespace_name_problem,
+    printable,
+    process_name_problem,
+    sysctl_key_problem,
+    sysctl_value_problem,
+    text_problem,
+    user_problem,
+)
 from .model import (
     IMPLICIT_NODE,
     EndRef,
@@ -58,6 +71,46 @@ def ip_address(text: str) -> IPAddress:
         return ipaddress.ip_address(text)
     return ipaddress.IPv4Address(socket.inet_aton(text))
 _IFACE_SETTINGS = ("addresses", "mtu", "mac", "up", "description")
+IPV6_MIN_MTU = 1280
+"""Below this MTU Linux turns IPv6 off on an interface: it drops the interface's IPv6 addresses
+and refuses new ones and IPv6 routes out of it."""
+
+
+def _special_kind(addr: IPAddress | IPInterface) -> str | None:
+    """What kind of address that no interface can have `addr` is: "unspecified", "multicast",
+    "broadcast" (IPv4 255.255.255.255) or "loopback" (IPv6 ::1), or None. By the address's
+    number: the ipaddress properties of an interface look at its network, and cost more."""
+    n = int(addr)
+    if n == 0:
+        return "unspecified"
+    if addr.version == 4:
+        return "multicast" if n >> 28 == 0xE else "broadcast" if n == 0xFFFFFFFF else None
+    return "multicast" if n >> 120 == 0xFF else "loopback" if n == 1 else None
+
+
+def address_refusal(addr: IPInterface, loopback: bool) -> str | None:
+    """Why `addr` cannot be an address of an interface (the kernel refuses it, or takes it and
+    keeps nothing), or None. `loopback`: the interface is `lo`, where ::1 belongs."""
+    kind = _special_kind(addr)
+    if kind == "unspecified":
+        return "is the unspecified address; Linux refuses it (IPv6) or keeps no address (IPv4)"
+    if kind == "multicast":
+        return "is a multicast address: a group an interface joins, not an address it has"
+    if kind == "broadcast":
+        return "is the limited broadcast address, not an address of one interface"
+    if kind == "loopback" and not loopback:
+        return "is the IPv6 loopback address; Linux allows it on `lo` only"
+    return None
+
+
+def gateway_refusal(addr: IPAddress) -> str | None:
+    """Why `addr` cannot be a route's gateway, or None."""
+    kind = _special_kind(addr)
+    if kind == "unspecified":
+        return "is the unspecified address: Linux would make a route without a gateway"
+    if kind in ("multicast", "broadcast"):
+        return "is not a unicast address: Linux refuses it as a gateway"
+    return None
 
 
 def _suggest(name: str, choices: list[str]) -> str | None:
@@ -71,16 +124,21 @@ def _suggest(name: str, choices: list[str]) -> str | None:
 
 
 def valid_ifname(name: str) -> str | None:
-    """Why `name` is not a valid Linux interface name, or None when it is."""
+    """Why `name` is not a valid Linux interface name, or None when it is (no control
+    character and no leading '.' either: the name is a file under /proc/sys and /sys)."""
+    if not name.isprintable() and (err := control_problem(f"interface name {printable(name)}", name)):
+        return err
     size = len(name.encode())
     if not 1 <= size <= 15:
         what = f"{len(name)} characters" if size == len(name) else f"{size} bytes"
-        return f"interface name '{name}' is {what}; Linux allows 1 to 15 bytes"
+        return f"interface name {printable(name)} is {what}; Linux allows 1 to 15 bytes"
     if name in (".", ".."):
         return f"interface name '{name}' is reserved"
+    if name.startswith("."):
+        return f"interface name {printable(name)} starts with '.'; hidden names are not allowed"
     bad = _IFNAME_BAD.search(name)
     if bad:
-        return f"interface name '{name}' contains {bad.group()!r}; '/', ':', '%' and whitespace are not allowed"
+        return f"interface name {printable(name)} contains {bad.group()!r}; '/', ':', '%' and whitespace are not allowed"
     return None
 
 
@@ -137,6 +195,8 @@ class _Builder:
         """`fn(text)`, parsed once per text (raises ValueError like `fn`)."""
         known = self.parsed.get((fn, text))
         if known is None:
+            if "%" in text:  # ipaddress takes any text after '%' as an IPv6 scope, newlines too
+                raise ValueError("a scope ('%' and an interface) is not allowed; give the interface with `dev`")
             known = self.parsed[(fn, text)] = fn(text)
         return known  # type: ignore[no-any-return]
 
@@ -144,8 +204,31 @@ class _Builder:
         try:
             return self.cached(fn, str(raw))
         except ValueError as exc:
-            self.sink.error(path, f"invalid {what} '{raw}': {exc}", hint)
+            self.sink.error(path, f"invalid {what} {printable(str(raw))}: {exc}", hint)
             return None
+
+    def integer(self, path: YamlPath, raw: Any) -> Any:
+        """An integer setting as the kernel takes it: the schema counts 1500.0 as an integer."""
+        if isinstance(raw, float):
+            self.sink.error(path, f"must be an integer, not {raw!r}", f"write {int(raw)}")
+            return None
+        return raw
+
+    def text(self, path: YamlPath, raw: Any) -> str | None:
+        """A description (free text for people), or None when it has none or is refused."""
+        if raw is None:
+            return None
+        if err := text_problem("the description", raw):
+            self.sink.error(path, err)
+            return None
+        return str(raw)
+
+    def interface_address(self, path: YamlPath, raw: Any, loopback: bool = False) -> IPInterface | None:
+        addr = self.address(path, raw)
+        if addr is not None and (why := address_refusal(addr, loopback)):
+            self.sink.error(path, f"{addr} {why}", "give a unicast host address of the subnet, e.g. 10.0.0.2/24")
+            return None
+        return addr
 
     def address(self, path: YamlPath, raw: Any) -> IPInterface | None:
         text = str(raw)
@@ -162,6 +245,14 @@ class _Builder:
         src = self.ip(path + ("src",), raw["src"]) if "src" in raw else None
         if ("via" in raw and via is None) or ("src" in raw and src is None):
             return None  # reported: the route says no more until its addresses are fixed
+        if via is not None and (why := gateway_refusal(via)):
+            self.sink.error(path + ("via",), f"gateway {via} {why}",
+                            "a gateway is a neighbour's unicast address; a route out of a device without one has only `dev`")
+            return None
+        if "dev" in raw and (err := valid_ifname(str(raw["dev"]))):
+            self.sink.error(path + ("dev",), err)
+            return None
+        metric = self.integer(path + ("metric",), raw.get("metric"))
         to = str(raw["to"])
         if to == "default":
             family = via or src
@@ -186,7 +277,7 @@ class _Builder:
             return None
         if raw.get("onlink") and "dev" not in raw:
             self.sink.error(path + ("onlink",), "an onlink route needs `dev`")
-        return Route(dst, via, raw.get("dev"), raw.get("metric"), bool(raw.get("onlink", False)), src, path)
+        return Route(dst, via, raw.get("dev"), metric, bool(raw.get("onlink", False)), src, path)
 
     def routes(self, path: YamlPath, raw: list[dict[str, Any]] | None) -> list[Route]:
         parsed = [self.route(path + (i,), r) for i, r in enumerate(raw or [])]
@@ -204,6 +295,8 @@ class _Builder:
                 )
                 continue
             out[key] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+            if err := sysctl_value_problem(key, out[key]):
+                self.sink.error(path + (key,), err)
         a, b = "net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding"
         if a in out and b in out and out[a].strip() != out[b].strip():
             self.sink.error(path + (b,), f"{b} is {out[b]} but {a} is {out[a]}: they are one setting of the kernel",
@@ -306,13 +399,20 @@ class _Builder:
                 continue
             origin[key] = path + (key,)
             if key == "addresses":
-                addrs = [self.address(path + (key, i), a) for i, a in enumerate(raw[key])]
+                loopback = iface.kind is Kind.LOOPBACK
+                addrs = [self.interface_address(path + (key, i), a, loopback) for i, a in enumerate(raw[key])]
                 iface.addresses = tuple(a for a in addrs if a is not None)
             elif key == "mac":
                 mac = str(raw[key]).lower()
                 if int(mac[:2], 16) & 1:
                     self.sink.error(path + (key,), f"MAC address {mac} is a multicast address", "the first octet must be even, e.g. 02:...")
+                elif not int(mac.replace(":", ""), 16):
+                    self.sink.error(path + (key,), f"MAC address {mac} is all zeros; Linux refuses it", "e.g. 02:00:00:00:00:01")
                 iface.mac = mac
+            elif key == "mtu":
+                iface.mtu = self.integer(path + (key,), raw[key])
+            elif key == "description":
+                iface.description = self.text(path + (key,), raw[key])
             else:
                 setattr(iface, key, raw[key])
 
@@ -324,6 +424,8 @@ class _Builder:
         implicit = not node_data
         nodes: dict[str, Node] = {}
         names = {IMPLICIT_NODE: {}} if implicit else node_data
+        if err := lab_name_problem(data["name"]):
+            sink.error(("name",), err)
         for nname, nraw in names.items():
             npath: YamlPath = ("nodes", nname)
             if not implicit and (err := valid_nsname(nname)):
@@ -338,16 +440,19 @@ class _Builder:
                 root.sysctls[k] = v
             for k, v in self.hosts(npath + ("hosts",), nraw.get("hosts")).items():
                 root.hosts[k] = v
-            underlay = self.address(npath + ("underlay",), nraw["underlay"]) if "underlay" in nraw else None
-            nodes[nname] = Node(nname, root, host=nraw.get("host"), user=nraw.get("user"), description=nraw.get("description"),
-                                underlay=underlay)
+            underlay = self.interface_address(npath + ("underlay",), nraw["underlay"]) if "underlay" in nraw else None
+            for key, problem in (("host", hostname_problem), ("user", user_problem)):
+                if key in nraw and (err := problem(nraw[key])):
+                    sink.error(npath + (key,), err)
+            nodes[nname] = Node(nname, root, host=nraw.get("host"), user=nraw.get("user"),
+                                description=self.text(npath + ("description",), nraw.get("description")), underlay=underlay)
         node_names = list(nodes)
 
         def node_of(path: YamlPath, raw: dict[str, Any]) -> str | None:
             if "node" in raw:
                 if raw["node"] not in nodes:
                     hint = _suggest(str(raw["node"]), node_names) if not implicit else "declare it under `nodes:`"
-                    sink.error(path + ("node",), f"unknown node '{raw['node']}'", hint)
+                    sink.error(path + ("node",), f"unknown node {printable(str(raw['node']))}", hint)
                     return None
                 return str(raw["node"])
             if len(nodes) == 1:
@@ -378,7 +483,7 @@ class _Builder:
             if node is None:
                 continue
             place = Place(node, nsname)
-            ns = Netns(place, description=nsraw.get("description"), path=path)
+            ns = Netns(place, description=self.text(path + ("description",), nsraw.get("description")), path=path)
             ns.interfaces["lo"] = Interface("lo", Kind.LOOPBACK, path=path)
             for ifname, ifraw in (nsraw.get("interfaces") or {}).items():
                 ipath = path + ("interfaces", ifname)
@@ -467,7 +572,7 @@ class _Builder:
                         sink.error(apath, f"bridge {owner_name} is on nodes {', '.join(sorted(node_bridges[owner_name]))}; "
                                           "the link's other end does not say which", "connect it to a namespace on one of them")
                     else:
-                        sink.error(apath, f"'{owner_name}' is not a namespace, bridge or node of this lab",
+                        sink.error(apath, f"{printable(owner_name)} is not a namespace, bridge or node of this lab",
                                    _suggest(owner_name, list(owners) + list(node_bridges)))
                     continue
                 if err := valid_ifname(ifname):
@@ -491,7 +596,7 @@ class _Builder:
                 origin = origins.setdefault(key, {})
                 self.settings(iface, epath, spec, origin)
                 if "mtu" in lraw and "mtu" not in origin:
-                    iface.mtu = lraw["mtu"]
+                    iface.mtu = self.integer(lpath + ("mtu",), lraw["mtu"])
                 iface.master = owner.bridge
                 declared.pop(key, None)
                 ends.append(EndRef(owner.place, ifname))
@@ -504,13 +609,34 @@ class _Builder:
                 continue
             self.interface_of(nodes, a).peer = b
             self.interface_of(nodes, b).peer = a
-            veths.append(VethPair(a, b, lraw.get("description"), lpath))
+            veths.append(VethPair(a, b, self.text(lpath + ("description",), lraw.get("description")), lpath))
         self.vxlans(nodes, node_bridges)
+        self.ipv6_mtus(nodes)
         for (place, ifname), ipath in declared.items():
             sink.error(ipath, f"interface '{ifname}' of namespace {place.netns} is not an end of any link",
                        f"add a link such as {{a: {place.netns}:{ifname}, b: BRIDGE:veth-{place.netns}}}", key=True)
             nodes[place.node].namespaces[place.netns].interfaces.pop(ifname, None)  # type: ignore[index]
-        return Topology(str(data["name"]), nodes, veths, data.get("description"), implicit, self.checks(nodes))
+        return Topology(str(data["name"]), nodes, veths, self.text(("description",), data.get("description")), implicit,
+                        self.checks(nodes))
+
+    def ipv6_mtus(self, nodes: dict[str, Node]) -> None:
+        """IPv6 addresses and routes on an interface whose MTU turns IPv6 off (the kernel refuses them)."""
+        for node in nodes.values():
+            for ns in node.all_netns():
+                low = {name: i.mtu for name, i in ns.interfaces.items() if i.mtu is not None and i.mtu < IPV6_MIN_MTU}
+                if not low:
+                    continue
+                hint = f"give it an MTU of {IPV6_MIN_MTU} or more, or only IPv4 addresses"
+                for name in low:
+                    iface = ns.interfaces[name]
+                    v6 = next((a for a in iface.addresses if a.version == 6), None)
+                    if v6 is not None:
+                        self.sink.error(iface.path, f"{name} has MTU {low[name]} and the IPv6 address {v6}: Linux turns "
+                                        f"IPv6 off below MTU {IPV6_MIN_MTU} and refuses the address", hint, key=True)
+                for route in ns.routes:
+                    if route.dst.version == 6 and route.dev in low:
+                        self.sink.error(route.path + ("dev",), f"{route.dev} has MTU {low[route.dev]}: Linux turns IPv6 "
+                                        f"off below MTU {IPV6_MIN_MTU} and refuses IPv6 routes out of it", hint)
 
     def vxlans(self, nodes: dict[str, Node], node_bridges: dict[str, dict[str, _Owner]]) -> None:
         """One VXLAN device per node of each segment, a port of the segment's bridge there."""
@@ -519,17 +645,20 @@ class _Builder:
             if err := valid_ifname(vname):
                 self.sink.error(path, err, "the segment's name is its device name on every node", key=True)
                 continue
+            mtu, vni, port = (self.integer(path + (key,), vraw.get(key)) for key in ("mtu", "vni", "port"))
+            description = self.text(path + ("description",), vraw.get("description"))
             bridge = str(vraw["bridge"])
             on = [n for n in nodes if bridge in nodes[n].root.interfaces and nodes[n].root.interfaces[bridge].kind is Kind.BRIDGE]
             members = [str(n) for n in vraw.get("nodes", on)]
             for i, n in enumerate(members):
                 if n not in nodes:
-                    self.sink.error(path + ("nodes", i), f"unknown node '{n}'", _suggest(n, list(nodes)))
+                    self.sink.error(path + ("nodes", i), f"unknown node {printable(n)}", _suggest(n, list(nodes)))
                 elif n not in on:
-                    self.sink.error(path + ("nodes", i), f"node {n} has no bridge {bridge}", f"declare it under nodes.{n}.bridges")
+                    self.sink.error(path + ("nodes", i), f"node {n} has no bridge {escape(bridge)}",
+                                    f"declare it under nodes.{n}.bridges")
             members = [n for n in members if n in on]
             if len(members) < 2:
-                self.sink.error(path + ("bridge",), f"a VXLAN segment joins a bridge on two or more nodes; {bridge} is on "
+                self.sink.error(path + ("bridge",), f"a VXLAN segment joins a bridge on two or more nodes; {escape(bridge)} is on "
                                 + (", ".join(on) or "none"), "declare the bridge on each node under nodes.NODE.bridges")
                 continue
             missing = [n for n in members if nodes[n].underlay is None]
@@ -547,9 +676,9 @@ class _Builder:
                 if any(r.version != local.version for r in remotes):
                     self.sink.error(path, "the nodes' underlay addresses mix IPv4 and IPv6")
                     break
-                root.interfaces[vname] = Interface(vname, Kind.VXLAN, mtu=vraw.get("mtu"), master=bridge,
-                                                   vxlan=Vxlan(vraw["vni"], vraw.get("port", 4789), local, remotes),
-                                                   description=vraw.get("description"), path=path)
+                root.interfaces[vname] = Interface(vname, Kind.VXLAN, mtu=mtu, master=bridge,
+                                                   vxlan=Vxlan(vni, 4789 if port is None else port, local, remotes),
+                                                   description=description, path=path)
 
     @staticmethod
     def interface_of(nodes: dict[str, Node], end: EndRef) -> Interface:

@@ -24,6 +24,14 @@ PROCESS_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 """C0 and C1 control characters, DEL and the Unicode line separators: never in a name."""
 
+_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+"""The control characters free text must not have: all of `_CONTROL` but tab and newline."""
+
+_VALUE_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+"""The control characters a sysctl value must not have: all of `_CONTROL` but tab (a separator, as in tcp_rmem)."""
+
+SYSCTL_VALUE_MAX = 1024
+
 POSIX_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 """A portable user name (POSIX's portable file name characters, as `useradd` accepts by default)."""
 
@@ -37,10 +45,31 @@ DNS_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}")
 
 def control_problem(what: str, value: str) -> str | None:
     """Why `value` has a character that must not be printed raw or written into a file."""
-    m = _CONTROL.search(value)
+    return _control_found(_CONTROL, what, value, "control characters are not allowed")
+
+
+def _control_found(pattern: re.Pattern[str], what: str, value: str, allowed: str) -> str | None:
+    m = pattern.search(value)
     if m is None:
         return None
-    return f"{what} contains the control character {m.group()!r}; control characters are not allowed"
+    return f"{what} contains the control character {m.group()!r}; {allowed}"
+
+
+def text_problem(what: str, value: object) -> str | None:
+    """Free text for people (a description): any printable text, tabs and line breaks too, but
+    no other control character (an escape sequence would repaint the terminal that shows it)."""
+    if not isinstance(value, str):
+        return f"{what} must be a string, not {type(value).__name__}"
+    return _control_found(_TEXT_CONTROL, what, value, "only tabs and line breaks are allowed in text")
+
+
+def sysctl_value_problem(key: str, value: str) -> str | None:
+    """A value to write to a sysctl: one line (tabs may separate its fields), at most
+    SYSCTL_VALUE_MAX characters; the kernel reads a file of /proc/sys as one line."""
+    if len(value) > SYSCTL_VALUE_MAX:
+        return f"the value of {key} is {len(value)} characters; at most {SYSCTL_VALUE_MAX} are allowed"
+    return _control_found(_VALUE_CONTROL, f"the value of {key}", value,
+                          "a sysctl value is one line (tabs may separate its fields)")
 
 
 def lab_name_problem(name: object) -> str | None:
@@ -60,7 +89,7 @@ def namespace_name_problem(name: object) -> str | None:
     """A network namespace's name: a file name under /run/netns and /etc/netns."""
     if not isinstance(name, str):
         return f"a namespace name must be a string, not {type(name).__name__}"
-    if err := control_problem(f"namespace name {printable(name)}", name):
+    if not name.isprintable() and (err := control_problem(f"namespace name {printable(name)}", name)):
         return err
     if not name or name in (".", "..") or "/" in name or any(c.isspace() for c in name) or ":" in name:
         return f"{printable(name)} is not a valid namespace name (no '/', ':' or whitespace)"

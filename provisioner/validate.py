@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import gc
 import json
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -53,11 +54,29 @@ def load_schema(name: str = SCHEMA_NAME) -> dict[str, Any]:
     return json.loads(schema_path(name).read_text())
 
 
+_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+@lru_cache(maxsize=None)
+def _ecma_regex(pattern: str) -> re.Pattern[str]:
+    """A schema pattern as ECMA 262 (and fastjsonschema) reads it: `$` is the end of the text.
+    Python's `$` also matches before a final newline, which would let "lab\\n" through."""
+    return re.compile(_DOLLAR.sub(r"\\Z", pattern))
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    from jsonschema.exceptions import ValidationError
+
+    if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
 @lru_cache(maxsize=None)
 def _validator(name: str = SCHEMA_NAME) -> jsonschema.Draft202012Validator:
     import jsonschema
 
-    return jsonschema.Draft202012Validator(load_schema(name))
+    cls = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _pattern})
+    return cls(load_schema(name))  # type: ignore[no-any-return]
 
 
 @lru_cache(maxsize=None)
@@ -75,14 +94,19 @@ def _fast_check(name: str = SCHEMA_NAME) -> Callable[[Any], Any]:
     return fastjsonschema.compile(schema)
 
 
-def schema_is_valid(data: Any) -> bool:
+def schema_refusal(data: Any) -> Any:
+    """None when `data` matches the schema, else fastjsonschema's first complaint (with `.path`)."""
     import fastjsonschema
 
     try:
         _fast_check()(data)
-    except fastjsonschema.JsonSchemaException:
-        return False
-    return True
+    except fastjsonschema.JsonSchemaValueException as exc:
+        return exc
+    return None
+
+
+def schema_is_valid(data: Any) -> bool:
+    return schema_refusal(data) is None
 
 
 def _pytype(value: Any) -> str:
@@ -164,9 +188,12 @@ def validate_document(doc: LoadedDocument) -> ValidationResult:
         sink.error((), f"a topology must be a mapping with `name:` and namespaces, not {_pytype(data)}",
                    "start with `name: my-lab`")
         return ValidationResult(doc.source.name, None, sink.items, doc)
-    if not schema_is_valid(data):
+    refusal = schema_refusal(data)
+    if refusal is not None:
         for error in _validator().iter_errors(data):
             _schema_errors(error, sink)
+        if not sink.has_errors:  # the two validators disagree: the quick one's word still stands
+            sink.error(tuple(refusal.path[1:]), refusal.message.removeprefix("data."))
     if sink.has_errors:
         return ValidationResult(doc.source.name, None, _unique(sink.items), doc)
     topo = build_topology(data, sink)

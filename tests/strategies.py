@@ -38,6 +38,7 @@ MTU; IPv6 routes never carry metric 0 or 1024 (what the kernel makes of "no metr
 `max_nodes=1` (the default) gives one implicit node (`host`): what one sandbox applies.
 `descriptions=None` leaves free text out; SAFE_TEXT is any text without `{`/`}` (so that
 yaml.safe_dump of the data is never a Jinja2 template); pass st.text() to test escaping.
+Control characters other than tab and newline are dropped from drawn text (topo refuses them).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 from hypothesis import strategies as st
 
-from provisioner.names import hosts_name_problem
+from provisioner.names import hosts_name_problem, text_problem
 
 Data = dict[str, Any]
 T = TypeVar("T")
@@ -715,7 +716,8 @@ class _Drawer:
     def text(self) -> str | None:
         if self.descriptions is None or not self.maybe(2):
             return None
-        return self.draw(self.descriptions)
+        # free text has no control characters but tab and newline (names.text_problem)
+        return "".join(c for c in self.draw(self.descriptions) if text_problem("text", c) is None)
 
     def mac(self) -> str | None:
         if not self.maybe(2):
