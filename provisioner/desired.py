@@ -329,7 +329,8 @@ class _Builder:
                 self.sink.error(at, problem, key=on_key)
             if not problems:
                 env = tuple(sorted((str(k), _env_value(v)) for k, v in (spec.get("env") or {}).items()))
-                out[name] = Process(name, str(spec["command"]), env, spec.get("description"), spec.get("user"))
+                out[name] = Process(name, str(spec["command"]), env, self.text(path + (name, "description"), spec.get("description")),
+                                    spec.get("user"))
         return out
 
     @staticmethod
@@ -382,8 +383,11 @@ class _Builder:
                                 "e.g. timeout: 2")
                 continue
             expect = raw.get("expect", "success") == "success"
-            name = raw.get("name") or _check_label(str(raw["from"]), target, raw.get("port"), "resolve" in raw, expect)
-            out.append(Check(name, place, target, raw.get("port"), "resolve" in raw, address, expect,
+            port = self.integer(path + ("port",), raw.get("port"))
+            if "port" in raw and port is None:
+                continue
+            name = raw.get("name") or _check_label(str(raw["from"]), target, port, "resolve" in raw, expect)
+            out.append(Check(name, place, target, port, "resolve" in raw, address, expect,
                              timeout, path, bool(raw.get("external", False))))
         return out
 

@@ -40,10 +40,14 @@ class Diagnostic:
     severity: Severity = Severity.ERROR
 
     def render(self) -> str:
+        """One line (and a hint line) for a terminal: keys, values and file names may hold
+        any character, so control characters are printed escaped."""
+        from .names import escape
+
         sev = "warning: " if self.severity is Severity.WARNING else ""
-        text = f"{self.file}:{self.line}:{self.column}: {format_path(self.path)}: {sev}{self.message}"
+        text = escape(f"{self.file}:{self.line}:{self.column}: {format_path(self.path)}: {sev}{self.message}")
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += f"\n  hint: {escape(self.hint)}"
         return text
 
     def to_json(self) -> dict[str, object]:
