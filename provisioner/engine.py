@@ -190,15 +190,14 @@ def destroy_node(lab: str, node: str, *, progress: Callable[[Action], None] | No
 def _marked_namespaces(pool: NetnsPool, lab: str) -> list[str]:
     """Namespaces the kernel's marks say are the lab's: its lo carries the lab's alias (topo
     marks every namespace it creates so), or, in a namespace made before there was that mark,
-    at least one link does; and no other link in it is someone else's."""
+    all its links (at least one) do."""
     alias, out = alias_for(lab), []
     for name in list_netns():
         if namespace_name_problem(name) is not None or netns_inode(name, pinned=True) is None:
             continue
         links = pool.socket(name).links()
-        lo_marked = any(r.name == "lo" and r.alias == alias for r in links)
         others = [r for r in links if r.name != "lo" and r.name not in FALLBACK_DEVICES]
-        if (lo_marked or others) and all(r.alias == alias for r in others):
+        if any(r.name == "lo" and r.alias == alias for r in links) or (others and all(r.alias == alias for r in others)):
             out.append(name)
     return out
 

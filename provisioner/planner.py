@@ -300,13 +300,14 @@ class _Differ:
         known = self.record.netns_ids.get(name)
         if known is not None:
             return known != live.inode
+        lo = live.links.get("lo")
+        if lo is not None and lo.alias == self.alias:
+            return False  # topo marks the lo of every namespace it creates (its links may not be marked yet)
         others = [link for ifname, link in live.links.items() if link.kind != "loopback" and ifname not in FALLBACK_DEVICES]
         if any(link.alias != self.alias for link in others):
             return True
-        if self.record.version < 2:
-            return False  # the first release's records know no identities and made no lo marks
-        lo = live.links.get("lo")
-        return not others and (lo is None or lo.alias != self.alias)
+        # the first release's records know no identities, and its namespaces have no lo mark
+        return self.record.version >= 2 and not others
 
     def namespaces(self) -> None:
         owned = set(self.record.namespaces)
