@@ -179,7 +179,8 @@ def test_kernel_names_with_control_characters_are_never_printed_raw(tmp_path: Pa
         assert "\x1b" not in text and "\\e" not in text and "x\\ay" not in text
         for verb in ("plan", "show"):
             res = box.topo(verb, "/run/topo/cap.yaml", check=False)
-            assert res.returncode in (0, 2), res.stderr
+            # pod1 holds the peer of a left-out veth: a conflict for plan, not a crash
+            assert res.returncode in (0, 1, 2) and "Traceback" not in res.stderr, res.stderr
             assert "\x1b" not in res.stdout + res.stderr and "\x07" not in res.stdout + res.stderr
     finally:
         box.close()
