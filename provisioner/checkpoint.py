@@ -9,10 +9,12 @@ back to its checkpoint; a lab that the failed apply created is removed instead.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from . import state
 from .hostsfile import write_atomic
+from .safefs import opened_dir, read_bytes, regular_file
 from .model import Topology
 from .planner import empty_topology
 
@@ -32,14 +34,25 @@ def save_checkpoint(lab: str, rendered: str) -> None:
 
 
 def load_checkpoint(lab: str) -> str | None:
+    """The checkpoint's text, never read through a link (UnsafePath for one)."""
+    path = checkpoint_path(lab)
     try:
-        return checkpoint_path(lab).read_text()
+        with opened_dir(path.parent) as dir_fd:
+            return read_bytes(dir_fd, path.name, path).decode()
     except FileNotFoundError:
         return None
 
 
 def delete_checkpoint(lab: str) -> None:
-    checkpoint_path(lab).unlink(missing_ok=True)
+    """Remove the checkpoint topo wrote (a regular file); a link or other file there stays
+    (UnsafePath says so)."""
+    path = checkpoint_path(lab)
+    try:
+        with opened_dir(path.parent) as dir_fd:
+            if regular_file(dir_fd, path.name, path) is not None:
+                os.unlink(path.name, dir_fd=dir_fd)
+    except FileNotFoundError:
+        pass
 
 
 def checkpoint_topology(lab: str, node: str, existed: bool) -> Topology:

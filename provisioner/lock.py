@@ -1,7 +1,10 @@
 """One topo run at a time per node: an exclusive flock on /run/topo/lock.
 
 The lock is released by the kernel when the process ends, however it ends, so a killed run
-never leaves a stale lock behind.
+never leaves a stale lock behind. The lock file is opened without following a link
+(O_NOFOLLOW, relative to /run/topo opened the same way) and must be a regular file of topo's
+user with no other hard link before topo truncates and writes it: a link or another file
+planted there is refused with a clear error and left as it is.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .names import escape
+from .safefs import open_regular, opened_dir
+
 LOCK_DIR = Path(os.environ.get("TOPO_RUN_DIR", "/run/topo"))
 
 
@@ -20,24 +26,29 @@ class LockBusy(Exception):
     pass
 
 
-def _holder(path: Path) -> str:
+def _holder(fd: int) -> str:
+    """Who holds the lock, as the holder wrote it into the file (read through our own fd)."""
     try:
-        return path.read_text().strip() or "another topo run"
+        return escape(os.pread(fd, 256, 0).decode(errors="replace").strip()) or "another topo run"
     except OSError:
         return "another topo run"
+
+
+def _open_lock_file() -> int:
+    LOCK_DIR.mkdir(parents=True, exist_ok=True)
+    with opened_dir(LOCK_DIR) as dir_fd:
+        return open_regular(dir_fd, "lock", LOCK_DIR / "lock", os.O_RDWR | os.O_CREAT, 0o600)
 
 
 @contextmanager
 def node_lock(wait: bool = True, notify: Callable[[str], None] | None = None, poll: float = 0.1) -> Iterator[None]:
     """Hold the node's lock for the block. With wait=False, raise LockBusy at once when taken."""
-    LOCK_DIR.mkdir(parents=True, exist_ok=True)
-    path = LOCK_DIR / "lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fd = _open_lock_file()
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = _holder(path)
+            holder = _holder(fd)
             if not wait:
                 raise LockBusy(f"{holder} holds the topo lock on this machine") from None
             if notify is not None:

@@ -13,12 +13,15 @@ import ctypes
 import errno
 import os
 import resource
+import stat
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from .names import inside
 from .rtnl import RtnlSocket
+from .safefs import UnsafePath, kind_of
 
 NETNS_RUN_DIR = Path(os.environ.get("TOPO_NETNS_DIR", "/run/netns"))
 CLONE_NEWNET = 0x40000000
@@ -26,6 +29,10 @@ MS_BIND = 4096
 MS_REC = 16384
 MS_SHARED = 1 << 20
 MNT_DETACH = 2
+UMOUNT_NOFOLLOW = 8
+NETNS_OPEN = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+"""How a pinned namespace file is opened: a link planted at /run/netns/NAME is never followed
+(it could lead to another namespace, the machine's own)."""
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
@@ -53,34 +60,56 @@ def _mount(src: str, target: str, fstype: str | None, flags: int) -> int:
 
 
 def list_netns() -> list[str]:
+    """The namespaces pinned under /run/netns; a hidden name or a link there is none."""
     try:
-        return sorted(p.name for p in NETNS_RUN_DIR.iterdir() if not p.name.startswith("."))
+        with os.scandir(NETNS_RUN_DIR) as entries:
+            return sorted(e.name for e in entries if not e.name.startswith(".") and not e.is_symlink())
     except FileNotFoundError:
         return []
 
 
 def netns_path(name: str) -> Path:
-    return NETNS_RUN_DIR / name
+    """/run/netns/NAME, for a name that is one plain file name (PathEscape otherwise)."""
+    return inside(NETNS_RUN_DIR, name)
+
+
+def _lstat(name: str) -> os.stat_result | None:
+    try:
+        return os.stat(netns_path(name), follow_symlinks=False)
+    except FileNotFoundError:
+        return None
 
 
 def netns_exists(name: str) -> bool:
-    return netns_path(name).exists()
+    """Whether /run/netns/NAME is there and is not a link (a link is no namespace of topo's)."""
+    st = _lstat(name)
+    return st is not None and not stat.S_ISLNK(st.st_mode)
 
 
 def netns_inode(name: str, pinned: bool = False) -> int | None:
-    """The namespace's identity (inode of the nsfs file), or None when it is missing (with
-    `pinned`: also when the file is not a namespace, e.g. left unpinned by a killed run)."""
-    try:
-        st = os.stat(netns_path(name))
-    except FileNotFoundError:
+    """The namespace's identity (inode of the nsfs file), or None when it is missing or a link
+    (with `pinned`: also when the file is not a namespace, e.g. left unpinned by a killed run)."""
+    st = _lstat(name)
+    if st is None or stat.S_ISLNK(st.st_mode):
         return None
     if pinned and st.st_dev != os.stat("/proc/self/ns/net").st_dev:
         return None
     return st.st_ino
 
 
+def _refuse_link(path: Path, expected: str) -> None:
+    """UnsafePath when `path` is a link (or, for a directory, not one): never followed."""
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(st.st_mode) or (expected == "a directory" and not stat.S_ISDIR(st.st_mode)):
+        raise UnsafePath(path, kind_of(st.st_mode), expected)
+
+
 def _ensure_run_dir() -> None:
-    """Make /run/netns exist and be a shared mount, as `ip netns add` does."""
+    """Make /run/netns exist and be a shared mount, as `ip netns add` does (never through a link)."""
+    _refuse_link(NETNS_RUN_DIR, "a directory")
     NETNS_RUN_DIR.mkdir(parents=True, exist_ok=True)
     run = str(NETNS_RUN_DIR)
     if _mount("none", run, None, MS_SHARED | MS_REC) == 0:
@@ -137,7 +166,7 @@ class NetnsPool:
             if netns is None:
                 sock = RtnlSocket()
             else:
-                fd = os.open(netns_path(netns), os.O_RDONLY | os.O_CLOEXEC)
+                fd = os.open(netns_path(netns), NETNS_OPEN)
                 try:
                     with entered(fd, self._home_fd):
                         sock = RtnlSocket()
@@ -152,7 +181,7 @@ class NetnsPool:
         if netns is None:
             yield
             return
-        fd = os.open(netns_path(netns), os.O_RDONLY | os.O_CLOEXEC)
+        fd = os.open(netns_path(netns), NETNS_OPEN)
         try:
             with entered(fd, self._home_fd):
                 yield
@@ -163,13 +192,17 @@ class NetnsPool:
         """An fd of the namespace (caller closes it)."""
         if netns is None:
             return os.dup(self._home_fd)
-        return os.open(netns_path(netns), os.O_RDONLY | os.O_CLOEXEC)
+        return os.open(netns_path(netns), NETNS_OPEN)
 
     def create(self, name: str) -> None:
         """Create and pin a new namespace /run/netns/NAME, and open its socket."""
         _ensure_run_dir()
         path = netns_path(name)
-        fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0)
+        except FileExistsError:
+            _refuse_link(path, "a namespace file")
+            raise
         os.close(fd)
         try:
             _check(_libc.unshare(CLONE_NEWNET), "unshare")
@@ -189,7 +222,8 @@ class NetnsPool:
         if sock is not None:
             sock.close()
         path = netns_path(name)
-        if _libc.umount2(str(path).encode(), MNT_DETACH) != 0:
+        _refuse_link(path, "a namespace file")  # not followed, not unlinked: it is not topo's
+        if _libc.umount2(str(path).encode(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0:
             err = ctypes.get_errno()
             if err not in (errno.EINVAL, errno.ENOENT):
                 raise NetnsError(err, f"unpin {path}: {os.strerror(err)}")

@@ -378,7 +378,7 @@ KILL_POINTS = [
     ("apply", "unshare", 10, PODS, None),  # a namespace's file under /run/netns made, not pinned yet
     ("apply", "sendto", 60, PODS, None),  # amid the netlink batches
     ("apply", "fsync", 30, PODS, None),  # a hosts file written to its temporary file, not renamed yet
-    ("apply", "rename", 25, PODS, None),  # amid the hosts files
+    ("apply", "renameat", 25, PODS, None),  # amid the hosts files (renamed relative to their directory)
     ("destroy", "umount2", 2, PODS, None),  # amid the namespace deletions
     ("destroy", "unlink", 1, 1, "/run/netns/pod-0"),  # the namespace unpinned, its file not removed yet
     ("destroy", "rmdir", 1, 1, "/etc/netns/pod-0"),  # the namespace gone, /etc/netns/pod-0 not removed yet
