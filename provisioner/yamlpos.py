@@ -265,6 +265,11 @@ def load_yaml(text: str, track: bool = True) -> tuple[Any, Positions]:
     return root, positions
 
 
+def plain_scalar_problem(raw: str) -> tuple[str, str] | None:
+    """(message, hint) when `raw`, read as a plain YAML scalar, is one of YAML 1.1's traps."""
+    return _yaml11_trap(_Loader("").resolve(yaml.ScalarNode, raw, (True, False)), raw)
+
+
 def _yaml11_trap(tag: str, raw: str) -> tuple[str, str] | None:
     """(message, hint) when a plain scalar reads differently in YAML 1.1 (PyYAML) from what it
     looks like: 01500 is octal 832, 0x10 is 16, 1_000 is 1000, 1:20 is 80 (base 60), yes/no/on/off
