@@ -8,6 +8,7 @@ YAML path, refuses duplicate keys, and bounds nesting depth and alias expansion 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,13 @@ except AttributeError:  # pragma: no cover - depends on the PyYAML build
 MAX_DEPTH = 64
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
 _MERGE = "tag:yaml.org,2002:merge"
+_YAML11 = "!topo/yaml-1.1-trap"
+"""The tag noted for a plain scalar YAML 1.1 reads differently from what it looks like (see _yaml11_trap)."""
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_YAML11_BOOL_OK = frozenset(("true", "True", "TRUE", "false", "False", "FALSE"))
 _SAFE_TAGS = frozenset(
     f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "binary")
 )
@@ -114,7 +121,10 @@ def load_yaml(text: str, track: bool = True) -> tuple[Any, Positions]:
                     rkey = (raw, event.implicit)
                     tag = resolved.get(rkey)
                     if tag is None:
-                        tag = resolved[rkey] = resolve(yaml.ScalarNode, raw, event.implicit)
+                        tag = resolve(yaml.ScalarNode, raw, event.implicit)
+                        if event.implicit[0] and _yaml11_trap(tag, raw) is not None:
+                            tag = _YAML11
+                        resolved[rkey] = tag
                 elif tag not in _SAFE_TAGS:
                     raise YamlLoadError(f"unsupported YAML tag {tag.replace('tag:yaml.org,2002:', '!!')}", *_pos(start),
                                         _current_path(stack), "remove the tag; a topology uses plain values")
@@ -124,6 +134,9 @@ def load_yaml(text: str, track: bool = True) -> tuple[Any, Positions]:
                     value = int(raw)
                 elif tag == _MERGE:
                     value, merge_key = raw, True
+                elif tag == _YAML11:
+                    message, hint = _yaml11_trap(resolve(yaml.ScalarNode, raw, (True, False)), raw)  # type: ignore[misc]
+                    raise YamlLoadError(message, *_pos(start), _current_path(stack), hint)
                 else:
                     node = yaml.ScalarNode(tag, raw, event.start_mark, event.end_mark, event.style)
                     try:
@@ -250,6 +263,38 @@ def load_yaml(text: str, track: bool = True) -> tuple[Any, Positions]:
     if not have_root:
         root = None
     return root, positions
+
+
+def plain_scalar_problem(raw: str) -> tuple[str, str] | None:
+    """(message, hint) when `raw`, read as a plain YAML scalar, is one of YAML 1.1's traps."""
+    return _yaml11_trap(_Loader("").resolve(yaml.ScalarNode, raw, (True, False)), raw)
+
+
+def _yaml11_trap(tag: str, raw: str) -> tuple[str, str] | None:
+    """(message, hint) when a plain scalar reads differently in YAML 1.1 (PyYAML) from what it
+    looks like: 01500 is octal 832, 0x10 is 16, 1_000 is 1000, 1:20 is 80 (base 60), yes/no/on/off
+    are booleans. Checked once per distinct scalar. (0o17, a YAML 1.2 octal, is the text '0o17' in
+    YAML 1.1: the schema refuses it where a number is meant, and it stays valid text elsewhere.)"""
+    if tag == _INT and not _DECIMAL.fullmatch(raw):
+        value = yaml.SafeLoader("").construct_yaml_int(yaml.ScalarNode(_INT, raw))
+        digits = raw.lstrip("+-")
+        if digits.isdigit():  # 01500: the leading zero makes it octal
+            meant = int(raw, 10)
+            return (f"{raw} is read by YAML 1.1 as octal {value}, not as {meant}",
+                    f"write {meant}, or quote it ('{raw}') if it is text")
+        kind = {"0x": "hexadecimal ", "0b": "binary "}.get(digits[:2], "")
+        how = "sexagesimal (base 60) " if ":" in raw else "" if kind else "'_'-separated "
+        return (f"{raw} is read by YAML 1.1 as the {kind or how}number {value}",
+                f"write {value} in plain decimal, or quote it ('{raw}') if it is text")
+    if tag == _FLOAT and ("_" in raw or ":" in raw):
+        how = "sexagesimal (base 60)" if ":" in raw else "'_'-separated"
+        return (f"{raw} is read by YAML 1.1 as a {how} number",
+                f"write the number in plain decimal, or quote it ('{raw}') if it is text")
+    if tag == _BOOL and raw not in _YAML11_BOOL_OK:
+        value = "true" if raw.lower() in ("yes", "on") else "false"
+        return (f"{raw} is read by YAML 1.1 as the boolean {value}",
+                f"write {value} for a switch, or quote it ('{raw}') if it is text")
+    return None
 
 
 def _child_path(stack: list[_Frame]) -> YamlPath:
