@@ -461,6 +461,12 @@ class _Differ:
             spec["mtu"] = iface.mtu
             before.append(f"mtu {link.mtu}")
             after.append(f"mtu {iface.mtu}")
+        elif iface.mtu is not None and iface.kind is Kind.BRIDGE and self.ports_leave(netns, iface.name):
+            # the MTU is the kernel's, taken from its ports: set it, or the kernel resets it to
+            # 1500 when the last of them leaves (br_mtu_auto_adjust spares a chosen MTU only)
+            spec["mtu"] = iface.mtu
+            before.append(f"mtu {link.mtu} (from its ports)")
+            after.append(f"mtu {iface.mtu} (kept when they leave)")
         if iface.mac is not None and link.mac != iface.mac:
             spec["mac"] = iface.mac
             before.append(f"mac {link.mac}")
@@ -485,6 +491,13 @@ class _Differ:
         if before:
             self.add(Op.SET_LINK, Change.UPDATE, netns, f"link {iface.name}", LinkSpec(iface.name, **spec),  # type: ignore[arg-type]
                      before=", ".join(before), after=", ".join(after))
+
+    def ports_leave(self, netns: str | None, bridge: str) -> bool:
+        """Whether a port the bridge has now is not among the ports the file gives it."""
+        live = self.live_ns(netns)
+        kept = {i.name for ns in self.node.all_netns() if ns.place.netns == netns
+                for i in ns.interfaces.values() if i.master == bridge and (netns, i.name) not in self.recreated}
+        return live is not None and any(link.master == bridge and name not in kept for name, link in live.links.items())
 
     def settings_of_existing(self) -> None:
         """Bridges and loopbacks: settings of the ones that exist and stay."""
