@@ -289,8 +289,8 @@ class _Capturer:
         ifaces: dict[tuple[NsName, int], Interface] = {}
 
         def make(ns: NsName, link: RawLink, kind: Kind) -> Interface:
-            mtu = link.mtu if link.mtu != DEFAULT_MTU[kind.value] else None
-            iface = Interface(link.name, kind, mtu=mtu, mac=link.mac if self.macs and kind is not Kind.LOOPBACK else None,
+            mtu = link.mtu if link.mtu != DEFAULT_MTU[kind] else None
+            iface = Interface(link.name, kind, mtu=mtu, mac=link.mac if self.macs and kind != Kind.LOOPBACK else None,
                               up=link.up)
             ifaces[(ns, link.index)] = iface
             nss[ns].interfaces[link.name] = iface
@@ -378,28 +378,28 @@ class _Capturer:
             if not link.master:
                 continue
             master = self.live[ns].links.get(link.master)
-            if master is not None and (ns, master.index) in ifaces and ifaces[(ns, master.index)].kind is Kind.BRIDGE:
+            if master is not None and (ns, master.index) in ifaces and ifaces[(ns, master.index)].kind == Kind.BRIDGE:
                 iface.master = master.name
             else:
                 what = _describe(master) if master is not None else f"ifindex {link.master}"
-                self.skipped.append(f"{iface.kind.value} {iface.name} in {_where(ns)}: its master {what} is not captured; "
+                self.skipped.append(f"{iface.kind} {iface.name} in {_where(ns)}: its master {what} is not captured; "
                                     "written without it")
         # with --netns: only the root bridges that have a captured port
         if self.include_root and self.named:
             used = {i.master for i in root.interfaces.values() if i.master}
-            for name in [n for n, i in root.interfaces.items() if i.kind is Kind.BRIDGE and n not in used]:
+            for name in [n for n, i in root.interfaces.items() if i.kind == Kind.BRIDGE and n not in used]:
                 del root.interfaces[name]
                 self.left_out.append(f"bridge {name} (no port in the namespaces named with --netns)")
         # bridges keep an MTU their ports do not have only when it was set: write it then
         for iface in root.interfaces.values():
-            if iface.kind is Kind.BRIDGE and iface.mtu is None:
+            if iface.kind == Kind.BRIDGE and iface.mtu is None:
                 ports = [i for i in root.interfaces.values() if i.master == iface.name]
                 if any(p.mtu is not None for p in ports):
                     iface.mtu = DEFAULT_MTU["bridge"]
         # addresses
         for (ns, index), iface in ifaces.items():
             addrs = [a for a in self.live[ns].addresses.get(index, [])
-                     if not (a.version == 6 and a.ip.is_link_local) and not (iface.kind is Kind.LOOPBACK and a in _AUTO_LO)]
+                     if not (a.version == 6 and a.ip.is_link_local) and not (iface.kind == Kind.LOOPBACK and a in _AUTO_LO)]
             iface.addresses = tuple(dict.fromkeys(addrs))
         # routes, sysctls, hosts
         for ns, netns in nss.items():

@@ -131,7 +131,7 @@ def check_l2_addresses(topo: Topology, sink: DiagnosticSink) -> None:
     seen: dict[tuple[_IfKey, object], Interface] = {}
     for ns in topo.all_netns():
         for iface in ns.interfaces.values():
-            if iface.kind is Kind.LOOPBACK or not iface.addresses:
+            if iface.kind == Kind.LOOPBACK or not iface.addresses:
                 continue
             root = seg.find(_key(ns.place, iface.name))
             for i, addr in enumerate(iface.addresses):

@@ -403,7 +403,7 @@ class _Builder:
                 continue
             origin[key] = path + (key,)
             if key == "addresses":
-                loopback = iface.kind is Kind.LOOPBACK
+                loopback = iface.kind == Kind.LOOPBACK
                 addrs = [self.interface_address(path + (key, i), a, loopback) for i, a in enumerate(raw[key])]
                 iface.addresses = tuple(a for a in addrs if a is not None)
             elif key == "mac":
@@ -588,8 +588,8 @@ class _Builder:
                                "each interface can be one end of one veth pair")
                     continue
                 ns = nodes[owner.place.node].root if owner.place.netns is None else nodes[owner.place.node].namespaces[owner.place.netns]
-                if ifname == "lo" or (ifname in ns.interfaces and ns.interfaces[ifname].kind is not Kind.VETH):
-                    sink.error(apath, f"'{ifname}' already exists in {owner_name} as a {ns.interfaces[ifname].kind.value}",
+                if ifname == "lo" or (ifname in ns.interfaces and ns.interfaces[ifname].kind != Kind.VETH):
+                    sink.error(apath, f"'{ifname}' already exists in {owner_name} as a {ns.interfaces[ifname].kind}",
                                "pick another name for the veth end")
                     continue
                 used[key] = apath
@@ -652,7 +652,7 @@ class _Builder:
             mtu, vni, port = (self.integer(path + (key,), vraw.get(key)) for key in ("mtu", "vni", "port"))
             description = self.text(path + ("description",), vraw.get("description"))
             bridge = str(vraw["bridge"])
-            on = [n for n in nodes if bridge in nodes[n].root.interfaces and nodes[n].root.interfaces[bridge].kind is Kind.BRIDGE]
+            on = [n for n in nodes if bridge in nodes[n].root.interfaces and nodes[n].root.interfaces[bridge].kind == Kind.BRIDGE]
             members = [str(n) for n in vraw.get("nodes", on)]
             for i, n in enumerate(members):
                 if n not in nodes:
@@ -681,7 +681,7 @@ class _Builder:
                     self.sink.error(path, "the nodes' underlay addresses mix IPv4 and IPv6")
                     break
                 root.interfaces[vname] = Interface(vname, Kind.VXLAN, mtu=mtu, master=bridge,
-                                                   vxlan=Vxlan(vni, 4789 if port is None else port, local, remotes),
+                                                   spec=Vxlan(vni, 4789 if port is None else port, local, remotes),
                                                    description=description, path=path)
 
     @staticmethod

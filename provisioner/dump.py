@@ -192,7 +192,7 @@ class _Dumper:
                 out[key] = getattr(node, key)
         if node.underlay is not None:
             out["underlay"] = str(node.underlay)
-        bridges = {i.name: _settings(i) for i in node.root.interfaces.values() if i.kind is Kind.BRIDGE}
+        bridges = {i.name: _settings(i) for i in node.root.interfaces.values() if i.kind == Kind.BRIDGE}
         if bridges and self.multi_node:
             out["bridges"] = bridges
         if node.description is not None:
@@ -212,7 +212,7 @@ class _Dumper:
             out["description"] = ns.description
         interfaces = {}
         for iface in ns.interfaces.values():
-            settings = _settings(iface, mtu=iface.kind is Kind.LOOPBACK or not self.shared_mtu(iface))
+            settings = _settings(iface, mtu=iface.kind == Kind.LOOPBACK or not self.shared_mtu(iface))
             if settings:
                 interfaces[iface.name] = settings
         if interfaces:
@@ -242,7 +242,7 @@ class _Dumper:
         devices: dict[str, list[tuple[str, Interface]]] = {}
         for name, node in self.topo.nodes.items():
             for iface in node.root.interfaces.values():
-                if iface.kind is Kind.VXLAN and iface.vxlan is not None:
+                if iface.kind == Kind.VXLAN and iface.vxlan is not None:
                     devices.setdefault(iface.name, []).append((name, iface))
         out: Data = {}
         for vname, members in devices.items():
@@ -254,7 +254,7 @@ class _Dumper:
             seg["bridge"] = first.master
             order = self.member_order(members)
             with_bridge = [n for n, node in self.topo.nodes.items()
-                           if first.master in node.root.interfaces and node.root.interfaces[first.master].kind is Kind.BRIDGE]
+                           if first.master in node.root.interfaces and node.root.interfaces[first.master].kind == Kind.BRIDGE]
             if order != with_bridge:  # the default: every node with a bridge of that name, in node order
                 seg["nodes"] = order
             if first.mtu is not None:

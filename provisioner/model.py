@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from enum import Enum
-from typing import Iterator, Union
+from typing import Any, Iterator, Union
 
 from .diagnostics import YamlPath
 
@@ -22,7 +21,10 @@ IMPLICIT_NODE = "host"
 """The name of the single node of a lab that declares no `nodes:` (the local machine)."""
 
 
-class Kind(str, Enum):
+class Kind:
+    """The names of the link kinds the core model knows by name; every kind folder names its
+    own (`provisioner/kinds/<kind>/`), and `Interface.kind` is such a name."""
+
     LOOPBACK = "loopback"
     VETH = "veth"
     BRIDGE = "bridge"
@@ -99,16 +101,20 @@ class Vxlan:
 @dataclass
 class Interface:
     name: str
-    kind: Kind
+    kind: str  # a kind's name (Kind.BRIDGE, ...): the kind folder that makes and reads it
     addresses: tuple[IPInterface, ...] = ()
     mtu: int | None = None
     mac: str | None = None
     up: bool = True
     master: str | None = None  # bridge in the same namespace
     peer: EndRef | None = None  # the other end of a veth pair
-    vxlan: Vxlan | None = None  # set for Kind.VXLAN
+    spec: Any = None  # the kind's own settings: a `Vxlan` for a VXLAN device, a macvlan's parent and mode
     description: str | None = None
     path: YamlPath = field(default=(), compare=False)
+
+    @property
+    def vxlan(self) -> Vxlan | None:
+        return self.spec if isinstance(self.spec, Vxlan) else None
 
 
 @dataclass(frozen=True)
@@ -205,5 +211,5 @@ class Topology:
     def bridges(self) -> Iterator[tuple[Netns, Interface]]:
         for ns in self.all_netns():
             for iface in ns.interfaces.values():
-                if iface.kind is Kind.BRIDGE:
+                if iface.kind == Kind.BRIDGE:
                     yield ns, iface

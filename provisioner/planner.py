@@ -349,7 +349,7 @@ class _Differ:
             live = self.live_ns(name)
             # bridges
             for iface in ns.interfaces.values():
-                if iface.kind is not Kind.BRIDGE:
+                if iface.kind != Kind.BRIDGE:
                     continue
                 link = live.links.get(iface.name) if live else None
                 if link is None:
@@ -359,7 +359,7 @@ class _Differ:
                 elif not self.claim(name, link, "bridge"):
                     conflicted = True
             for iface in ns.interfaces.values():
-                if iface.kind is Kind.VXLAN:
+                if iface.kind == Kind.VXLAN:
                     conflicted |= self.vxlan(name, iface, live.links.get(iface.name) if live else None)
             # extra links inside lab namespaces, or the lab's links no longer in the file
             if live is not None:
@@ -461,7 +461,7 @@ class _Differ:
             spec["mtu"] = iface.mtu
             before.append(f"mtu {link.mtu}")
             after.append(f"mtu {iface.mtu}")
-        elif iface.mtu is not None and iface.kind is Kind.BRIDGE and self.ports_leave(netns, iface.name):
+        elif iface.mtu is not None and iface.kind == Kind.BRIDGE and self.ports_leave(netns, iface.name):
             # the MTU is the kernel's, taken from its ports: set it, or the kernel resets it to
             # 1500 when the last of them leaves (br_mtu_auto_adjust spares a chosen MTU only)
             spec["mtu"] = iface.mtu
@@ -484,7 +484,7 @@ class _Differ:
                 spec["master"] = iface.master
             before.append(f"master {link.master or '(none)'}")
             after.append(f"master {iface.master or '(none)'}")
-        if link.alias != self.alias and iface.kind is not Kind.LOOPBACK and not self.foreign_link(netns, iface.name):
+        if link.alias != self.alias and iface.kind != Kind.LOOPBACK and not self.foreign_link(netns, iface.name):
             spec["alias"] = self.alias
             before.append(f"alias {link.alias or '(none)'}")
             after.append(f"alias {self.alias}")
@@ -507,12 +507,12 @@ class _Differ:
                 continue
             live = self.live_ns(name)
             for iface in ns.interfaces.values():
-                if iface.kind is Kind.VETH or (name, iface.name) in self.recreated:
+                if iface.kind == Kind.VETH or (name, iface.name) in self.recreated:
                     continue
                 link = live.links.get(iface.name) if live else None
-                if iface.kind is Kind.LOOPBACK and link is None:
+                if iface.kind == Kind.LOOPBACK and link is None:
                     continue  # fresh namespace: lo exists once it is created
-                if link is not None and (iface.kind is Kind.LOOPBACK or self.owned_link(name, link) or self.adopt
+                if link is not None and (iface.kind == Kind.LOOPBACK or self.owned_link(name, link) or self.adopt
                                          or self.foreign_link(name, link.name)):
                     self.link_settings(name, iface, link)
             if name in self.fresh:

@@ -62,7 +62,7 @@ def _id(*parts: str | None) -> str:
 
 def _iface_lines(iface: Interface) -> tuple[str, ...]:
     lines = [iface.name]
-    if iface.kind is Kind.LOOPBACK:
+    if iface.kind == Kind.LOOPBACK:
         lines.append("127.0.0.1/8, ::1")
     lines += [str(a) for a in iface.addresses]
     if iface.mtu is not None:
@@ -80,13 +80,13 @@ def _netns_cluster(topo: Topology, ns: Netns) -> Cluster:
     else:
         label = name + (f": {ns.description}" if ns.description else "")
         cluster = Cluster(_id(node, name), label, "netns")
-    for iface in sorted(ns.interfaces.values(), key=lambda i: (i.kind is not Kind.LOOPBACK, i.kind.value, i.name)):
-        if iface.kind is Kind.LOOPBACK and not iface.addresses and name is None:
+    for iface in sorted(ns.interfaces.values(), key=lambda i: (i.kind != Kind.LOOPBACK, i.kind, i.name)):
+        if iface.kind == Kind.LOOPBACK and not iface.addresses and name is None:
             continue
-        shape = "hexagon" if iface.kind is Kind.BRIDGE else "circle"
+        shape = "hexagon" if iface.kind == Kind.BRIDGE else "circle"
         style = {Kind.BRIDGE: "bridge", Kind.LOOPBACK: "lo", Kind.VETH: "iface", Kind.VXLAN: "iface"}[iface.kind]
         lines = _iface_lines(iface)
-        if iface.kind is Kind.BRIDGE:
+        if iface.kind == Kind.BRIDGE:
             lines = (f"bridge {lines[0]}",) + lines[1:]
         elif iface.vxlan is not None:
             lines = (f"vxlan {lines[0]}", f"vni {iface.vxlan.vni}, local {iface.vxlan.local}") + lines[1:]

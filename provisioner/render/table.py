@@ -45,10 +45,10 @@ def inventory_rows(topo: Topology, node: str, live: LiveState) -> list[Row]:
         if name is not None and lns is None:
             rows.append(Row(label, "-", "namespace", (), "", "", None, "missing"))
             continue
-        for iface in sorted(ns.interfaces.values(), key=lambda i: (i.kind.value != "loopback", i.name)):
+        for iface in sorted(ns.interfaces.values(), key=lambda i: (i.kind != "loopback", i.name)):
             link = lns.links.get(iface.name) if lns else None
             if link is None:
-                rows.append(Row(label, iface.name, iface.kind.value, (), peers.get((name, iface.name), ""), iface.master or "", None, "missing"))
+                rows.append(Row(label, iface.name, iface.kind, (), peers.get((name, iface.name), ""), iface.master or "", None, "missing"))
                 continue
             addrs = tuple(sorted(str(a) for a in lns.addresses.get(iface.name, set()) if not (a.version == 6 and a.ip.is_link_local)))  # type: ignore[union-attr]
             rows.append(Row(label, link.name, link.kind or "device", addrs, peers.get((name, iface.name), ""),
