@@ -11,21 +11,19 @@ import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 from .hostsfile import HostsEntries, read_managed_block, read_netns_hosts, read_node_entries
 from .model import IPAddress, IPInterface, IPNetwork
 from .names import sysctl_path
 from .netns import NetnsPool, list_netns, netns_inode, netns_path
 from .processes import LiveProcess, read_processes
-from .rtnl import RawLink, RawRoute, nsid_of
+from .rtnl import RT_TABLE_MAIN, RTN_UNICAST, RTNH_F_ONLINK, RTPROT_KERNEL, RTPROT_TOPO, RawLink, RawRoute, nsid_of
 
-RTPROT_TOPO = 151
-"""Routes topo adds carry this protocol number, so the node's other routes are never touched."""
-RTPROT_KERNEL = 2
-RT_TABLE_MAIN = 254
-RTN_UNICAST = 1
-RTNH_F_ONLINK = 4
+__all__ = ["RTPROT_TOPO", "RTPROT_KERNEL", "RTN_UNICAST", "LiveLink", "LiveRoute", "LiveNetns", "LiveState", "read_live"]
+
+LinkReaders = dict[str, Callable[[RawLink], Any]]
+"""A kind's reader of its own link facts (IFLA_INFO_DATA), by the kernel's kind name."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +39,12 @@ class LiveLink:
     peer_index: int | None
     peer_in_other_netns: bool = False
     peer_netnsid: int | None = None  # the peer's namespace, as the id this namespace gives it
-    vxlan: tuple[int, int, IPAddress | None] | None = None  # VNI, UDP port, local address
+    info: Any = None  # the kind's own facts, from its reader: a VXLAN device's (VNI, port, local), ...
+    link_index: int = 0  # IFLA_LINK: a veth's peer, a macvlan's parent (in the namespace of peer_netnsid)
+
+    @property
+    def vxlan(self) -> tuple[int, int, IPAddress | None] | None:
+        return self.info if self.kind == "vxlan" else None
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,9 @@ class LiveState:
         return self.root if name is None else self.namespaces.get(name)
 
 
-def _link(raw: RawLink, names: dict[int, str]) -> LiveLink:
+def _link(raw: RawLink, names: dict[int, str], readers: LinkReaders) -> LiveLink:
     kind = raw.kind or ("loopback" if raw.name == "lo" else "")
+    reader = readers.get(kind)
     return LiveLink(
         index=raw.index,
         name=raw.name,
@@ -96,8 +100,8 @@ def _link(raw: RawLink, names: dict[int, str]) -> LiveLink:
         peer_index=raw.link if kind == "veth" else None,
         peer_in_other_netns=raw.link_netnsid is not None,
         peer_netnsid=raw.link_netnsid,
-        vxlan=None if raw.vxlan is None else (raw.vxlan[0], raw.vxlan[1],
-                                              ipaddress.ip_address(raw.vxlan[2]) if raw.vxlan[2] else None),
+        info=reader(raw) if reader is not None else None,
+        link_index=raw.link,
     )
 
 
@@ -130,14 +134,23 @@ def read_sysctl(key: str) -> str | None:
         return None
 
 
-def read_netns(pool: NetnsPool, name: str | None, sysctls: Iterable[str], lab: str) -> LiveNetns:
+def link_readers() -> LinkReaders:
+    """Every kind's reader of its own link facts (the registry's kinds of link that have one)."""
+    from .kinds.registry import REGISTRY
+
+    return {k.name: k.read for k in REGISTRY.links() if getattr(k, "read", None) is not None}
+
+
+def read_netns(pool: NetnsPool, name: str | None, sysctls: Iterable[str], lab: str,
+               readers: LinkReaders | None = None) -> LiveNetns:
     """Read one namespace. The namespace must exist (the caller checks /run/netns first)."""
     sock = pool.socket(name)
     live = LiveNetns(name, netns_inode(name) if name is not None else None)
     raw_links = sock.links()
     names = {r.index: r.name for r in raw_links}
+    readers = link_readers() if readers is None else readers
     for r in raw_links:
-        link = _link(r, names)
+        link = _link(r, names, readers)
         live.links[link.name] = link
         live.addresses[link.name] = set()
     for a in sock.addresses():
@@ -148,7 +161,7 @@ def read_netns(pool: NetnsPool, name: str | None, sysctls: Iterable[str], lab: s
         route = _route(r, names)
         if route is not None:
             live.routes.append(route)
-    vxlans = {r.index: r.name for r in raw_links if r.vxlan is not None}
+    vxlans = {r.index: r.name for r in raw_links if r.kind == "vxlan"}
     if vxlans:
         for entry in sock.fdb():
             if entry.index in vxlans and entry.dst is not None and entry.mac == "00:00:00:00:00:00":
@@ -171,7 +184,8 @@ def read_live(pool: NetnsPool, lab: str, namespaces: Iterable[str], sysctls: dic
     read in full when its identity is not the one the lab's record knows (`known_ids`): only
     its links then tell whether it is the lab's (see planner: a namespace of another is kept)."""
     existing = set(list_netns())
-    root = read_netns(pool, None, sysctls.get(None, ()), lab)
+    readers = link_readers()
+    root = read_netns(pool, None, sysctls.get(None, ()), lab, readers)
     shallow = set(doomed)
     found = {}
     unpinned = set()
@@ -187,6 +201,6 @@ def read_live(pool: NetnsPool, lab: str, namespaces: Iterable[str], sysctls: dic
                 finally:
                     os.close(fd)
                 continue
-            found[name] = read_netns(pool, name, sysctls.get(name, ()), lab)
+            found[name] = read_netns(pool, name, sysctls.get(name, ()), lab, readers)
     processes = read_processes(lab, {name: ns.inode for name, ns in found.items()})
     return LiveState(root, found, existing, processes, unpinned, read_node_entries() if node_hosts else {})

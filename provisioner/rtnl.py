@@ -35,6 +35,7 @@ RTEXT_FILTER_SKIP_STATS = 1 << 3
 RT_TABLE_MAIN = 254
 NLMSG_ERROR = 2
 NLMSG_DONE = 3
+NLMSGERR_ATTR_MSG = 1
 RTM_GETLINK = 18
 RTM_GETADDR = 22
 RTM_GETROUTE = 26
@@ -45,7 +46,25 @@ AF_BRIDGE = 7
 NDA_DST, NDA_LLADDR = 1, 2
 NUD_NOARP, NUD_PERMANENT = 0x40, 0x80
 NTF_SELF = 0x02
-IFLA_VXLAN_ID, IFLA_VXLAN_LOCAL, IFLA_VXLAN_LEARNING, IFLA_VXLAN_PORT, IFLA_VXLAN_LOCAL6 = 1, 4, 7, 15, 17
+# links (linux/if_link.h)
+IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_MASTER, IFLA_LINKINFO, IFLA_NET_NS_FD, IFLA_IFALIAS = 1, 3, 4, 5, 10, 18, 28, 20
+IFLA_LINK_NETNSID = 37
+IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
+# addresses (linux/if_addr.h)
+IFA_ADDRESS, IFA_LOCAL, IFA_FLAGS = 1, 2, 8
+IFA_F_NODAD = 0x02
+# routes (linux/rtnetlink.h)
+RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_TABLE = 1, 4, 5, 6, 7, 15
+RT_SCOPE_UNIVERSE, RT_SCOPE_LINK, RT_SCOPE_NOWHERE = 0, 253, 255
+RTN_UNICAST = 1
+RTN_NAMES = {2: "local", 3: "broadcast", 4: "anycast", 5: "multicast", 6: "blackhole", 7: "unreachable",
+             8: "prohibit", 9: "throw", 10: "nat"}
+RTNH_F_ONLINK = 4
+RTPROT_KERNEL = 2
+RTPROT_RA = 9
+RTPROT_TOPO = 151
+"""Routes topo adds carry this protocol number, so the node's other routes are never touched."""
+AF_INET, AF_INET6 = 2, 10
 
 _HDR = struct.Struct("=IHHII")
 _IFINFO = struct.Struct("=BxHiII")
@@ -91,7 +110,7 @@ class RawLink:
     master: int
     link: int  # peer ifindex for veths (in the peer's namespace)
     link_netnsid: int | None
-    vxlan: tuple[int, int, str | None] | None = None  # (VNI, UDP port, local address) of a VXLAN device
+    info_data: bytes = b""  # IFLA_INFO_DATA: the kind's own attributes (its folder's reader decodes them)
 
 
 @dataclass(frozen=True)
@@ -132,48 +151,45 @@ def parse_link(data: bytes, off: int, length: int) -> RawLink:
     _family, _type, index, flags, _change = _IFINFO.unpack_from(data, off + 16)
     name, kind, alias, mac = "", "", None, ""
     mtu = master = link = 0
-    vxlan = None
+    info = b""
     netnsid: int | None = None
     for t, a, b in _attrs(data, off + 32, off + length):
-        if t == 3:
+        if t == IFLA_IFNAME:
             name = _cstr(data, a, b)
-        elif t == 4:
+        elif t == IFLA_MTU:
             mtu = _U32.unpack_from(data, a)[0]
-        elif t == 1:
+        elif t == IFLA_ADDRESS:
             mac = ":".join(f"{x:02x}" for x in data[a:b])
-        elif t == 10:
+        elif t == IFLA_MASTER:
             master = _U32.unpack_from(data, a)[0]
-        elif t == 5:
+        elif t == IFLA_LINK:
             link = _U32.unpack_from(data, a)[0]
-        elif t == 20:
+        elif t == IFLA_IFALIAS:
             alias = _cstr(data, a, b) or None
-        elif t == 37:
+        elif t == IFLA_LINK_NETNSID:
             netnsid = struct.unpack_from("=i", data, a)[0]
-        elif t == 18:
-            info_data = None
+        elif t == IFLA_LINKINFO:
             for t2, a2, b2 in _attrs(data, a, b):
-                if t2 == 1:
+                if t2 == IFLA_INFO_KIND:
                     kind = _cstr(data, a2, b2)
-                elif t2 == 2:
-                    info_data = (a2, b2)
-            if kind == "vxlan" and info_data is not None:
-                vxlan = _parse_vxlan(data, *info_data)
-    return RawLink(index, name, kind, alias, mtu, mac, bool(flags & IFF_UP), master, link, netnsid, vxlan)
+                elif t2 == IFLA_INFO_DATA:
+                    info = bytes(data[a2:b2])
+    return RawLink(index, name, kind, alias, mtu, mac, bool(flags & IFF_UP), master, link, netnsid, info)
 
 
-def _parse_vxlan(data: bytes, start: int, end: int) -> tuple[int, int, str | None]:
-    vni = port = 0
-    local = None
-    for t, a, b in _attrs(data, start, end):
-        if t == IFLA_VXLAN_ID:
-            vni = _U32.unpack_from(data, a)[0]
-        elif t == IFLA_VXLAN_PORT:
-            port = struct.unpack_from(">H", data, a)[0]
-        elif t == IFLA_VXLAN_LOCAL:
-            local = _ip(socket.AF_INET, data[a:b])
-        elif t == IFLA_VXLAN_LOCAL6:
-            local = _ip(socket.AF_INET6, data[a:b])
-    return vni, port, local
+def attributes(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """(type, value) of each attribute in `data` (a kind's IFLA_INFO_DATA, say)."""
+    for t, a, b in _attrs(data, 0, len(data)):
+        yield t, data[a:b]
+
+
+def u32(value: bytes) -> int:
+    return _U32.unpack_from(value)[0]
+
+
+def ip_text(value: bytes) -> str:
+    """An address attribute as text (4 bytes: IPv4, 16: IPv6)."""
+    return _ip(socket.AF_INET6 if len(value) == 16 else socket.AF_INET, value)
 
 
 def parse_fdb(data: bytes, off: int, length: int) -> RawFdb:
@@ -191,9 +207,9 @@ def parse_addr(data: bytes, off: int, length: int) -> RawAddr:
     family, prefixlen, _flags, _scope, index = _IFADDR.unpack_from(data, off + 16)
     local = address = None
     for t, a, b in _attrs(data, off + 24, off + length):
-        if t == 2:
+        if t == IFA_LOCAL:
             local = data[a:b]
-        elif t == 1:
+        elif t == IFA_ADDRESS:
             address = data[a:b]
     raw = local if local is not None else address
     value = int.from_bytes(raw or b"", "big")  # built from the bytes: no text to parse
@@ -206,17 +222,17 @@ def parse_route(data: bytes, off: int, length: int) -> RawRoute:
     dst = gateway = prefsrc = None
     oif = priority = 0
     for t, a, b in _attrs(data, off + 28, off + length):
-        if t == 1:
+        if t == RTA_DST:
             dst = _ip(family, data[a:b])
-        elif t == 4:
+        elif t == RTA_OIF:
             oif = _U32.unpack_from(data, a)[0]
-        elif t == 5:
+        elif t == RTA_GATEWAY:
             gateway = _ip(family, data[a:b])
-        elif t == 6:
+        elif t == RTA_PRIORITY:
             priority = _U32.unpack_from(data, a)[0]
-        elif t == 7:
+        elif t == RTA_PREFSRC:
             prefsrc = _ip(family, data[a:b])
-        elif t == 15:
+        elif t == RTA_TABLE:
             table = _U32.unpack_from(data, a)[0]
     return RawRoute(family, dst, dst_len, gateway, oif, priority, prefsrc, table, proto, rtype, flags)
 
@@ -332,7 +348,7 @@ def _ext_ack(data: bytes, off: int, length: int) -> str | None:
     capped = flags & 0x100  # NLM_F_CAPPED: only the header of the request is echoed
     start = off + 20 + (16 if capped else _align(inner_len))
     for t, a, b in _attrs(data, start, off + length):
-        if t == 1:
+        if t == NLMSGERR_ATTR_MSG:
             return _cstr(data, a, b)
     return None
 

@@ -19,15 +19,18 @@ from typing import Any, Iterator
 
 from .diagnostics import TopoError
 from .hostsfile import remove_stale_temporaries, write_atomic
+from .core.keys import RouteKey
 from .names import control_problem, inside, lab_name_problem, namespace_name_problem, printable, sysctl_key_problem
 
 STATE_DIR = Path(os.environ.get("TOPO_STATE_DIR", "/var/lib/topo"))
-RECORD_VERSION = 2
+RECORD_VERSION = 3
 """1: the first release's records. 2: adds `netns_ids` (each namespace's identity when topo
-last saw it as the lab's). Version-1 records are read as they are and written as 2."""
+last saw it as the lab's). 3: root routes as `{"dst", "metric"}` objects (typed keys) instead
+of the text `|DESTINATION|METRIC`. Older records are read (their route texts migrated) and
+written as 3."""
 
 _ROUTE_KEY = re.compile(r"\|([0-9a-fA-F.:]+/[0-9]{1,3})\|([0-9]{1,10})")
-"""A root route's key in a record: `|DESTINATION|METRIC` (see planner.route_key)."""
+"""A root route's key in a record of version 1 or 2: `|DESTINATION|METRIC`."""
 
 
 class CorruptRecord(TopoError):
@@ -59,7 +62,7 @@ class LabRecord:
     lab: str
     node: str
     namespaces: list[str] = field(default_factory=list)
-    root_routes: list[str] = field(default_factory=list)  # route keys, see planner.route_key
+    root_routes: list[RouteKey] = field(default_factory=list)  # the root namespace's routes the lab made
     sysctls: dict[str, str | None] = field(default_factory=dict)  # root-namespace originals
     source: str | None = None
     version: int = RECORD_VERSION
@@ -99,8 +102,8 @@ def _problems(data: Any, lab: str) -> Iterator[str]:
     else:
         yield from (f"namespaces: {err}" for n in spaces if (err := namespace_name_problem(n)))
     routes = data.get("root_routes", [])
-    if not isinstance(routes, list) or not all(isinstance(r, str) and _ROUTE_KEY.fullmatch(r) for r in routes):
-        yield "root_routes is not a list of route keys (|DESTINATION|METRIC)"
+    if not isinstance(routes, list) or not all(_route_key(r) is not None for r in routes):
+        yield "root_routes is not a list of route keys ({dst, metric}, or |DESTINATION|METRIC before version 3)"
     sysctls = data.get("sysctls", {})
     if not isinstance(sysctls, dict):
         yield "sysctls is not an object"
@@ -121,6 +124,17 @@ def _problems(data: Any, lab: str) -> Iterator[str]:
 
 
 _FIELDS = frozenset(f.name for f in fields(LabRecord))
+
+
+def _route_key(raw: Any) -> RouteKey | None:
+    """A root route key as a record holds it (either form), or None when it is not one."""
+    if isinstance(raw, str) and not _ROUTE_KEY.fullmatch(raw):
+        return None
+    try:
+        key = RouteKey.from_record(None, raw)
+    except ValueError:
+        return None
+    return key if key.metric < 2**32 else None
 
 
 def _read_private(path: Path) -> bytes:
@@ -166,7 +180,7 @@ def load_record(lab: str) -> LabRecord | None:
         lab=lab,
         node=data.get("node", ""),
         namespaces=list(data.get("namespaces", [])),
-        root_routes=list(data.get("root_routes", [])),
+        root_routes=[k for r in data.get("root_routes", []) if (k := _route_key(r)) is not None],
         sysctls=dict(data.get("sysctls", {})),
         source=data.get("source"),
         version=version,
@@ -180,13 +194,14 @@ def save_record(record: LabRecord) -> None:
     path = record_path(record.lab)
     ensure_private_dir(path.parent)
     record.namespaces = sorted(set(record.namespaces))
-    record.root_routes = sorted(set(record.root_routes))
+    record.root_routes = sorted(set(record.root_routes), key=lambda k: (k.dst.version, str(k.dst), k.metric))
     record.version = RECORD_VERSION
     # each namespace's identity as it is now: the planner has just proven these are the lab's
     # (or made them), and a later run acts only on a namespace with the same identity
     ids = {n: netns_inode(n, pinned=True) for n in record.namespaces}
     record.netns_ids = {n: i for n, i in ids.items() if i is not None}
-    write_atomic(path, json.dumps(asdict(record), indent=2, sort_keys=True) + "\n", mode=0o600)
+    data = {**asdict(record), "root_routes": [k.to_record() for k in record.root_routes]}
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n", mode=0o600)
 
 
 def ensure_private_dir(path: Path) -> None:

@@ -1,0 +1,54 @@
+"""Addresses: the file's on each interface, except those the kernel adds by itself."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from ...core.diff import DiffContext, Outcome
+from ...core.effects import Effects, IPv4AddressGoes
+from ...core.keys import AddressKey, LinkKey
+from ...core.plan import Change
+from ...model import IPInterface
+from .ops import ADD_ADDRESS, DELETE_ADDRESS, AddressSpec
+
+_LOOPBACK_ADDRESSES = (ipaddress.ip_interface("127.0.0.1/8"), ipaddress.ip_interface("::1/128"))
+
+
+def automatic(ifname: str, addr: IPInterface) -> bool:
+    """Addresses the kernel adds by itself: IPv6 link-local, and lo's loopback addresses."""
+    if addr.version == 6 and addr.ip.is_link_local:
+        return True
+    return ifname == "lo" and addr in _LOOPBACK_ADDRESSES
+
+
+def _add(out: Outcome, netns: str | None, ifname: str, addr: IPInterface, change: Change,
+         before: str | None = None, after: str | None = None) -> None:
+    op = DELETE_ADDRESS if change is Change.DELETE else ADD_ADDRESS
+    out.add(op, change, netns, f"address {addr} on {ifname}", AddressSpec(ifname, addr, again=change is Change.UPDATE),
+            before=before, after=after, key=AddressKey(netns, ifname, addr), links=(LinkKey(netns, ifname),))
+
+
+def diff(ctx: DiffContext, effects: Effects) -> Outcome:
+    out = Outcome()
+    for ns in ctx.scoped(effects):
+        name = ns.place.netns
+        live = ctx.live_ns(name, effects)
+        for iface in ns.interfaces.values():
+            fresh = live is None or effects.link_made(name, iface.name) or iface.name not in live.links
+            have = set() if fresh else {a for a in live.addresses.get(iface.name, set()) if not automatic(iface.name, a)}  # type: ignore[union-attr]
+            if effects.goes_down(name, iface.name):
+                have = {a for a in have if a.version == 4}  # the kernel flushes IPv6 addresses of a link set down
+            want = set(iface.addresses)
+            gone = sorted(have - want, key=str)
+            for addr in gone:
+                _add(out, name, iface.name, addr, Change.DELETE, before=str(addr))
+            for addr in sorted(want - have, key=str):
+                _add(out, name, iface.name, addr, Change.CREATE, after=str(addr))
+            v4_gone = [a for a in gone if a.version == 4]
+            if v4_gone:
+                out.effect(IPv4AddressGoes(name))
+                # deleting a primary IPv4 address deletes its secondaries too: add back the kept ones
+                for addr in sorted(have & want, key=str):
+                    if addr.version == 4 and any(addr.network == g.network for g in v4_gone):
+                        _add(out, name, iface.name, addr, Change.UPDATE, before="dropped with a removed address", after=str(addr))
+    return out

@@ -1,0 +1,27 @@
+"""Hosts files: a namespace's /etc/netns/NS/hosts, and the lab's block of /etc/hosts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ...core.plan import Action, Op, Stage
+from ...hostsfile import set_managed_block, write_netns_hosts
+
+
+@dataclass(frozen=True)
+class HostsSpec:
+    text: str | None  # None: remove
+
+
+def _write(ex: Any, a: Action) -> None:
+    spec = a.payload
+    assert isinstance(spec, HostsSpec)
+    if a.netns is None:
+        set_managed_block(ex.lab, spec.text)
+    elif spec.text is not None:
+        write_netns_hosts(a.netns, spec.text)
+
+
+WRITE_HOSTS = Op("write-hosts", Stage.FILES, run=_write)
+REMOVE_HOSTS = Op("remove-hosts", Stage.FILES, run=_write)

@@ -1,0 +1,209 @@
+"""The diff every kind of link shares (libnmstate style: the shared part here, one class per
+kind in its folder). In each namespace in scope: the kinds made on their own (bridge, VXLAN,
+macvlan) are made or claimed, links that are the lab's but no longer in the file go; then the
+kinds made in pairs (veth); then the settings of the links that exist and stay."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ...core.diff import DiffContext, Outcome
+from ...core.effects import Effect, Effects, ForeignLink, LinkGoesDown, LinkMade, RefusedLink
+from ...core.keys import LinkKey
+from ...core.plan import Change
+from ...live import LiveLink, LiveNetns
+from ...model import Interface, Kind
+from .apply import DELETE_LINK, SET_LINK, LinkSpec
+
+
+class LinkKind(Protocol):
+    """What the shared link diff asks of a kind of link."""
+
+    name: str  # the kind's name: Interface.kind, and the kernel's kind of its devices
+    paired: bool  # made in pairs across namespaces (veth): `pairs` plans them, not `plan`
+
+    def plan(self, d: "LinkDiff", netns: str | None, iface: Interface, link: LiveLink | None) -> None:
+        """Make (or claim, or remake) the kind's device `iface`; `link` is what has its name now."""
+
+    def pairs(self, d: "LinkDiff") -> None:
+        """For a paired kind: plan every pair of the node."""
+
+
+def link_summary(iface: Interface) -> str:
+    parts = [iface.name]
+    if iface.mtu:
+        parts.append(f"mtu {iface.mtu}")
+    if iface.master:
+        parts.append(f"master {iface.master}")
+    if iface.mac:
+        parts.append(f"mac {iface.mac}")
+    return " ".join(parts)
+
+
+def spec_of(iface: Interface, alias: str, master: bool = True) -> LinkSpec:
+    """A new link's settings as the file gives them."""
+    return LinkSpec(iface.name, iface.mtu, iface.mac, iface.up, iface.master if master else None, alias=alias)
+
+
+@dataclass
+class LinkDiff:
+    """One run of the shared link diff: its outcome so far, and the effects it knows."""
+
+    ctx: DiffContext
+    effects: Effects
+    kinds: list[Any]
+    out: Outcome = field(default_factory=Outcome)
+
+    def effect(self, *facts: Effect) -> None:
+        self.out.effect(*facts)
+        self.effects = self.effects.plus(facts)
+
+    def made(self, netns: str | None, name: str) -> None:
+        self.effect(LinkMade(LinkKey(netns, name)))
+
+    def live_ns(self, netns: str | None) -> LiveNetns | None:
+        return self.ctx.live_ns(netns, self.effects)
+
+    def live_link(self, netns: str | None, name: str) -> LiveLink | None:
+        live = self.live_ns(netns)
+        return live.links.get(name) if live else None
+
+    def owned(self, netns: str | None, link: LiveLink) -> bool:
+        """Every link in a lab namespace is the lab's; in the root namespace, the marked ones."""
+        return netns is not None or link.alias == self.ctx.alias
+
+    def delete(self, netns: str | None, link: LiveLink, why: str, before: str | None = None) -> None:
+        self.out.add(DELETE_LINK, Change.DELETE, netns, f"link {link.name} ({why})", LinkSpec(link.name), before=before,
+                     key=LinkKey(netns, link.name), links=(LinkKey(netns, link.name),))
+
+    def claim(self, netns: str | None, link: LiveLink, kind: str) -> bool:
+        """True when `link` may be used as the lab's `kind` link (owned, or adopted, or
+        another's of that kind: then compared, never changed)."""
+        if self.owned(netns, link):
+            if link.kind != kind:
+                self.delete(netns, link, f"{link.kind or 'device'}, want {kind}")
+                return False
+            return True
+        if link.kind == kind:
+            if not self.ctx.adopt:
+                self.effect(ForeignLink(LinkKey(netns, link.name)))
+            return True  # adopted: its settings mark it with the lab's alias
+        self.effect(RefusedLink(LinkKey(netns, link.name)))
+        self.out.conflict(netns, f"link {link.name}",
+                          f"{link.kind or 'a device'} {link.name} exists and was not created by lab {self.ctx.topo.name}",
+                          "rename it in the file, delete it, or pass --adopt to take it over")
+        return False
+
+    # ---- the passes ---------------------------------------------------------------------------
+    def run(self) -> Outcome:
+        single = [k for k in self.kinds if not k.paired]
+        for ns in list(self.ctx.scoped(self.effects)):
+            name = ns.place.netns
+            for kind in single:
+                for iface in ns.interfaces.values():
+                    if iface.kind == kind.name:
+                        kind.plan(self, name, iface, self.live_link(name, iface.name))
+            self.extra_links(name, set(ns.interfaces))
+        for kind in self.kinds:
+            if kind.paired:
+                kind.pairs(self)
+        self.settings_of_existing()
+        return self.out
+
+    def extra_links(self, netns: str | None, declared: set[str]) -> None:
+        """Links inside lab namespaces the file does not name, or the lab's root links no
+        longer in the file."""
+        live = self.live_ns(netns)
+        if live is None:
+            return
+        vanishing = self.vanishing() if netns is None else set()
+        for link in live.links.values():
+            if link.name in declared or link.name == "lo":
+                continue
+            if self.owned(netns, link):
+                self.out.add(DELETE_LINK, Change.DELETE, netns, f"link {link.name} ({link.kind or 'device'})",
+                             LinkSpec(link.name, vanishes=link.index in vanishing), before=f"{link.kind} {link.name}",
+                             key=LinkKey(netns, link.name), links=(LinkKey(netns, link.name),))
+
+    def vanishing(self) -> set[int]:
+        """Root-namespace veth ends whose peer is in a namespace this plan deletes."""
+        live = self.ctx.live
+        nsids = {ns.nsid for name in self.effects.doomed()
+                 if (ns := live.namespaces.get(name)) is not None and ns.nsid is not None}
+        return {link.index for link in live.root.links.values()
+                if link.kind == "veth" and link.peer_netnsid is not None and link.peer_netnsid in nsids}
+
+    def settings_of_existing(self) -> None:
+        """Links made on their own and loopbacks: the settings of the ones that exist and stay."""
+        paired = {k.name for k in self.kinds if k.paired}
+        for ns in list(self.ctx.scoped(self.effects)):
+            name = ns.place.netns
+            live = self.live_ns(name)
+            for iface in ns.interfaces.values():
+                if iface.kind in paired or self.effects.link_made(name, iface.name):
+                    continue
+                link = live.links.get(iface.name) if live else None
+                if iface.kind == Kind.LOOPBACK and link is None:
+                    continue  # fresh namespace: lo exists once it is created
+                if link is not None and (iface.kind == Kind.LOOPBACK or self.owned(name, link) or self.ctx.adopt
+                                         or self.effects.foreign_link(name, link.name)):
+                    self.settings(name, iface, link)
+            if self.effects.made(name):
+                lo = ns.interfaces.get("lo")
+                if lo is not None and lo.up:
+                    self.out.add(SET_LINK, Change.UPDATE, name, "link lo", LinkSpec("lo", up=True), before="down",
+                                 after="up", key=LinkKey(name, "lo"), links=(LinkKey(name, "lo"),))
+
+    def settings(self, netns: str | None, iface: Interface, link: LiveLink) -> None:
+        """The changes that make an existing link's settings the file's."""
+        before: list[str] = []
+        after: list[str] = []
+        spec: dict[str, object] = {}
+        if iface.mtu is not None and link.mtu != iface.mtu:
+            spec["mtu"] = iface.mtu
+            before.append(f"mtu {link.mtu}")
+            after.append(f"mtu {iface.mtu}")
+        elif iface.mtu is not None and iface.kind == Kind.BRIDGE and self.ports_leave(netns, iface.name):
+            # the MTU is the kernel's, taken from its ports: set it, or the kernel resets it to
+            # 1500 when the last of them leaves (br_mtu_auto_adjust spares a chosen MTU only)
+            spec["mtu"] = iface.mtu
+            before.append(f"mtu {link.mtu} (from its ports)")
+            after.append(f"mtu {iface.mtu} (kept when they leave)")
+        if iface.mac is not None and link.mac != iface.mac:
+            spec["mac"] = iface.mac
+            before.append(f"mac {link.mac}")
+            after.append(f"mac {iface.mac}")
+        if link.up != iface.up:
+            spec["up"] = iface.up
+            if not iface.up:
+                self.effect(LinkGoesDown(LinkKey(netns, iface.name)))
+            before.append("up" if link.up else "down")
+            after.append("up" if iface.up else "down")
+        if link.master != iface.master:
+            if iface.master is None:
+                spec["nomaster"] = True
+            else:
+                spec["master"] = iface.master
+            before.append(f"master {link.master or '(none)'}")
+            after.append(f"master {iface.master or '(none)'}")
+        if link.alias != self.ctx.alias and iface.kind != Kind.LOOPBACK and not self.effects.foreign_link(netns, iface.name):
+            spec["alias"] = self.ctx.alias
+            before.append(f"alias {link.alias or '(none)'}")
+            after.append(f"alias {self.ctx.alias}")
+        if before:
+            self.out.add(SET_LINK, Change.UPDATE, netns, f"link {iface.name}", LinkSpec(iface.name, **spec),  # type: ignore[arg-type]
+                         before=", ".join(before), after=", ".join(after), key=LinkKey(netns, iface.name),
+                         links=(LinkKey(netns, iface.name),))
+
+    def ports_leave(self, netns: str | None, bridge: str) -> bool:
+        """Whether a port the bridge has now is not among the ports the file gives it (a bridge
+        losing its last port gets the kernel's MTU back)."""
+        live = self.live_ns(netns)
+        kept = {i.name for ns in self.ctx.node.all_netns() if ns.place.netns == netns
+                for i in ns.interfaces.values() if i.master == bridge and not self.effects.link_made(netns, i.name)}
+        return live is not None and any(link.master == bridge and name not in kept for name, link in live.links.items())
+
+
+def diff(ctx: DiffContext, effects: Effects, kinds: list[Any]) -> Outcome:
+    return LinkDiff(ctx, effects, kinds).run()

@@ -1,0 +1,20 @@
+"""The kinds topo knows, in the order their dependencies allow. Adding a kind: its folder,
+and one line here."""
+
+from ..core.registry import Registry
+from . import address, bridge, check, hosts, link, loopback, netns, process, route, sysctl, veth, vxlan
+
+REGISTRY = Registry((
+    netns.KIND,
+    link.KIND,
+    loopback.KIND,
+    bridge.KIND,
+    vxlan.KIND,
+    veth.KIND,
+    sysctl.KIND,
+    address.KIND,
+    route.KIND,
+    hosts.KIND,
+    process.KIND,
+    check.KIND,
+))
