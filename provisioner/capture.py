@@ -57,7 +57,8 @@ from .desired import valid_ifname, valid_nsname
 from .names import printable
 from .dump import dump_yaml, escape_template
 from .hostsfile import ETC_HOSTS, netns_hosts_path, parse_entries
-from .live import RT_TABLE_MAIN, RTN_UNICAST, RTNH_F_ONLINK, RTPROT_KERNEL, read_sysctl, route_destination
+from .live import read_sysctl, route_destination
+from .rtnl import RT_TABLE_MAIN, RTN_UNICAST, RTNH_F_ONLINK, RTPROT_KERNEL
 from .model import (
     IMPLICIT_NODE,
     EndRef,

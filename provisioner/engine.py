@@ -92,7 +92,7 @@ def _intent(old: LabRecord | None, new: LabRecord) -> LabRecord:
     rec = new.copy()
     if old is not None:
         rec.namespaces = sorted(set(old.namespaces) | set(new.namespaces))
-        rec.root_routes = sorted(set(old.root_routes) | set(new.root_routes))
+        rec.root_routes = list(dict.fromkeys(old.root_routes + new.root_routes))  # save_record sorts them
         rec.sysctls = {**old.sysctls, **new.sysctls}
     return rec
 

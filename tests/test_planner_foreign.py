@@ -17,7 +17,10 @@ from provisioner.diagnostics import Severity
 from provisioner.live import RTPROT_TOPO, LiveLink, LiveNetns, LiveRoute, LiveState
 from provisioner.loader import load_text
 from provisioner.model import Topology
-from provisioner.planner import Op, Plan, make_plan
+from provisioner.core.keys import RouteKey
+from provisioner.kinds.hosts.ops import WRITE_HOSTS
+from provisioner.kinds.route.ops import SET_ROUTE
+from provisioner.planner import Plan, make_plan
 from provisioner.state import LabRecord
 from provisioner.validate import validate_document
 
@@ -134,7 +137,7 @@ def test_a_difference_is_one_conflict_and_no_action(case: str) -> None:
     assert [c.target for c in p.conflicts] == [target], p.conflicts
     assert named in p.conflicts[0].message, p.conflicts[0].message
     assert "was not created by lab lab" in p.conflicts[0].message and "--adopt" in p.conflicts[0].hint
-    assert not [a for a in p.actions if a.op is not Op.WRITE_HOSTS or a.netns is not None], p.actions
+    assert not [a for a in p.actions if a.op is not WRITE_HOSTS or a.netns is not None], p.actions
     assert target not in {u.target for u in p.unmanaged}
 
 
@@ -151,7 +154,7 @@ def test_a_hosts_file_with_the_same_entries_is_in_sync() -> None:
 
 def test_hosts_entries_missing_from_etc_hosts_are_written() -> None:
     p = plan(Machine(node_hosts={}))
-    assert [(a.op, a.target) for a in p.actions] == [(Op.WRITE_HOSTS, "/etc/hosts block of lab lab")]
+    assert [(a.op, a.target) for a in p.actions] == [(WRITE_HOSTS, "/etc/hosts block of lab lab")]
     assert "/etc/hosts entries pod1" not in {u.target for u in p.unmanaged}
 
 
@@ -162,7 +165,7 @@ def test_adopt_takes_everything_over() -> None:
     ops = sorted((a.op.value, a.target) for a in p.actions)
     assert ("adopt-namespace", "namespace pod1") in ops
     assert {t for o, t in ops if o == "set-link"} == {"link br0", "link veth1", "link eth0"}, "the alias marks"
-    route_action = next(a for a in p.actions if a.op is Op.SET_ROUTE)
+    route_action = next(a for a in p.actions if a.op is SET_ROUTE)
     assert route_action.payload.replace and "not the lab's" in (route_action.before or "")  # type: ignore[union-attr]
     assert p.record is not None and p.record.namespaces == ["pod1"] and len(p.record.root_routes) == 1
 
@@ -176,7 +179,7 @@ def test_the_labs_own_objects_are_not_unmanaged() -> None:
     from provisioner.hostsfile import render_netns_hosts
 
     m.pod_hosts = render_netns_hosts("lab", {})
-    record = LabRecord("lab", "host", ["pod1"], ["|10.10.0.0/16|0"])
+    record = LabRecord("lab", "host", ["pod1"], [RouteKey(None, ipaddress.ip_network("10.10.0.0/16"), 0)])
     p = plan(m, record=record)
     assert [u.target for u in p.unmanaged] == ["/etc/hosts entries pod1"]
     assert not p.conflicts and not p.actions, p.actions

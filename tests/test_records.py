@@ -3,6 +3,7 @@ name, and never the only way out (`destroy --lab NAME --from-kernel`). Real kern
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import stat
@@ -86,13 +87,42 @@ def test_version_1_record_of_the_first_release_still_plans_and_destroys(sandbox:
     write_record(sandbox, rec)
     res = sandbox.topo("plan", LAB_FILE, check=False)
     assert res.returncode == 0, res.stdout + res.stderr
-    sandbox.topo("apply", LAB_FILE)  # writes it again as version 2
-    assert record(sandbox)["version"] == 2
+    sandbox.topo("apply", LAB_FILE)  # writes it again in today's version
+    assert record(sandbox)["version"] == 3
     rec = record(sandbox)
     del rec["netns_ids"]
     rec["version"] = 1
     write_record(sandbox, rec)
     sandbox.topo("destroy", LAB_FILE)
+    assert sandbox.snapshot() == before
+
+
+def test_version_2_record_with_text_route_keys_is_migrated(sandbox: Sandbox) -> None:
+    """A record as the release before typed keys wrote it (version 2, root routes as the text
+    `|DST|METRIC`): the lab still plans clean, its root routes are still the lab's (destroy
+    removes them), and the next apply writes them as objects."""
+    lab, path = "kindnet-routes", "topologies/04-kindnet-routes.yaml"
+    where = f"/var/lib/topo/labs/{lab}.json"
+    before = sandbox.snapshot()
+    sandbox.topo("apply", path)
+
+    def as_version_2() -> dict:
+        rec = json.loads(sandbox.run(["cat", where]).stdout)
+        assert rec["version"] == 3 and rec["root_routes"] and all(isinstance(r, dict) for r in rec["root_routes"])
+        rec["root_routes"] = sorted(f"|{r['dst']}|{r['metric']}" for r in rec["root_routes"])
+        rec["version"] = 2
+        sandbox.run(["sh", "-c", f"cat > {where}"], input=json.dumps(rec, indent=2, sort_keys=True) + "\n")
+        return rec
+
+    old = as_version_2()
+    res = sandbox.topo("plan", path, check=False)
+    assert res.returncode == 0, res.stdout + res.stderr
+    sandbox.topo("apply", path)
+    rec = json.loads(sandbox.run(["cat", where]).stdout)
+    assert rec["version"] == 3
+    assert sorted(f"|{r['dst']}|{r['metric']}" for r in rec["root_routes"]) == old["root_routes"]
+    as_version_2()
+    sandbox.topo("destroy", path)
     assert sandbox.snapshot() == before
 
 
@@ -148,11 +178,13 @@ def test_record_schema_agrees_with_the_reader(tmp_path, monkeypatch) -> None:
     import jsonschema
 
     from provisioner import state
+    from provisioner.core.keys import RouteKey
     from provisioner.validate import schema_path
 
     schema = json.loads(schema_path("record.schema.json").read_text())
     monkeypatch.setattr(state, "STATE_DIR", tmp_path)
-    good = state.LabRecord("lab1", "host", ["pod-a"], ["|10.0.0.0/24|0"], {"net.ipv4.ip_forward": "0"}, "lab.yaml")
+    good = state.LabRecord("lab1", "host", ["pod-a"], [RouteKey(None, ipaddress.ip_network("10.0.0.0/24"), 0)],
+                           {"net.ipv4.ip_forward": "0"}, "lab.yaml")
     state.save_record(good)
     written = json.loads((tmp_path / "labs" / "lab1.json").read_text())
     jsonschema.validate(written, schema)
@@ -160,7 +192,9 @@ def test_record_schema_agrees_with_the_reader(tmp_path, monkeypatch) -> None:
     cases = [
         {"lab": "lab1", "namespaces": "pod"}, {"lab": "lab1", "namespaces": [".hidden"]},
         {"lab": "lab1", "sysctls": {"/etc/passwd": "x"}}, {"lab": "lab1", "sysctls": {"kernel.core_pattern": "x"}},
-        {"lab": "lab1", "root_routes": ["|x|y"]}, {"lab": "lab1", "version": 3}, {"lab": "lab1", "extra": 1},
+        {"lab": "lab1", "root_routes": ["|x|y"]}, {"lab": "lab1", "version": 4}, {"lab": "lab1", "extra": 1},
+        {"lab": "lab1", "root_routes": [{"dst": "x", "metric": 0}]}, {"lab": "lab1", "root_routes": [{"dst": "10.0.0.0/8"}]},
+        {"lab": "lab1", "root_routes": [{"dst": "10.0.0.0/8", "metric": True}]},
         {"lab": "lab1", "netns_ids": {"a": "1"}}, {"lab": "lab1", "namespaces": ["a\x1bb"]},
     ]
     for case in cases:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..names import escape
-from ..planner import Action, Change, Conflict, Op, Plan, Unmanaged
+from ..core.plan import Action, Change, Conflict, Op, Plan, Unmanaged
 
 PLAN_FORMAT_VERSION = 1
 """Version of the JSON plan format; its schema is schemas/plan.schema.json."""
@@ -104,9 +104,19 @@ def plans_from_json(doc: dict[str, Any]) -> list[Plan]:
     scoring; the actions carry no payload, so they cannot be executed."""
     plans = []
     for node in doc.get("nodes", []):
-        actions = [Action(Op(c["action"]), _CHANGE_SIGNS[c["change"]], c.get("namespace"), c["target"], None,
+        actions = [Action(_op(c["action"]), _CHANGE_SIGNS[c["change"]], c.get("namespace"), c["target"], None,
                           c.get("before"), c.get("after")) for c in node.get("changes", [])]
         conflicts = [Conflict(c.get("namespace"), c["target"], c["message"], c.get("hint", "")) for c in node.get("conflicts", [])]
         unmanaged = [Unmanaged(u.get("namespace"), u["target"]) for u in node.get("unmanaged", [])]
         plans.append(Plan(doc.get("lab") or "", node["node"], actions, conflicts, None, unmanaged))
     return plans
+
+
+def _op(name: Any) -> Op:
+    """The op of this name (ValueError for a name no kind declares, as a remote node may send)."""
+    from ..kinds.registry import REGISTRY
+
+    try:
+        return REGISTRY.op_named(name)
+    except KeyError:
+        raise ValueError(f"unknown action {name!r}") from None

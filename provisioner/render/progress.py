@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from ..planner import Action, Op, Plan
+from ..core.plan import Action, Op, Plan
 
 
 @dataclass
