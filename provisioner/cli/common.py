@@ -1,0 +1,205 @@
+"""What the commands share: exit codes, option decorators, error and diagnostics printing,
+loading a valid topology, the console, plan printing and the one progress wrapper."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NoReturn
+
+import click
+
+from ..diagnostics import Diagnostic, Severity, TopoError
+from ..validate import ValidationResult, validate_file
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..engine import RunOptions
+    from ..model import Topology
+    from ..planner import Action, Plan
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def fail(*lines: str, status: int = EXIT_ERROR) -> NoReturn:
+    """Say why on stderr (control characters escaped: names may come from the kernel or a
+    record), then exit (1 unless told)."""
+    from ..names import escape
+
+    for line in lines:
+        click.echo("\n".join(escape(part) for part in line.split("\n")), err=True)
+    raise SystemExit(status)
+
+
+def count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"'{pair}' is not NAME=VALUE", param_hint="--var")
+        out[key.strip()] = value
+    return out
+
+
+def template_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--vars-file", "vars_files", multiple=True, type=click.Path(path_type=Path),
+                      help="YAML file of template variables (repeatable).")(fn)
+    fn = click.option("--var", "var_pairs", multiple=True, metavar="NAME=VALUE",
+                      help="Set a template variable; the value is read as YAML (repeatable).")(fn)
+    return fn
+
+
+def node_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--node", default=None, metavar="NAME",
+                        help="Which node of a multi-node lab this machine is (default: the only node).")(fn)
+
+
+def fanout_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--fail-fast", is_flag=True, help="With -i: stop every node as soon as one fails.")(fn)
+    fn = click.option("--insecure-skip-host-key-check", "skip_host_key_check", is_flag=True,
+                      help="With -i: accept any SSH host key of the nodes (ANSIBLE_HOST_KEY_CHECKING=False for this run). "
+                           "Without it, Ansible checks them against known_hosts.")(fn)
+    fn = click.option("-i", "--inventory", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+                      help="Go through Ansible: run on every node of the lab, as named in this inventory.")(fn)
+    return fn
+
+
+def file_argument(required: bool = True) -> Decorator:
+    return click.argument("file", required=required, type=click.Path(path_type=Path))
+
+
+def json_option(help: str) -> Decorator:
+    return click.option("--json", "as_json", is_flag=True, help=help)
+
+
+def quiet_option(help: str) -> Decorator:
+    return click.option("--quiet", "-q", is_flag=True, help=help)
+
+
+def no_wait_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--no-wait", is_flag=True, help="Fail at once if another topo run holds this machine's lock.")(fn)
+
+
+def output_option(help: str) -> Decorator:
+    return click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help=help)
+
+
+def print_diagnostics(diags: list[Diagnostic]) -> None:
+    for d in diags:
+        click.echo(d.render(), err=True)
+
+
+def load_valid(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...]) -> ValidationResult:
+    """Validate or exit 1 after printing every diagnostic."""
+    result = validate_file(file, parse_vars(var_pairs), list(vars_files))
+    if not result.ok:
+        print_diagnostics(result.diagnostics)
+        raise SystemExit(EXIT_ERROR)
+    print_diagnostics([d for d in result.diagnostics if d.severity is Severity.WARNING])
+    return result
+
+
+def valid_topology(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...]) -> "Topology":
+    result = load_valid(file, var_pairs, vars_files)
+    assert result.topology is not None
+    return result.topology
+
+
+def pick_node(topo: "Topology", node: str | None) -> str:
+    from ..engine import pick_node as engine_pick_node
+
+    try:
+        return engine_pick_node(topo, node)
+    except ValueError as exc:
+        raise TopoError(f"error: {exc}")
+
+
+def require_root() -> None:
+    import os
+
+    if os.geteuid() != 0:
+        raise TopoError("error: topo needs root (CAP_NET_ADMIN) to read and change network namespaces; run it with sudo")
+
+
+def run_options(no_wait: bool) -> "RunOptions":
+    from ..engine import RunOptions
+
+    return RunOptions(wait=not no_wait, notify=lambda text: click.echo(text, err=True))
+
+
+def console(err: bool = False) -> "Console":
+    from rich.console import Console
+
+    stream = sys.stderr if err else sys.stdout
+    return Console(stderr=err, highlight=False, soft_wrap=True, width=None if stream.isatty() else 160)
+
+
+def print_plan(plan: "Plan", quiet: bool = False) -> None:
+    from ..render.plan import render_plan_rich, summary_line
+
+    out = console()
+    if quiet:
+        out.print(summary_line(plan), markup=False)
+        return
+    for text, style in render_plan_rich(plan):
+        out.print(text, style=style or None, markup=False)
+
+
+def echo_json(doc: Any) -> None:
+    click.echo(json.dumps(doc, indent=2))
+
+
+@dataclass(frozen=True)
+class Progress:
+    """The two callbacks a run takes: `on_plan` (print the plan, start the bar), `advance`."""
+
+    on_plan: Callable[["Plan"], None]
+    advance: Callable[["Action"], None]
+
+
+@contextmanager
+def progress(quiet: bool, as_json: bool) -> Iterator[Progress]:
+    """Show the plan a run is about to carry out (unless --json), then its progress (unless
+    --quiet or --json); the bar is gone when the block ends, however it ends."""
+    from ..render.progress import ProgressReporter
+
+    bar = ProgressReporter(enabled=not (quiet or as_json))
+
+    def on_plan(plan: "Plan") -> None:
+        if not as_json and not plan.empty:
+            print_plan(plan, quiet)
+        bar.start(plan)
+
+    try:
+        yield Progress(on_plan, bar.advance)
+    finally:
+        bar.finish()
+
+
+def stacked(*decorators: Decorator) -> Decorator:
+    """One decorator applying `decorators` as if written one above the other, in this order
+    (so the options show in --help in this order)."""
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        for deco in reversed(decorators):
+            fn = deco(fn)
+        return fn
+
+    return wrap
+
+
+def lab_options(file_required: bool = True) -> Decorator:
+    """FILE, the template options, --node and the fan-out options: plan, apply and destroy."""
+    return stacked(file_argument(file_required), template_options, node_option, fanout_options)

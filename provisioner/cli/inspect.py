@@ -1,0 +1,182 @@
+"""The commands that look at a lab or this machine, or write what another tool reads:
+show, check, exec, capture, inventory."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..diagnostics import TopoError
+from .common import (EXIT_ERROR, EXIT_OK, console, echo_json, fail, file_argument, json_option, node_option, output_option,
+                     pick_node, print_diagnostics, quiet_option, require_root, template_options, valid_topology)
+
+
+@click.command()
+@file_argument()
+@template_options
+@output_option("Write the inventory to this file instead of printing it.")
+def inventory(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], output: Path | None) -> None:
+    """Write an Ansible inventory (YAML) for the lab's nodes: host names are the node names.
+
+    Only plain host names, IP addresses and POSIX user names are written; anything else in a
+    node's host: or user: is refused.
+
+    \b
+    Example:  topo inventory topologies/08-multi-node.yaml -o inventory.yml
+    """
+    from ..fanout import write_inventory
+    from ..hostsfile import write_atomic
+
+    if output is not None and output.suffix not in (".yml", ".yaml"):
+        fail(f"error: {output} must end in .yml or .yaml: the inventory is YAML, and Ansible reads a YAML "
+             "inventory only under such a name")
+    try:
+        text = write_inventory(valid_topology(file, var_pairs, vars_files))
+    except ValueError as exc:
+        fail(f"error: {exc}")
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(output, text)
+
+
+@click.command()
+@file_argument()
+@template_options
+@node_option
+@json_option("Print the objects as JSON.")
+def show(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, as_json: bool) -> None:
+    """List the lab's live objects: namespace, interface, addresses, peer, state.
+
+    \b
+    Example:  topo show topologies/05-flannel-cni0.yaml --json
+    """
+    from ..engine import read_node
+    from ..render.table import inventory_rows, render_table
+
+    topo = valid_topology(file, var_pairs, vars_files)
+    require_root()
+    node_name = pick_node(topo, node)
+    rows = inventory_rows(topo, node_name, read_node(topo, node_name))
+    if as_json:
+        echo_json([r.to_json() for r in rows])
+    else:
+        render_table(console(), topo.name, rows)
+
+
+@click.command()
+@file_argument()
+@template_options
+@node_option
+@click.option("--junit", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also write the results as JUnit XML to this file (for CI).")
+@json_option("Print the results as JSON.")
+@quiet_option("Print only failures and the summary line.")
+def check(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, junit: Path | None,
+          as_json: bool, quiet: bool) -> None:
+    """Run the lab's declared checks (`checks:`) from its namespaces: ping, TCP, name lookups.
+
+    \b
+    Exit status: 0 every check as expected, 1 a check failed (or an error).
+    Examples:
+      topo check topologies/02-shared-pod-namespace.yaml
+      topo check lab.yaml --junit checks.xml      # for CI
+    """
+    from ..hostsfile import write_atomic
+    from ..probes import run_checks
+    from ..render.checks import render_table, to_json, to_junit
+
+    topo = valid_topology(file, var_pairs, vars_files)
+    require_root()
+    node_name = pick_node(topo, node)
+    if not topo.checks:
+        click.echo(f"Lab {topo.name} declares no checks (add `checks:` to {file}).", err=True)
+    results = run_checks(topo, node_name)
+    if junit is not None:
+        write_atomic(junit, to_junit(topo.name, results))
+    failed = [r for r in results if not r.passed]
+    if as_json:
+        echo_json(to_json(topo.name, results))
+    elif quiet:
+        for r in failed:
+            click.echo(f"FAILED {r.check.name}: {r.detail}")
+        click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    else:
+        render_table(console(), topo.name, results)
+    raise SystemExit(EXIT_ERROR if failed else EXIT_OK)
+
+
+@click.command(name="exec", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("namespace")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def exec_(namespace: str, command: tuple[str, ...]) -> None:
+    """Run COMMAND inside lab namespace NAMESPACE (with its hosts file), like `ip netns exec`.
+
+    \b
+    Example:  topo exec pod-a -- ping -c1 10.42.0.7
+    """
+    import os
+
+    from ..state import list_records, load_record
+
+    require_root()
+    labs = [lab for lab in list_records() if (rec := load_record(lab)) and namespace in rec.namespaces]
+    if not labs:
+        raise TopoError(f"error: {namespace} is not a namespace of any topo lab on this machine")
+    argv = list(command[1:] if command and command[0] == "--" else command)
+    if not argv:
+        raise click.UsageError("give a command to run")
+    os.execvp("ip", ["ip", "netns", "exec", namespace, *argv])
+
+
+@click.command(name="capture")
+@click.option("--name", "lab", default="captured", show_default=True, help="The lab's name in the written file.")
+@click.option("--netns", "namespaces", multiple=True, metavar="NS",
+              help="Capture this namespace (repeatable; default: every namespace under /run/netns).")
+@click.option("--include-root/--no-include-root", default=True, show_default=True,
+              help="Capture the root namespace's bridges and veth ends, the routes through them, its sysctls and "
+                   "topo's /etc/hosts entries.")
+@click.option("--macs/--no-macs", default=True, show_default=True,
+              help="Write each interface's MAC address (without: the kernel picks new ones on apply).")
+@output_option("Write the file here (atomically) instead of printing it.")
+def capture_cmd(lab: str, namespaces: tuple[str, ...], include_root: bool, macs: bool, output: Path | None) -> None:
+    """Write a topology file that reproduces this machine's namespaces, veths, bridges, addresses,
+    routes, forwarding sysctls and hosts entries, also those other tools made (a CNI plugin, ip netns).
+    Read only: nothing is created or changed. What topo does not model (vxlan, dummy, tun ... devices,
+    veths into unnamed namespaces) is left out with a warning, also named in the file's header; in the
+    root namespace only the routes through captured bridges and veth ends are written (the node's own
+    routes, e.g. via its uplink, are not a lab's).
+
+    \b
+    Examples:
+      topo capture -o captured.yaml                     # every namespace, the root's bridges and veths
+      topo capture --netns pod1 --netns pod2 --name pods -o pods.yaml
+      topo plan captured.yaml                           # on this machine: no changes (all unmanaged)
+      topo apply --adopt captured.yaml                  # take the objects over (no other change)
+      topo apply captured.yaml                          # on a clean machine: the same state
+    """
+    from ..capture import CaptureError, capture as capture_live
+    from ..capture_check import checked_file
+    from ..hostsfile import write_atomic
+
+    require_root()
+    try:
+        cap = capture_live(lab, namespaces, include_root, macs)
+    except CaptureError as exc:
+        raise TopoError(f"error: {exc}")
+    for item in cap.skipped:
+        click.echo(f"warning: not captured: {item}", err=True)
+    try:
+        checked = checked_file(cap, output)
+    except TopoError as exc:
+        print_diagnostics(exc.diagnostics)
+        raise
+    print_diagnostics(list(checked.warnings))
+    if output is None:
+        sys.stdout.write(checked.text)
+        return
+    write_atomic(output, checked.text)
+    click.echo(f"Captured {cap.summary()} into {output}" + (f" ({len(cap.skipped)} objects not captured, see above)" if cap.skipped else "")
+               + ".", err=True)

@@ -1,0 +1,218 @@
+"""The commands that read or change the lab on this machine (or, with -i, on every node):
+plan, apply, destroy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import click
+
+from .common import (EXIT_CHANGES, EXIT_ERROR, EXIT_OK, count, echo_json, fail, json_option, lab_options, load_valid,
+                     no_wait_option, pick_node, print_plan, progress, quiet_option, require_root, run_options,
+                     valid_topology)
+from .remote import fan_out, report_fanout
+
+if TYPE_CHECKING:
+    from ..fanout import FanoutResult
+
+
+def _exit_after_run(res: "FanoutResult") -> NoReturn:
+    raise SystemExit(EXIT_ERROR if res.failed else EXIT_OK)
+
+
+@click.command()
+@lab_options()
+@click.option("--adopt", is_flag=True, help="Plan to take over existing objects the file names (not the lab's: unmanaged or in conflict).")
+@click.option("--destroy", "destroying", is_flag=True, help="Plan the destroy of the lab instead.")
+@json_option("Print the plan as JSON (format: schemas/plan.schema.json).")
+@quiet_option("Print only the summary line.")
+def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, inventory: Path | None,
+         fail_fast: bool, skip_host_key_check: bool, adopt: bool, destroying: bool, as_json: bool, quiet: bool) -> None:
+    """Show what apply would change; never changes the network.
+
+    \b
+    Exit status: 0 no changes, 2 changes present (drift), 1 error or conflict.
+    Examples:
+      topo plan lab.yaml --json > plan.json; echo $?      # CI drift check
+      topo plan lab.yaml -i inventory.yml                  # every node, through Ansible (check mode)
+      topo plan lab.yaml --destroy                         # what destroy would remove
+    """
+    from ..render.plan import plan_to_json
+
+    if inventory is not None:
+        res = fan_out(file, var_pairs, vars_files, inventory, state="absent" if destroying else "present", check=True,
+                      adopt=adopt, fail_fast=fail_fast, skip_host_key_check=skip_host_key_check)
+        report_fanout(res, as_json, quiet, "plan")
+        if res.failed or any(p.conflicts for p in res.plans):
+            raise SystemExit(EXIT_ERROR)
+        raise SystemExit(EXIT_CHANGES if any(not p.empty for p in res.plans) else EXIT_OK)
+    from ..engine import plan_destroy_node, plan_node
+
+    topo = valid_topology(file, var_pairs, vars_files)
+    require_root()
+    node_name = pick_node(topo, node)
+    result = plan_destroy_node(topo.name, node_name) if destroying else plan_node(topo, node_name, adopt)
+    if as_json:
+        echo_json(plan_to_json([result]))
+    else:
+        print_plan(result, quiet)
+    if result.conflicts:
+        raise SystemExit(EXIT_ERROR)
+    raise SystemExit(EXIT_OK if result.empty else EXIT_CHANGES)
+
+
+def _apply_failed(exc: Exception, lab: str, as_json: bool) -> NoReturn:
+    """Say how an apply failed (and what the rollback did), exit 1; re-raise what is not an apply's failure."""
+    from ..checkpoint import NoCheckpoint
+    from ..engine import ConflictError, NotConverged, RollbackFailed, RolledBack
+    from ..render.plan import plan_to_json
+
+    if isinstance(exc, NoCheckpoint):
+        fail(f"error: {exc}; nothing was changed",
+             "  hint: apply once without --rollback (or destroy the lab) to make a checkpoint")
+    if isinstance(exc, RolledBack):
+        fail(f"error: {exc.cause}",
+             f"rolled back: lab {lab} is as it was before this apply ({count(len(exc.rollback.done), 'action')} to undo it)")
+    if isinstance(exc, RollbackFailed):
+        fail(f"error: {exc.cause}", f"error: the rollback failed as well: {exc.error}; run apply or destroy again")
+    if isinstance(exc, ConflictError):
+        if as_json:
+            echo_json(plan_to_json([exc.plan]))
+        fail(*(f"error: {c.message}\n  hint: {c.hint}" for c in exc.plan.conflicts))
+    if isinstance(exc, NotConverged):
+        fail("error: verification failed; still to do after apply:",
+             *(f"  {a.change.value} {a.where}: {a.target}" for a in exc.remaining.actions))
+    raise exc
+
+
+@click.command()
+@lab_options()
+@click.option("--adopt", is_flag=True, help="Take over existing objects the file names (a user's bridge, another tool's namespace).")
+@json_option("Print the plan that was applied as JSON.")
+@quiet_option("Print only the summary.")
+@no_wait_option
+@click.option("--rollback", is_flag=True,
+              help="If an action or the verification fails, return the lab to its last verified state "
+                   "(a lab this run created is removed).")
+def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, inventory: Path | None,
+          fail_fast: bool, skip_host_key_check: bool, adopt: bool, as_json: bool, quiet: bool, no_wait: bool,
+          rollback: bool) -> None:
+    """Make the machine match FILE: run exactly the plan, then verify nothing is left to do.
+
+    \b
+    Examples:
+      topo apply topologies/05-flannel-cni0.yaml && topo plan topologies/05-flannel-cni0.yaml
+      topo apply lab.yaml --rollback     # all or nothing: on failure, back to the last verified state
+      topo apply lab.yaml -i inventory.yml   # every node of a multi-node lab, through Ansible
+    """
+    if inventory is not None:
+        res = fan_out(file, var_pairs, vars_files, inventory, state="present", check=False, adopt=adopt, fail_fast=fail_fast,
+                      skip_host_key_check=skip_host_key_check)
+        report_fanout(res, as_json, quiet, "apply")
+        _exit_after_run(res)
+    from dataclasses import replace
+
+    from ..checkpoint import NoCheckpoint
+    from ..engine import ConflictError, NotConverged, RollbackFailed, RolledBack, apply_node
+    from ..render.plan import plan_to_json
+
+    result_doc = load_valid(file, var_pairs, vars_files)
+    topo = result_doc.topology
+    assert topo is not None and result_doc.document is not None
+    require_root()
+    node_name = pick_node(topo, node)
+    options = replace(run_options(no_wait), rollback=rollback, checkpoint=result_doc.document.source.rendered)
+    try:
+        with progress(quiet, as_json) as shown:
+            result = apply_node(topo, node_name, adopt=adopt, source=str(file.resolve()), on_plan=shown.on_plan,
+                                progress=shown.advance, options=options)
+    except (NoCheckpoint, RolledBack, RollbackFailed, ConflictError, NotConverged) as exc:
+        _apply_failed(exc, topo.name, as_json)
+    if as_json:
+        echo_json(plan_to_json([result.plan]))
+    elif result.plan.empty:
+        from ..render.plan import unmanaged_line
+
+        click.echo(f"No changes. Lab {topo.name} is up to date.")
+        if (note := unmanaged_line(result.plan)) and not quiet:
+            click.echo(note)
+    else:
+        click.echo(f"Apply complete: {count(len(result.done), 'action')}; verified: the machine matches {file}.")
+
+
+def _recorded_node(lab: str, node: str | None, from_kernel: bool) -> str:
+    """The node to destroy lab LAB on, given by name only: --node, else the record's, else the
+    implicit one; say what is not known without the record."""
+    from ..model import IMPLICIT_NODE
+    from ..state import load_record
+
+    rec = None if from_kernel else load_record(lab)
+    if from_kernel:
+        click.echo(f"note: not reading lab {lab}'s record: removing the links and namespaces marked topo:{lab}; "
+                   "root routes and the original values of root sysctls are known only to the record and "
+                   "are not restored", err=True)
+    elif rec is None:
+        from ..state import list_records
+
+        known = ", ".join(list_records()) or "none"
+        click.echo(f"note: no lab named {lab} is recorded on this machine (recorded labs: {known}); "
+                   "removing only links marked with it", err=True)
+    return node or (rec.node if rec and rec.node else IMPLICIT_NODE)
+
+
+@click.command()
+@lab_options(file_required=False)
+@click.option("--lab", "lab", default=None, help="Destroy the lab of this name (when its file is gone).")
+@click.option("--from-kernel", is_flag=True,
+              help="With --lab: do not read the lab's record (corrupt or lost); remove the links marked topo:LAB and "
+                   "the namespaces holding only such links, then set the record aside.")
+@json_option("Print the plan that was carried out as JSON.")
+@quiet_option("Print only the summary.")
+@no_wait_option
+def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None,
+            inventory: Path | None, fail_fast: bool, skip_host_key_check: bool, lab: str | None, from_kernel: bool,
+            as_json: bool, quiet: bool,
+            no_wait: bool) -> None:
+    """Remove everything the lab created, and nothing else.
+
+    \b
+    Examples:  topo destroy lab.yaml
+               topo destroy --lab pod-network
+               topo destroy lab.yaml -i inventory.yml
+    """
+    from ..engine import NotConverged, destroy_node
+    from ..render.plan import plan_to_json
+    from ..state import check_lab_name
+
+    if (file is None) == (lab is None):
+        raise click.UsageError("give a FILE or --lab NAME (one of them)")
+    if from_kernel and lab is None:
+        raise click.UsageError("--from-kernel goes with --lab NAME")
+    if inventory is not None:
+        if file is None:
+            raise click.UsageError("with -i, give the FILE (it names the lab's nodes)")
+        res = fan_out(file, var_pairs, vars_files, inventory, state="absent", check=False, fail_fast=fail_fast,
+                      skip_host_key_check=skip_host_key_check)
+        report_fanout(res, as_json, quiet, "destroy")
+        _exit_after_run(res)
+    if file is not None:
+        topo = valid_topology(file, var_pairs, vars_files)
+        lab_name, node_name = topo.name, pick_node(topo, node)
+    else:
+        assert lab is not None
+        lab_name = check_lab_name(lab)
+        node_name = _recorded_node(lab, node, from_kernel)
+    require_root()
+    try:
+        with progress(quiet, as_json) as shown:
+            result = destroy_node(lab_name, node_name, on_plan=shown.on_plan, progress=shown.advance,
+                                  options=run_options(no_wait), from_kernel=from_kernel)
+    except NotConverged as exc:
+        fail(f"error: {exc}")
+    if as_json:
+        echo_json(plan_to_json([result.plan]))
+    elif result.plan.empty:
+        click.echo(f"Nothing to destroy: lab {lab_name} has no objects on this machine.")
+    else:
+        click.echo(f"Destroy complete: lab {lab_name} removed ({count(len(result.done), 'action')}).")
