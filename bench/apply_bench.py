@@ -118,25 +118,32 @@ class Result:
     notes: list[str] = field(default_factory=list)
 
 
-def measure(n: int, lab: Path, mininet: bool) -> Result:
+def measure_topo(res: Result, topo: str, lab: Path, prefix: str = "topo") -> float:
+    """apply, no-op apply, plan, plan after one drift and destroy with the `topo` command at
+    `topo`, as figures named PREFIX_...; returns its peak RSS."""
+    f = res.figures
+    clean()
+    run = timed([topo, "apply", "-q", str(lab)])
+    f[f"{prefix}_cold_apply"], rss = run.seconds, run.max_rss_mb
+    time.sleep(SETTLE)
+    for key, argv in (("noop_apply", [topo, "apply", "-q", str(lab)]), ("plan_unchanged", [topo, "plan", "-q", str(lab)])):
+        run = best_of(argv)
+        f[f"{prefix}_{key}"], rss = run.seconds, max(rss, run.max_rss_mb)
+    subprocess.run(["ip", "-n", "pod-0", "link", "set", "eth0", "down"], check=True)
+    run = best_of([topo, "plan", "-q", str(lab)], (2,))
+    f[f"{prefix}_plan_one_drift"], rss = run.seconds, max(rss, run.max_rss_mb)
+    time.sleep(SETTLE)
+    run = timed([topo, "destroy", "-q", str(lab)])
+    f[f"{prefix}_destroy"], rss = run.seconds, max(rss, run.max_rss_mb)
+    return rss
+
+
+def measure(n: int, lab: Path, mininet: bool, other: str | None = None) -> Result:
     res = Result(n)
     f = res.figures
-    rss = 0.0
-    # topo
-    clean()
-    run = timed([TOPO, "apply", "-q", str(lab)])
-    f["topo_cold_apply"], rss = run.seconds, run.max_rss_mb
-    time.sleep(SETTLE)
-    for key, argv in (("topo_noop_apply", [TOPO, "apply", "-q", str(lab)]), ("topo_plan_unchanged", [TOPO, "plan", "-q", str(lab)])):
-        run = best_of(argv)
-        f[key], rss = run.seconds, max(rss, run.max_rss_mb)
-    subprocess.run(["ip", "-n", "pod-0", "link", "set", "eth0", "down"], check=True)
-    run = best_of([TOPO, "plan", "-q", str(lab)], (2,))
-    f["topo_plan_one_drift"], rss = run.seconds, max(rss, run.max_rss_mb)
-    time.sleep(SETTLE)
-    run = timed([TOPO, "destroy", "-q", str(lab)])
-    f["topo_destroy"], rss = run.seconds, max(rss, run.max_rss_mb)
-    res.topo_peak_rss_mb = rss
+    res.topo_peak_rss_mb = measure_topo(res, TOPO, lab)
+    if other is not None:  # another topo (an older release) in the same run, against the same baselines
+        measure_topo(res, other, lab, "other")
     # baselines
     clean()
     f["ip_per_step_apply"] = timed(["bash", str(BASE / "ip-per-step.sh"), str(n)]).seconds
@@ -184,10 +191,15 @@ def report(results: list[Result]) -> dict[str, object]:
     print(f"\n{'N':>5} {'ratio':34} {'value':>7} {'target':>7}  ok")
     for r in results:
         for label, num, den, target in TARGETS:
-            ratio = r.figures[num] / r.figures[den]
-            ok = ratio <= target
-            rows.append({"n": r.n, "ratio": label, "value": round(ratio, 3), "target": target, "ok": ok})
-            print(f"{r.n:>5} {label:34} {ratio:7.2f} {target:7.2f}  {'yes' if ok else 'NO'}")
+            for who in ("topo", "other"):
+                key = num.replace("topo_", f"{who}_", 1)
+                if key not in r.figures:
+                    continue
+                shown = label if who == "topo" else f"{label} (--other-topo)"
+                ratio = r.figures[key] / r.figures[den]
+                ok = ratio <= target
+                rows.append({"n": r.n, "ratio": shown, "value": round(ratio, 3), "target": target, "ok": ok})
+                print(f"{r.n:>5} {shown:34} {ratio:7.2f} {target:7.2f}  {'yes' if ok else 'NO'}")
     by_n = {r.n: r for r in results}
     if len(by_n) >= 2:
         small, large = min(by_n), max(by_n)
@@ -213,6 +225,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="100,1000", help="comma-separated pod counts")
     parser.add_argument("--no-mininet", action="store_true", help="skip the Mininet baseline")
+    parser.add_argument("--other-topo", default=None,
+                        help="another topo command (e.g. an older release's .venv/bin/topo) measured in the same run")
     parser.add_argument("--out", default=str(HERE / "results" / "apply.json"))
     args = parser.parse_args()
     if os.environ.get("TOPO_IN_SANDBOX") != "1":
@@ -225,7 +239,7 @@ def main() -> None:
         lab = work / f"pods-{n}.yaml"
         lab.write_text(pods_lab(n))
         print(f"measuring N={n} ...", file=sys.stderr)
-        results.append(measure(n, lab, not args.no_mininet))
+        results.append(measure(n, lab, not args.no_mininet, args.other_topo))
     data = report(results)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -75,7 +75,8 @@ from .model import (
     VethPair,
 )
 from .netns import NetnsError, NetnsPool, list_netns, netns_path
-from .rtnl import NetlinkError, RawLink, RawRoute, nsid_of
+from .rtnl import NetlinkError, RawLink, RawRoute
+from .rtnlsock import nsid_of
 
 RTPROT_RA = 9
 NOT_NAMED = " (not named with --netns)"

@@ -18,7 +18,8 @@ from .model import IPAddress, IPInterface, IPNetwork
 from .names import sysctl_path
 from .netns import NetnsPool, list_netns, netns_inode, netns_path
 from .processes import LiveProcess, read_processes
-from .rtnl import RT_TABLE_MAIN, RTN_UNICAST, RTNH_F_ONLINK, RTPROT_KERNEL, RTPROT_TOPO, RawLink, RawRoute, nsid_of
+from .rtnl import RT_TABLE_MAIN, RTN_UNICAST, RTNH_F_ONLINK, RTPROT_KERNEL, RTPROT_TOPO, RawLink, RawRoute
+from .rtnlsock import nsid_of
 
 __all__ = ["RTPROT_TOPO", "RTPROT_KERNEL", "RTN_UNICAST", "LiveLink", "LiveRoute", "LiveNetns", "LiveState", "read_live"]
 

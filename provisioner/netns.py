@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .names import inside
-from .rtnl import RtnlSocket
+from .rtnlsock import RtnlSocket
 from .safefs import UnsafePath, kind_of
 
 NETNS_RUN_DIR = Path(os.environ.get("TOPO_NETNS_DIR", "/run/netns"))
