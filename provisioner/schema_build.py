@@ -32,8 +32,6 @@ CORE_FRAGMENT = PACKAGE / "schema_core.json"
 KINDS_DIR = PACKAGE / "kinds"
 PUBLISHED = PACKAGE.parent / "schemas" / "topology.schema.json"
 FRAGMENT_NAME = "schema.json"
-DEFAULT_KINDS = ("loopback", "bridge", "veth", "vxlan", "address", "route", "sysctl", "hosts", "process", "check")
-"""The kinds in dependency order (a kind may use the slots and `$defs` of the kinds before it)."""
 
 _CORE_FIELDS = frozenset({"schema", "slots"})
 _KIND_FIELDS = frozenset({"slots", "contributes"})
@@ -60,8 +58,10 @@ class Slot:
 
 
 def default_kinds(kinds_dir: Path = KINDS_DIR) -> list[tuple[str, Path]]:
-    """The default kinds with their fragment directories."""
-    return [(name, kinds_dir / name) for name in DEFAULT_KINDS]
+    """The registry's kinds that have a fragment, in its order, with their directories."""
+    from .kinds.registry import REGISTRY
+
+    return [(k.name, kinds_dir / k.name) for k in REGISTRY.kinds if (kinds_dir / k.name / "schema.json").is_file()]
 
 
 def read_fragment(owner: str, path: Path) -> Fragment:
