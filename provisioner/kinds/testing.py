@@ -288,3 +288,44 @@ def decode(msg: Msg, cls: type) -> Any:
 
 def attr_names(msg: Any) -> list[str]:
     return [a[0] for a in msg["attrs"]]
+
+
+@dataclass
+class DumpSocket:
+    """A namespace's socket whose dumps answer with the given reply messages (bytes), parsed by
+    topo's parsers as the real socket does."""
+
+    link_msgs: list[bytes] = field(default_factory=list)
+    addr_msgs: list[bytes] = field(default_factory=list)
+    route_msgs: list[bytes] = field(default_factory=list)
+    fdb_msgs: list[bytes] = field(default_factory=list)
+
+    def links(self) -> list[Any]:
+        from ..rtnl import parse_link
+
+        return [parse(parse_link, d) for d in self.link_msgs]
+
+    def addresses(self) -> list[Any]:
+        from ..rtnl import parse_addr
+
+        return [parse(parse_addr, d) for d in self.addr_msgs]
+
+    def routes(self) -> list[Any]:
+        from ..rtnl import parse_route
+
+        return [parse(parse_route, d) for d in self.route_msgs]
+
+    def fdb(self) -> list[Any]:
+        from ..rtnl import parse_fdb
+
+        return [parse(parse_fdb, d) for d in self.fdb_msgs]
+
+
+@dataclass
+class DumpPool:
+    """The pool `live.read_netns` reads through: one `DumpSocket` per namespace."""
+
+    sockets: dict[str | None, DumpSocket]
+
+    def socket(self, netns: str | None) -> DumpSocket:
+        return self.sockets[netns]
