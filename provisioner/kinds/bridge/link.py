@@ -31,12 +31,12 @@ class Bridge:
     paired = False
 
     def plan(self, d: LinkDiff, netns: str | None, iface: Interface, link: LiveLink | None) -> None:
-        if link is None:
-            d.out.add(CREATE_BRIDGE, Change.CREATE, netns, f"bridge {iface.name}", spec_of(iface, d.ctx.alias, master=False),
-                      after=link_summary(iface), key=LinkKey(netns, iface.name), links=(LinkKey(netns, iface.name),))
-            d.made(netns, iface.name)
-        else:
-            d.claim(netns, link, "bridge")
+        if link is not None and (d.claim(netns, link, "bridge") or not d.owned(netns, link)):
+            return  # the lab's bridge (its settings come later), or another's object
+        # none, or the lab's device of another kind, deleted by the claim: make the bridge
+        d.out.add(CREATE_BRIDGE, Change.CREATE, netns, f"bridge {iface.name}", spec_of(iface, d.ctx.alias, master=False),
+                  after=link_summary(iface), key=LinkKey(netns, iface.name), links=(LinkKey(netns, iface.name),))
+        d.made(netns, iface.name)
 
     def pairs(self, d: LinkDiff) -> None:
         """Not paired."""

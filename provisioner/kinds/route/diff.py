@@ -52,6 +52,8 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
         others: dict[RouteKey, LiveRoute] = {}  # the root namespace's routes that are not the lab's
         foreign: set[RouteKey] = set()
         for r in (live.routes if live else []):
+            if r.dev is not None and effects.link_made(name, r.dev):
+                continue  # its link is made anew: the kernel removes the route with the old one
             key = key_of(name, r)
             if name is None:
                 if r.proto == RTPROT_TOPO and key in recorded and r.type == RTN_UNICAST:
