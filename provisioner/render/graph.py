@@ -1,17 +1,25 @@
 """Diagrams of a topology, in the style of the seed lessons' mermaid diagrams.
 
-The model is first turned into a neutral `Diagram` (clusters holding nodes, and edges);
-two small emitters write it as Mermaid (`graph LR`, subgraphs, `((interface))` circles,
-`===|veth|` links, classDef colours) or as Graphviz DOT (`cluster_` subgraphs).
+The model is first turned into a neutral `Diagram` (clusters holding nodes, and edges); each
+kind of interface says how its interfaces and the lines between them are drawn
+(`provisioner/kinds/<kind>/graph.py`). Two small emitters write the diagram as Mermaid
+(`graph LR`, subgraphs, `((interface))` circles, `===|veth|` links, classDef colours) or as
+Graphviz DOT (`cluster_` subgraphs).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Callable
 
-from ..model import Interface, Kind, Netns, Topology
+from ..kinds.bridge import graph as bridge
+from ..kinds.link import graph as link
+from ..kinds.loopback import graph as loopback
+from ..kinds.veth import graph as veth
+from ..kinds.vxlan import graph as vxlan
+from ..model import EndRef, Netns, Topology
 
 
 @dataclass(frozen=True)
@@ -55,21 +63,22 @@ STYLES = {  # the seeds' classDef colours
 }
 
 
+KINDS: tuple[ModuleType, ...] = (loopback, veth, vxlan, bridge)
+"""The kinds of interface a diagram draws (`provisioner/kinds/<kind>/graph.py`), in the order of their lines."""
+
+
 def _id(*parts: str | None) -> str:
     raw = "_".join(p if p is not None else "root" for p in parts)
     return "n_" + re.sub(r"[^A-Za-z0-9_]", lambda m: f"_{ord(m.group()):x}_", raw)
 
 
-def _iface_lines(iface: Interface) -> tuple[str, ...]:
-    lines = [iface.name]
-    if iface.kind == Kind.LOOPBACK:
-        lines.append("127.0.0.1/8, ::1")
-    lines += [str(a) for a in iface.addresses]
-    if iface.mtu is not None:
-        lines.append(f"mtu {iface.mtu}")
-    if not iface.up:
-        lines.append("down")
-    return tuple(lines)
+def _kind(name: str) -> ModuleType:
+    """The graph module of a kind of interface (a kind without one is drawn as any interface is)."""
+    return next((kind for kind in KINDS if kind.KIND == name), link)
+
+
+def _end_id(end: EndRef) -> str:
+    return _id(end.place.node, end.place.netns, end.ifname)
 
 
 def _netns_cluster(topo: Topology, ns: Netns) -> Cluster:
@@ -80,17 +89,11 @@ def _netns_cluster(topo: Topology, ns: Netns) -> Cluster:
     else:
         label = name + (f": {ns.description}" if ns.description else "")
         cluster = Cluster(_id(node, name), label, "netns")
-    for iface in sorted(ns.interfaces.values(), key=lambda i: (i.kind != Kind.LOOPBACK, i.kind, i.name)):
-        if iface.kind == Kind.LOOPBACK and not iface.addresses and name is None:
-            continue
-        shape = "hexagon" if iface.kind == Kind.BRIDGE else "circle"
-        style = {Kind.BRIDGE: "bridge", Kind.LOOPBACK: "lo", Kind.VETH: "iface", Kind.VXLAN: "iface"}[iface.kind]
-        lines = _iface_lines(iface)
-        if iface.kind == Kind.BRIDGE:
-            lines = (f"bridge {lines[0]}",) + lines[1:]
-        elif iface.vxlan is not None:
-            lines = (f"vxlan {lines[0]}", f"vni {iface.vxlan.vni}, local {iface.vxlan.local}") + lines[1:]
-        cluster.nodes.append(DNode(_id(node, name, iface.name), lines, shape, style))
+    for iface in sorted(ns.interfaces.values(), key=lambda i: (_kind(i.kind).RANK, i.kind, i.name)):
+        kind = _kind(iface.kind)
+        lines = kind.lines(ns, iface)
+        if lines is not None:
+            cluster.nodes.append(DNode(_id(node, name, iface.name), lines, kind.SHAPE, kind.STYLE))
     return cluster
 
 
@@ -104,23 +107,7 @@ def build_diagram(topo: Topology) -> Diagram:
         else:
             label = node.name + (f" ({node.host})" if node.host else "")
             clusters.append(Cluster(_id(node.name), label, "node", children=inner))
-    edges: list[Edge] = []
-    for pair in sorted(topo.veths, key=lambda p: (p.a, p.b)):
-        a = _id(pair.a.place.node, pair.a.place.netns, pair.a.ifname)
-        b = _id(pair.b.place.node, pair.b.place.netns, pair.b.ifname)
-        edges.append(Edge(a, b, "veth", "veth"))
-    tunnels: dict[str, list[str]] = {}  # VXLAN segment -> its devices, one per node
-    for node in sorted(topo.nodes.values(), key=lambda n: n.name):
-        for iface in sorted(node.root.interfaces.values(), key=lambda i: i.name):
-            if iface.vxlan is not None:
-                tunnels.setdefault(iface.name, []).append(_id(node.name, None, iface.name))
-    for name, ends in sorted(tunnels.items()):
-        edges += [Edge(a, b, f"vxlan {name}", "tunnel") for i, a in enumerate(ends) for b in ends[i + 1:]]
-    for ns in topo.all_netns():
-        for iface in sorted(ns.interfaces.values(), key=lambda i: i.name):
-            if iface.master is not None:
-                port = _id(ns.place.node, ns.place.netns, iface.name)
-                edges.append(Edge(port, _id(ns.place.node, ns.place.netns, iface.master), "port", "port"))
+    edges = [Edge(_end_id(w.a), _end_id(w.b), w.label, w.kind) for kind in KINDS for w in kind.wires(topo)]
     return Diagram(clusters, edges)
 
 
