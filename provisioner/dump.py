@@ -17,6 +17,7 @@ name, description and nodes and puts the kinds' parts together in the file's key
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from types import ModuleType
@@ -24,29 +25,40 @@ from typing import Any, Callable, TypeVar
 
 import yaml
 
-from .kinds.bridge import dump as bridge
-from .kinds.check import dump as check
-from .kinds.hosts import dump as hosts
 from .kinds.link.dump import settings
-from .kinds.netns import dump as netns
-from .kinds.process import dump as process
-from .kinds.route import dump as route
-from .kinds.sysctl import dump as sysctl
-from .kinds.veth import dump as veth
-from .kinds.vxlan import dump as vxlan
 from .model import Interface, Netns, Node, Place, Topology
 
 Data = dict[str, Any]
 V = TypeVar("V")
 
-KINDS: tuple[ModuleType, ...] = (bridge, netns, veth, vxlan, route, sysctl, hosts, process, check)
-"""The kinds that write a part of the file, in its key order. A kind writes its part of the top
-level (`document(ctx)`), of a node's entry (`node(ctx, node)`) and of a namespace's entry
-(`namespace(ctx, ns)`), each where it has one; an interface kind (`KIND`, its name) may say what a
-namespace's `interfaces:` write of its interfaces (`interface(ctx, iface)`; else the settings
-every interface has). A setting of namespaces (`values(ns)`, written by `section(values)`) is
-written for each namespace, and what every node's root namespace has of it (a list's common
-beginning, a mapping's common entries) once at the top level, each node's rest under the node."""
+
+def kinds() -> list[ModuleType]:
+    """The kinds that write a part of the file (`provisioner/kinds/<kind>/dump.py`), in registry
+    order. A kind writes its part of the top
+    level (`document(ctx)`), of a node's entry (`node(ctx, node)`) and of a namespace's entry
+    (`namespace(ctx, ns)`), each where it has one; an interface kind (`KIND`, its name) may say what a
+    namespace's `interfaces:` write of its interfaces (`interface(ctx, iface)`; else the settings
+    every interface has). A setting of namespaces (`values(ns)`, written by `section(values)`) is
+    written for each namespace, and what every node's root namespace has of it (a list's common
+    beginning, a mapping's common entries) once at the top level, each node's rest under the node."""
+    from .kinds.registry import REGISTRY
+
+    return REGISTRY.modules("dump")
+
+
+def key_order() -> dict[str, list[str]]:
+    """The published schema's key order at the top level, in a node and in a namespace: the
+    parts are written in it (keys it does not list go after, in registry order)."""
+    from .schema_build import CORE_FRAGMENT
+
+    slots = json.loads(CORE_FRAGMENT.read_text())["slots"]
+    return {level: slots[slot].get("order", []) for level, slot in (("document", "top"), ("node", "node"), ("namespace", "namespace"))}
+
+
+def _in_order(data: Data, order: list[str]) -> Data:
+    rank = {key: i for i, key in enumerate(order)}
+    return dict(sorted(data.items(), key=lambda item: rank.get(item[0], len(rank))))
+
 
 _JINJA_START = re.compile(r"\{(?=[{%#])")
 _JINJA_LITERAL_BRACE = "{{ '{' }}"
@@ -109,19 +121,19 @@ class DumpContext:
 
     def interface(self, iface: Interface) -> Data:
         """What a namespace's `interfaces:` write of one of its interfaces (nothing: left out)."""
-        for kind in KINDS:
+        for kind in kinds():
             if getattr(kind, "KIND", None) == iface.kind and hasattr(kind, "interface"):
                 return kind.interface(self, iface)  # type: ignore[no-any-return]
         return settings(iface)
 
     def _parts(self, level: str, owner: Owner) -> Data:
         out: Data = {}
-        for kind in KINDS:
+        for kind in kinds():
             if hasattr(kind, "section"):
                 out.update(kind.section(self._setting(kind.values, owner)))
             elif hasattr(kind, level):
                 out.update(getattr(kind, level)(self, *(() if owner is None else (owner,))))
-        return out
+        return _in_order(out, key_order()[level])
 
     def _setting(self, values: Callable[[Netns], V], owner: Owner) -> V:
         """A namespace's setting; at the top level what every node's root namespace has of it,

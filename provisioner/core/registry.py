@@ -4,7 +4,10 @@ effects of the earlier ones) and which actions run first (`phase`)."""
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Callable, Optional
 
 from .diff import DiffContext, Outcome
@@ -12,6 +15,8 @@ from .effects import Effects
 from .plan import Op, Stage
 
 Differ = Callable[[DiffContext, Effects], Outcome]
+KINDS_PACKAGE = "provisioner.kinds"
+"""Where the kinds' folders are: `<package>.<kind name>`."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,16 @@ class Registry:
             if kind.name == name:
                 return kind
         raise KeyError(name)
+
+    def modules(self, part: str) -> list[ModuleType]:
+        """Each kind's module `part` (`dump`, `graph`, ...: `provisioner/kinds/<kind>/<part>.py`),
+        in registry order, for the kinds that have one. Imported when asked for."""
+        out = []
+        for kind in self.kinds:
+            name = f"{KINDS_PACKAGE}.{kind.name}.{part}"
+            if importlib.util.find_spec(name) is not None:
+                out.append(importlib.import_module(name))
+        return out
 
     def links(self) -> list[Any]:
         """The kinds of link, in order."""

@@ -14,11 +14,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Callable
 
-from ..kinds.bridge import graph as bridge
 from ..kinds.link import graph as link
-from ..kinds.loopback import graph as loopback
-from ..kinds.veth import graph as veth
-from ..kinds.vxlan import graph as vxlan
 from ..model import EndRef, Netns, Topology
 
 
@@ -63,8 +59,13 @@ STYLES = {  # the seeds' classDef colours
 }
 
 
-KINDS: tuple[ModuleType, ...] = (loopback, veth, vxlan, bridge)
-"""The kinds of interface a diagram draws (`provisioner/kinds/<kind>/graph.py`), in the order of their lines."""
+def kinds() -> list[ModuleType]:
+    """The kinds of interface a diagram draws (`provisioner/kinds/<kind>/graph.py`, each with
+    its `KIND`), in the order of their lines (`WIRES`, then registry order)."""
+    from ..kinds.registry import REGISTRY
+
+    drawn = [m for m in REGISTRY.modules("graph") if hasattr(m, "KIND")]
+    return sorted(drawn, key=lambda m: getattr(m, "WIRES", len(drawn)))
 
 
 def _id(*parts: str | None) -> str:
@@ -74,7 +75,7 @@ def _id(*parts: str | None) -> str:
 
 def _kind(name: str) -> ModuleType:
     """The graph module of a kind of interface (a kind without one is drawn as any interface is)."""
-    return next((kind for kind in KINDS if kind.KIND == name), link)
+    return next((kind for kind in kinds() if kind.KIND == name), link)
 
 
 def _end_id(end: EndRef) -> str:
@@ -107,7 +108,7 @@ def build_diagram(topo: Topology) -> Diagram:
         else:
             label = node.name + (f" ({node.host})" if node.host else "")
             clusters.append(Cluster(_id(node.name), label, "node", children=inner))
-    edges = [Edge(_end_id(w.a), _end_id(w.b), w.label, w.kind) for kind in KINDS for w in kind.wires(topo)]
+    edges = [Edge(_end_id(w.a), _end_id(w.b), w.label, w.kind) for kind in kinds() for w in kind.wires(topo)]
     return Diagram(clusters, edges)
 
 

@@ -11,6 +11,7 @@ from ..link.graph import Wire, details
 KIND = Kind.BRIDGE
 SHAPE = "hexagon"
 STYLE = "bridge"
+WIRES = 3  # where its wires come among the kinds'
 RANK = 1
 
 

@@ -11,6 +11,7 @@ from ..link.graph import Wire, details
 KIND = Kind.LOOPBACK
 SHAPE = "circle"
 STYLE = "lo"
+WIRES = 0  # where its wires come among the kinds'
 RANK = 0
 IMPLICIT_ADDRESSES = "127.0.0.1/8, ::1"
 

@@ -10,6 +10,7 @@ from ..link.graph import Wire, lines  # a veth end's lines: its name and setting
 KIND = Kind.VETH
 SHAPE = "circle"
 STYLE = "iface"
+WIRES = 1  # where its wires come among the kinds'
 RANK = 1
 
 

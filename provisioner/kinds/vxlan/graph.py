@@ -11,6 +11,7 @@ from ..link.graph import Wire, details
 KIND = Kind.VXLAN
 SHAPE = "circle"
 STYLE = "iface"
+WIRES = 2  # where its wires come among the kinds'
 RANK = 1
 
 
