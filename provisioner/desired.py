@@ -13,7 +13,6 @@ from types import ModuleType
 from typing import Any
 
 from .diagnostics import DiagnosticSink
-from .kinds.bridge import build as bridge
 from .kinds.buildctx import (  # noqa: F401 - importable from here, where other code has them
     BuildContext,
     address_refusal,
@@ -23,33 +22,27 @@ from .kinds.buildctx import (  # noqa: F401 - importable from here, where other 
     valid_ifname,
     valid_nsname,
 )
-from .kinds.check import build as check
 from .kinds.check.build import check_label, check_target_problem  # noqa: F401
-from .kinds.hosts import build as hosts
-from .kinds.link import build as link
 from .kinds.link.build import IPV6_MIN_MTU  # noqa: F401
-from .kinds.loopback import build as loopback
-from .kinds.netns import build as netns
-from .kinds.process import build as process
-from .kinds.route import build as route
-from .kinds.sysctl import build as sysctl
-from .kinds.veth import build as veth
-from .kinds.vxlan import build as vxlan
 from .model import Topology
 
 _check_label = check_label  # the old name, still imported by dump.py
 
-KINDS: tuple[ModuleType, ...] = (netns, loopback, link, bridge, veth, vxlan, route, sysctl, hosts, process, check)
-"""The kinds' builders in dependency order (a registry will replace this list)."""
+def kinds() -> list[ModuleType]:
+    """The kinds' builders (`provisioner/kinds/<kind>/build.py`), in registry order."""
+    from .kinds.registry import REGISTRY
+
+    return REGISTRY.modules("build")
 
 
 def build_topology(data: dict[str, Any], sink: DiagnosticSink) -> Topology:
     """Build the desired model from schema-valid data, reporting problems to `sink`."""
-    parts = tuple(kind.in_netns for kind in KINDS if hasattr(kind, "in_netns"))
+    builders = kinds()
+    parts = tuple(kind.in_netns for kind in builders if hasattr(kind, "in_netns"))
     ctx = BuildContext(data, sink, parts)
     topo = Topology(str(data["name"]), {}, implicit_node=not data.get("nodes"))
     for phase in ("build", "finish"):
-        for kind in KINDS:
+        for kind in builders:
             step = getattr(kind, phase, None)
             if step is not None:
                 step(ctx, topo)
