@@ -5,7 +5,8 @@ localhost lines, and for the root namespace the entries in topo's blocks of /etc
 from __future__ import annotations
 
 from ...capture_core import Notes
-from ...hostsfile import ETC_HOSTS, HostsEntries, UnsafeHostsEntry, parse_entries, read_managed_block
+from ... import hostsfile
+from ...hostsfile import HostsEntries, UnsafeHostsEntry, parse_entries, read_managed_block
 
 _BEGIN = "# BEGIN topo lab "
 
@@ -43,7 +44,7 @@ def managed_blocks(text: str) -> str:
 def capture_root_hosts(notes: Notes) -> HostsEntries:
     """The entries of topo's blocks of /etc/hosts, whichever lab wrote them."""
     try:
-        text = ETC_HOSTS.read_text(errors="replace")
+        text = hostsfile.ETC_HOSTS.read_text(errors="replace")
     except OSError:
         return {}
     return capture_entries("/etc/hosts", managed_blocks(text), notes)
