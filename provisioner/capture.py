@@ -44,69 +44,41 @@ deleted by `apply --adopt`: a lab's namespace holds only what its file says): th
 from __future__ import annotations
 
 import errno
-import ipaddress
 import os
-import re
 import socket
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Iterable
 
+from .capture_core import Captured, CaptureError, Notes, NsName, Options, describe, where
 from .desired import valid_ifname, valid_nsname
-from .names import printable
 from .dump import dump_yaml, escape_template
-from .hostsfile import ETC_HOSTS, netns_hosts_path, parse_entries
-from .live import read_sysctl, route_destination
-from .rtnl import RT_TABLE_MAIN, RTN_UNICAST, RTNH_F_ONLINK, RTPROT_KERNEL
-from .model import (
-    IMPLICIT_NODE,
-    EndRef,
-    Interface,
-    IPAddress,
-    IPInterface,
-    Kind,
-    Netns,
-    Node,
-    Place,
-    Route,
-    Topology,
-    kernel_default_metric,
-    VethPair,
-)
+from .hostsfile import netns_hosts_path
+from .kinds.address.capture import capture_addresses
+from .kinds.bridge.capture import capture_bridge, capture_masters, drop_portless, keep_chosen_mtu
+from .kinds.hosts.capture import capture_entries, capture_root_hosts
+from .kinds.loopback.capture import capture_loopback
+from .kinds.route.capture import capture_routes
+from .kinds.sysctl.capture import CAPTURED_SYSCTLS, capture_sysctls
+from .kinds.veth.capture import capture_pairs
+from .live import LiveLink, LiveNetns, link_readers, read_netns
+from .model import IMPLICIT_NODE, IPInterface, Netns, Node, Place, Topology
+from .names import printable
 from .netns import NetnsError, NetnsPool, list_netns, netns_path
-from .rtnl import NetlinkError, RawLink, RawRoute
+from .rtnl import NetlinkError
 from .rtnlsock import nsid_of
 
-RTPROT_RA = 9
-NOT_NAMED = " (not named with --netns)"
-CAPTURED_SYSCTLS = ("net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding")
-"""Captured where their value is 1 (a new namespace has them at 0 unless the machine's own is 1)."""
-DEFAULT_MTU = {"veth": 1500, "bridge": 1500, "loopback": 65536}
+__all__ = ["Capture", "CaptureError", "capture", "header", "render"]
+
 FALLBACK_TUNNELS = frozenset({
     ("ipip", "tunl0"), ("gre", "gre0"), ("gretap", "gretap0"), ("erspan", "erspan0"), ("sit", "sit0"),
     ("ip6tnl", "ip6tnl0"), ("ip6gre", "ip6gre0"), ("vti", "ip_vti0"), ("vti6", "ip6_vti0"), ("ip6erspan", "ip6erspan0"),
 })
 """Devices the kernel adds to every namespace once a tunnel module is loaded: nobody's lab."""
-_AUTO_LO = (ipaddress.ip_interface("127.0.0.1/8"), ipaddress.ip_interface("::1/128"))
-_TOPO_BLOCK = re.compile(r"^# BEGIN topo lab (\S+) \(managed by topo; do not edit[^)]*\)\n(.*?)^# END topo lab \1\n",
-                         re.M | re.S)
-
-NsName = str | None  # None: the node's root namespace
-
-
-class CaptureError(Exception):
-    """The machine's state cannot be captured (the message says why)."""
-
-
-@dataclass
-class _Live:
-    """One namespace as read: links by ifindex, addresses by ifindex, routes."""
-
-    name: NsName
-    links: dict[int, RawLink]
-    addresses: dict[int, list[IPInterface]]
-    routes: list[RawRoute]
+READ_AS_LAB = "captured"
+"""The lab name the namespaces are read as: read_netns reads that lab's block of /etc/hosts
+for the root namespace, which capture does not use (it takes every lab's block)."""
 
 
 @dataclass
@@ -136,34 +108,28 @@ class Capture:
         return ", ".join(f"{n} {k if n != 1 else k.replace('pairs', 'pair').rstrip('s')}" for k, n in self.counts.items())
 
 
-def _where(ns: NsName) -> str:
-    return "the root namespace" if ns is None else f"namespace {ns}"
-
-
-def _kind(link: RawLink) -> str:
-    return link.kind or ("loopback" if link.name == "lo" else "")
-
-
-def _describe(link: RawLink) -> str:
-    return f"{_kind(link) or 'device'} {link.name}"
-
-
 def _identity(path: str) -> tuple[int, int]:
     st = os.stat(path)
     return st.st_dev, st.st_ino
 
 
-class _Capturer:
-    def __init__(self, pool: NetnsPool, lab: str, selected: list[str], all_names: list[str], include_root: bool,
-                 macs: bool, named: bool):
+def _in_order(addresses: set[IPInterface], order: list[IPInterface]) -> list[IPInterface]:
+    """A link's addresses (the facts) in the kernel's order (`order`: its address dump)."""
+    rank = {a: i for i, a in enumerate(order)}
+    return sorted(addresses, key=lambda a: (rank.get(a, len(rank)), a.version, a))
+
+
+class _Reader:
+    """The namespaces to capture, read through live.read_netns: those selected that are
+    network namespaces (each once: another name of one is noted), and the root namespace."""
+
+    def __init__(self, pool: NetnsPool, selected: list[str], all_names: list[str], notes: Notes):
         self.pool = pool
-        self.lab = lab
-        self.include_root = include_root
-        self.macs = macs
-        self.named = named
-        self.skipped: list[str] = []
-        self.left_out: list[str] = []
-        self.live: dict[NsName, _Live] = {}
+        self.notes = notes
+        self.readers = link_readers()
+        self.live: dict[NsName, LiveNetns] = {}
+        self.unnamed: dict[NsName, dict[str, LiveLink]] = {}
+        self.order: dict[NsName, dict[str, list[IPInterface]]] = {}
         self.captured: list[str] = []  # namespaces in the file
         self.candidates: list[NsName] = [None]  # every namespace a peer may be in (unique)
         self.nsids: dict[NsName, dict[int, NsName] | None] = {}
@@ -177,7 +143,7 @@ class _Capturer:
                 continue
             if ident in seen:
                 if name in selected:
-                    self.skipped.append(f"namespace {name}: another name of {seen[ident]}, captured as that")
+                    notes.skipped.append(f"namespace {name}: another name of {seen[ident]}, captured as that")
                 continue
             seen[ident] = name
             self.candidates.append(name)
@@ -185,34 +151,45 @@ class _Capturer:
             if name not in self.candidates:
                 continue
             if err := valid_nsname(name):
-                self.skipped.append(f"namespace {name!r}: {err}")
+                notes.skipped.append(f"namespace {name!r}: {err}")
                 continue
             try:
-                self.live[name] = self.read(name)
+                self.read(name)
             except (NetnsError, OSError) as exc:
-                self.skipped.append(f"namespace {name}: cannot be entered ({exc}); not a network namespace?")
+                notes.skipped.append(f"namespace {name}: cannot be entered ({exc}); not a network namespace?")
                 continue
             self.captured.append(name)
-        self.live[None] = self.read(None)
+        self.read(None)
 
     def close(self) -> None:
         for fd in self.fds.values():
             os.close(fd)
         self.fds.clear()
 
-    # ---- reading ---------------------------------------------------------------------------
-    def read(self, name: NsName) -> _Live:
-        sock = self.pool.socket(name)
-        links = {}
-        for r in sock.links():
-            if err := valid_ifname(r.name):  # the kernel allows names a file may not have
-                self.skipped.append(f"link {printable(r.name)} in {_where(name)}: {err}")
+    def read(self, name: NsName) -> None:
+        """One namespace's facts, without the links whose names a file may not have (noted)."""
+        live = read_netns(self.pool, name, CAPTURED_SYSCTLS, READ_AS_LAB, self.readers)
+        # live.addresses are sets: the kernel's order (which applying the file repeats) comes
+        # from the address dump
+        names = {link.index: link.name for link in live.links.values()}
+        order: dict[str, list[IPInterface]] = {}
+        for a in self.pool.socket(name).addresses():
+            if a.index in names:
+                order.setdefault(names[a.index], []).append(a.address)
+        kept: dict[str, LiveLink] = {}
+        unnamed: dict[str, LiveLink] = {}
+        for ifname, link in live.links.items():
+            if err := valid_ifname(ifname):  # the kernel allows names a file may not have
+                self.notes.skipped.append(f"link {printable(ifname)} in {where(name)}: {err}")
+                unnamed[ifname] = link
             else:
-                links[r.index] = r
-        addresses: dict[int, list[IPInterface]] = {}
-        for a in sock.addresses():
-            addresses.setdefault(a.index, []).append(a.address)
-        return _Live(name, links, addresses, sock.routes())
+                kept[ifname] = link
+        self.live[name] = replace(live, links=kept)
+        self.unnamed[name] = unnamed
+        self.order[name] = order
+
+    def addresses(self, ns: NsName, ifname: str) -> list[IPInterface]:
+        return _in_order(self.live[ns].addresses.get(ifname, set()), self.order[ns].get(ifname, []))
 
     def fd(self, name: NsName) -> int:
         fd = self.fds.get(name)
@@ -248,231 +225,63 @@ class _Capturer:
                 mapping[nsid] = cand
         return mapping
 
-    def peer(self, ns: NsName, link: RawLink) -> tuple[NsName, RawLink] | str:
-        """The other end of a veth, or why it cannot be captured."""
-        if link.link_netnsid is None:
-            peer_ns: NsName = ns
-        else:
-            mapping = self.nsid_map(ns, link.link_netnsid)
-            if mapping is None:
-                return self.peer_by_indexes(ns, link)
-            if link.link_netnsid not in mapping:
-                return f"its peer is in a namespace with no name under /run/netns (nsid {link.link_netnsid} seen from {_where(ns)})"
-            peer_ns = mapping[link.link_netnsid]
-        live = self.live.get(peer_ns)
-        if live is None:
-            return f"its peer is in {_where(peer_ns)}, which is not captured" + (NOT_NAMED if self.named else "")
-        other = live.links.get(link.link)
-        if other is None or _kind(other) != "veth" or other.link != link.index or (other.link_netnsid is None) != (peer_ns == ns):
-            return f"its peer (ifindex {link.link} in {_where(peer_ns)}) does not point back to it"
-        return peer_ns, other
 
-    def peer_by_indexes(self, ns: NsName, link: RawLink) -> tuple[NsName, RawLink] | str:
-        """Without RTM_GETNSID: the veth in another read namespace whose (ifindex, peer ifindex)
-        mirror this one's. Ambiguous matches are refused: ifindexes repeat across namespaces."""
-        found = [(other_ns, other) for other_ns, live in self.live.items() if other_ns != ns
-                 for other in live.links.values()
-                 if _kind(other) == "veth" and other.link_netnsid is not None and other.index == link.link
-                 and other.link == link.index]
-        if len(found) > 1:
-            raise CaptureError(f"veth {link.name} in {_where(ns)}: its peer could be "
-                               + " or ".join(f"{o.name} in {_where(n)}" for n, o in found)
-                               + " (this kernel cannot name a peer's namespace: RTM_GETNSID failed); capture fewer namespaces with --netns")
-        if not found:
-            return "its peer is in no captured namespace"
-        return found[0]
-
-    # ---- the model -------------------------------------------------------------------------
-    def build(self) -> Topology:
-        root = Netns(Place(IMPLICIT_NODE))
-        nss: dict[NsName, Netns] = {name: Netns(Place(IMPLICIT_NODE, name)) for name in self.captured}
-        if self.include_root:
-            nss[None] = root
-        ifaces: dict[tuple[NsName, int], Interface] = {}
-
-        def make(ns: NsName, link: RawLink, kind: Kind) -> Interface:
-            mtu = link.mtu if link.mtu != DEFAULT_MTU[kind] else None
-            iface = Interface(link.name, kind, mtu=mtu, mac=link.mac if self.macs and kind != Kind.LOOPBACK else None,
-                              up=link.up)
-            ifaces[(ns, link.index)] = iface
-            nss[ns].interfaces[link.name] = iface
-            return iface
-
-        # loopbacks, bridges, what topo does not model
-        own_devices: list[str] = []
-        root_others: list[str] = []
-        for ns in [*self.captured, None]:
-            live = self.live[ns]
-            for link in live.links.values():
-                kind = _kind(link)
-                if kind == "loopback":
-                    if ns is not None:
-                        make(ns, link, Kind.LOOPBACK)
-                elif kind == "veth":
-                    continue
-                elif kind == "bridge" and ns is None:
-                    if self.include_root:
-                        make(None, link, Kind.BRIDGE)
-                elif (kind, link.name) in FALLBACK_TUNNELS:
-                    continue
-                elif ns is None and kind == "":
-                    own_devices.append(link.name)
-                elif ns is None and self.named:
-                    root_others.append(link.name)  # the named namespaces' capture is not about them
-                elif ns is not None or self.include_root:
-                    why = ("topo models bridges in the root namespace only" if kind == "bridge"
-                           else "topo models veth pairs and bridges only")
-                    self.skipped.append(f"{_describe(link)} in {_where(ns)}: {why}")
-        if own_devices and self.include_root:
-            self.left_out.append(f"the node's own devices ({', '.join(sorted(own_devices))})")
-        if root_others and self.include_root:
-            self.left_out.append(f"other devices of the root namespace ({', '.join(sorted(root_others))}): "
-                                 "not connected to the namespaces named with --netns")
-        # veth pairs
-        pairs: list[VethPair] = []
-        done: set[tuple[NsName, int]] = set()
-        foreign_peers = 0
-        for ns in [*self.captured, None]:
-            for link in self.live[ns].links.values():
-                if _kind(link) != "veth" or (ns, link.index) in done:
-                    continue
-                found = self.peer(ns, link)
-                if isinstance(found, str):
-                    if ns is None and not self.include_root:
-                        continue
-                    if found.endswith(NOT_NAMED) or (ns is None and self.named):
-                        if ns is None:
-                            foreign_peers += 1
-                        else:
-                            self.left_out.append(f"veth {link.name} in {_where(ns)}: {found}")
-                        continue
-                    self.skipped.append(f"veth {link.name} in {_where(ns)}: {found}")
-                    continue
-                peer_ns, other = found
-                done.update({(ns, link.index), (peer_ns, other.index)})
-                if not self.include_root and None in (ns, peer_ns):
-                    if ns is not None:
-                        self.left_out.append(f"veth {link.name} in {_where(ns)} (its peer {other.name} is in the root "
-                                             "namespace: --no-include-root)")
-                    elif peer_ns is not None:
-                        self.left_out.append(f"veth {other.name} in {_where(peer_ns)} (its peer {link.name} is in the root "
-                                             "namespace: --no-include-root)")
-                    continue
-                if ns is None and peer_ns is None and self.named:
-                    self.left_out.append(f"veth pair {link.name} <-> {other.name} in the root namespace "
-                                         "(it joins none of the namespaces named with --netns)")
-                    continue
-                ends = []
-                for end_ns, end_link in ((ns, link), (peer_ns, other)):
-                    make(end_ns, end_link, Kind.VETH)
-                    ends.append(EndRef(nss[end_ns].place, end_link.name))
-                a, b = sorted(ends, key=lambda e: (e.place.netns is None, e.place.netns or "", e.ifname))
-                ifaces_a, ifaces_b = nss[a.place.netns].interfaces[a.ifname], nss[b.place.netns].interfaces[b.ifname]
-                ifaces_a.peer, ifaces_b.peer = b, a
-                pairs.append(VethPair(a, b))
-        if foreign_peers:
-            self.left_out.append(f"{foreign_peers} veth ends of the root namespace whose peers are in none of the namespaces "
-                                 "named with --netns")
-        pairs.sort(key=lambda p: (p.a.place.netns is None, p.a.place.netns or "", p.a.ifname, p.b.ifname))
-        # masters: a captured bridge of the same namespace
-        for (ns, index), iface in ifaces.items():
-            link = self.live[ns].links[index]
-            if not link.master:
+def _devices(cap: Captured, order: list[NsName], opts: Options, notes: Notes) -> None:
+    """Loopbacks and the root namespace's bridges; what topo does not model is noted (veths
+    are paired later)."""
+    own_devices: list[str] = []
+    root_others: list[str] = []
+    for ns in order:
+        for link in cap.live[ns].links.values():
+            if link.kind == "loopback":
+                if ns is not None:
+                    cap.add(ns, capture_loopback(link))
+            elif link.kind == "veth":
                 continue
-            master = self.live[ns].links.get(link.master)
-            if master is not None and (ns, master.index) in ifaces and ifaces[(ns, master.index)].kind == Kind.BRIDGE:
-                iface.master = master.name
-            else:
-                what = _describe(master) if master is not None else f"ifindex {link.master}"
-                self.skipped.append(f"{iface.kind} {iface.name} in {_where(ns)}: its master {what} is not captured; "
-                                    "written without it")
-        # with --netns: only the root bridges that have a captured port
-        if self.include_root and self.named:
-            used = {i.master for i in root.interfaces.values() if i.master}
-            for name in [n for n, i in root.interfaces.items() if i.kind == Kind.BRIDGE and n not in used]:
-                del root.interfaces[name]
-                self.left_out.append(f"bridge {name} (no port in the namespaces named with --netns)")
-        # bridges keep an MTU their ports do not have only when it was set: write it then
-        for iface in root.interfaces.values():
-            if iface.kind == Kind.BRIDGE and iface.mtu is None:
-                ports = [i for i in root.interfaces.values() if i.master == iface.name]
-                if any(p.mtu is not None for p in ports):
-                    iface.mtu = DEFAULT_MTU["bridge"]
-        # addresses
-        for (ns, index), iface in ifaces.items():
-            addrs = [a for a in self.live[ns].addresses.get(index, [])
-                     if not (a.version == 6 and a.ip.is_link_local) and not (iface.kind == Kind.LOOPBACK and a in _AUTO_LO)]
-            iface.addresses = tuple(dict.fromkeys(addrs))
-        # routes, sysctls, hosts
-        for ns, netns in nss.items():
-            netns.routes = self.routes(ns, netns, {i: f for (n, i), f in ifaces.items() if n == ns})
-            with self.pool.inside(ns):
-                values = {key: read_sysctl(key) for key in CAPTURED_SYSCTLS}
-            netns.sysctls = {k: v for k, v in values.items() if v == "1"}
-            netns.hosts = self.hosts(ns)
-        nodes = {IMPLICIT_NODE: Node(IMPLICIT_NODE, root, {name: nss[name] for name in sorted(self.captured)})}
-        return Topology(self.lab, nodes, pairs)
+            elif link.kind == "bridge" and ns is None:
+                if opts.include_root:
+                    cap.add(None, capture_bridge(link, opts.macs))
+            elif (link.kind, link.name) in FALLBACK_TUNNELS:
+                continue
+            elif ns is None and link.kind == "":
+                own_devices.append(link.name)
+            elif ns is None and opts.named:
+                root_others.append(link.name)  # the named namespaces' capture is not about them
+            elif ns is not None or opts.include_root:
+                why = ("topo models bridges in the root namespace only" if link.kind == "bridge"
+                       else "topo models veth pairs and bridges only")
+                notes.skipped.append(f"{describe(link)} in {where(ns)}: {why}")
+    if own_devices and opts.include_root:
+        notes.left_out.append(f"the node's own devices ({', '.join(sorted(own_devices))})")
+    if root_others and opts.include_root:
+        notes.left_out.append(f"other devices of the root namespace ({', '.join(sorted(root_others))}): "
+                              "not connected to the namespaces named with --netns")
 
-    def routes(self, ns: NsName, netns: Netns, ifaces: dict[int, Interface]) -> list[Route]:
-        out: list[Route] = []
-        live = self.live[ns]
-        machine = 0
-        for raw in live.routes:
-            if raw.table != RT_TABLE_MAIN or raw.proto in (RTPROT_KERNEL, RTPROT_RA):
-                continue
-            dst = route_destination(raw)
-            iface = ifaces.get(raw.oif) if raw.oif else None
-            if ns is None and iface is None:
-                machine += 1  # through the node's own devices (or none): the machine's, not the lab's
-                continue
-            text = f"route {dst}" + (f" via {raw.gateway}" if raw.gateway else "")
-            if raw.type != RTN_UNICAST:
-                self.skipped.append(f"{text} in {_where(ns)}: route type {raw.type} (blackhole, unreachable ...) "
-                                    "is not modeled")
-                continue
-            if iface is None:
-                dev = live.links[raw.oif].name if raw.oif in live.links else None
-                why = f"its device {dev} is not captured" if dev else "a multipath route (topo models single paths)"
-                self.skipped.append(f"{text} in {_where(ns)}: {why}")
-                continue
-            via = ipaddress.ip_address(raw.gateway) if raw.gateway else None
-            src = ipaddress.ip_address(raw.prefsrc) if raw.prefsrc else None
-            local = {a.ip for i in netns.interfaces.values() for a in i.addresses}
-            if src is not None and src not in local:
-                self.skipped.append(f"{text} in {_where(ns)}: source {src} is not a captured address; written without `src`")
-                src = None
-            onlink = bool(raw.flags & RTNH_F_ONLINK)
-            if (via is not None and not onlink and not (via.version == 6 and via.is_link_local)
-                    and not any(via in a.network for a in iface.addresses)):
-                # a gateway reached through another route (Calico's 169.254.1.1): the kernel takes it
-                # `onlink`, and the file must say so to be valid
-                self.skipped.append(f"{text} in {_where(ns)}: gateway {via} is in no subnet of {iface.name}; written `onlink`")
-                onlink = True
-            metric = None if raw.priority == kernel_default_metric(dst) else raw.priority
-            out.append(Route(dst, via, iface.name, metric, onlink, src))
-        if machine:
-            self.left_out.append(f"{machine} routes of the root namespace that use none of the captured interfaces "
-                                 "(the node's own, e.g. via its uplink)")
-        return out
 
-    def hosts(self, ns: NsName) -> dict[str, tuple[IPAddress, ...]]:
-        if ns is None:
-            try:
-                text = ETC_HOSTS.read_text(errors="replace")
-            except OSError:
-                return {}
-            return self.parse_hosts("/etc/hosts", "".join(m.group(2) for m in _TOPO_BLOCK.finditer(text)))
-        path = netns_hosts_path(ns)
-        try:
-            text = path.read_text(errors="replace")
-        except (FileNotFoundError, NotADirectoryError):
-            return {}
-        return self.parse_hosts(str(path), text)
-
-    def parse_hosts(self, where: str, text: str) -> dict[str, tuple[IPAddress, ...]]:
-        entries, bad = parse_entries(text)
-        self.skipped.extend(f"{where} line {number}: '{field}' is not an IP address" for number, field in bad)
-        return entries
+def _build(reader: _Reader, lab: str, opts: Options, notes: Notes) -> Topology:
+    root = Netns(Place(IMPLICIT_NODE))
+    nss: dict[NsName, Netns] = {name: Netns(Place(IMPLICIT_NODE, name)) for name in reader.captured}
+    if opts.include_root:
+        nss[None] = root
+    cap = Captured(reader.live, nss, unnamed=reader.unnamed)
+    order: list[NsName] = [*reader.captured, None]
+    _devices(cap, order, opts, notes)
+    pairs = capture_pairs(cap, order, reader.nsid_map, opts, notes)
+    capture_masters(cap, notes)
+    if opts.include_root and opts.named:
+        drop_portless(root, notes)
+    keep_chosen_mtu(root)
+    for ns, iface in cap.interfaces:
+        iface.addresses = capture_addresses(iface.name, reader.addresses(ns, iface.name))
+    for ns, netns in nss.items():
+        ifaces = {i.name: i for n, i in cap.interfaces if n == ns}
+        local = {a.ip for i in netns.interfaces.values() for a in i.addresses}
+        netns.routes = capture_routes(ns, cap.live[ns], ifaces, local, notes)
+        netns.sysctls = capture_sysctls(cap.live[ns].sysctls)
+        netns.hosts = (capture_root_hosts(notes) if ns is None
+                       else capture_entries(str(netns_hosts_path(ns)), cap.live[ns].hosts, notes))
+    nodes = {IMPLICIT_NODE: Node(IMPLICIT_NODE, root, {name: nss[name] for name in sorted(reader.captured)})}
+    return Topology(lab, nodes, pairs)
 
 
 def capture(lab: str = "captured", namespaces: Iterable[str] = (), include_root: bool = True,
@@ -485,13 +294,15 @@ def capture(lab: str = "captured", namespaces: Iterable[str] = (), include_root:
         raise CaptureError(f"no namespace {', '.join(missing)} under /run/netns"
                            + (f" (there: {', '.join(existing)})" if existing else " (there is none)"))
     when = datetime.now().astimezone()
+    notes = Notes()
+    opts = Options(include_root, macs, bool(named))
     with NetnsPool() as pool:
-        capturer = _Capturer(pool, lab, named or existing, existing, include_root, macs, bool(named))
+        reader = _Reader(pool, named or existing, existing, notes)
         try:
-            topo = capturer.build()
+            topo = _build(reader, lab, opts, notes)
         finally:
-            capturer.close()
-    return Capture(topo, capturer.captured, include_root, bool(named), when, capturer.skipped, capturer.left_out)
+            reader.close()
+    return Capture(topo, reader.captured, include_root, bool(named), when, notes.skipped, notes.left_out)
 
 
 def _comment(text: str) -> str:
