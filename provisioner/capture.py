@@ -49,7 +49,7 @@ import socket
 import textwrap
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Iterable
+from typing import Any, Iterable
 
 from .capture_core import Captured, CaptureError, Notes, NsName, Options, describe, where
 from .desired import valid_ifname, valid_nsname
@@ -226,11 +226,20 @@ class _Reader:
         return mapping
 
 
+def link_captures() -> dict[str, Any]:
+    """The kinds of link whose folder captures their devices itself (`capture.py` with `KIND`
+    and `capture_link(cap, ns, link, opts)`, which adds the interface or says why not)."""
+    from .kinds.registry import REGISTRY
+
+    return {m.KIND: m for m in REGISTRY.modules("capture") if hasattr(m, "capture_link")}
+
+
 def _devices(cap: Captured, order: list[NsName], opts: Options, notes: Notes) -> None:
     """Loopbacks and the root namespace's bridges; what topo does not model is noted (veths
     are paired later)."""
     own_devices: list[str] = []
     root_others: list[str] = []
+    kinds = link_captures()
     for ns in order:
         for link in cap.live[ns].links.values():
             if link.kind == "loopback":
@@ -243,6 +252,10 @@ def _devices(cap: Captured, order: list[NsName], opts: Options, notes: Notes) ->
                     cap.add(None, capture_bridge(link, opts.macs))
             elif (link.kind, link.name) in FALLBACK_TUNNELS:
                 continue
+            elif (kind := kinds.get(link.kind)) is not None and (ns is not None or opts.include_root):
+                captured = kind.capture_link(cap, ns, link, opts)
+                if isinstance(captured, str):
+                    notes.skipped.append(f"{describe(link)} in {where(ns)}: {captured}")
             elif ns is None and link.kind == "":
                 own_devices.append(link.name)
             elif ns is None and opts.named:
