@@ -2,7 +2,7 @@
 and one line here."""
 
 from ..core.registry import Registry
-from . import address, bridge, check, hosts, link, loopback, netns, process, route, sysctl, veth, vxlan
+from . import address, bridge, check, hosts, link, loopback, macvlan, netns, process, route, sysctl, veth, vxlan
 
 REGISTRY = Registry((
     netns.KIND,
@@ -11,6 +11,7 @@ REGISTRY = Registry((
     bridge.KIND,
     vxlan.KIND,
     veth.KIND,
+    macvlan.KIND,
     sysctl.KIND,
     address.KIND,
     route.KIND,

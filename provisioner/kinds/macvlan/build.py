@@ -1,0 +1,68 @@
+"""Build the lab's macvlans (`macvlans:`): each at `OWNER:IFNAME` (a namespace, or a node for its
+root namespace) on a parent link of that node's root namespace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...diagnostics import DiagnosticSink, YamlPath
+from ...model import Interface, Kind, Topology
+from ...names import printable
+from ..buildctx import BuildContext, suggest, valid_ifname
+from ..link.build import settings
+from .model import DEFAULT_MODE, KIND, Macvlan
+
+PARENT_KINDS = (Kind.BRIDGE, Kind.VETH, Kind.VXLAN)
+"""The lab's kinds of link a macvlan may sit on (a loopback or another macvlan may not)."""
+
+
+def build(ctx: BuildContext, topo: Topology) -> None:
+    for i, raw in enumerate(ctx.data.get("macvlans") or []):
+        _macvlan(ctx, topo, ("macvlans", i), raw)
+
+
+def _macvlan(ctx: BuildContext, topo: Topology, path: YamlPath, raw: dict[str, Any]) -> None:
+    sink = ctx.sink
+    owner_name, _, ifname = str(raw["at"]).partition(":")
+    owner = ctx.owners.places.get(owner_name)
+    if owner is None:
+        sink.error(path + ("at",), f"{printable(owner_name)} is not a namespace or node of this lab",
+                   suggest(owner_name, list(ctx.owners.places)))
+        return
+    parent = str(raw["parent"])
+    for where, name in (("at", ifname), ("parent", parent)):
+        if err := valid_ifname(name):
+            sink.error(path + (where,), err, "shorten it; `ip link` refuses names over 15 characters")
+            return
+    ns = topo.netns(owner.place)
+    if ifname == "lo" or ifname in ns.interfaces:
+        what = ns.interfaces[ifname].kind if ifname in ns.interfaces else "loopback"
+        sink.error(path + ("at",), f"'{ifname}' already exists in {owner_name} as a {what}", "pick another name for the macvlan")
+        return
+    root = topo.nodes[owner.place.node].root
+    if owner.place.netns is None and parent == ifname:
+        sink.error(path + ("parent",), f"macvlan {ifname} cannot be its own parent", "name a bridge, a veth end or a link of the node")
+        return
+    if parent in root.interfaces and root.interfaces[parent].kind not in PARENT_KINDS:
+        sink.error(path + ("parent",), f"{parent} is a {root.interfaces[parent].kind}; a macvlan's parent is a bridge, a veth end, "
+                   "a VXLAN device or a link the node has")
+        return
+    iface = Interface(ifname, KIND, path=path, spec=Macvlan(parent, str(raw.get("mode", DEFAULT_MODE))))
+    settings(ctx, iface, path, raw, {})
+    ns.interfaces[ifname] = iface
+
+
+def check(topo: Topology, sink: DiagnosticSink) -> None:
+    """A passthru macvlan takes its parent over: the kernel refuses any other macvlan on it."""
+    for node in topo.nodes.values():
+        on: dict[str, list[Interface]] = {}
+        for ns in node.all_netns():
+            for iface in ns.interfaces.values():
+                if iface.kind == KIND and isinstance(iface.spec, Macvlan):
+                    on.setdefault(iface.spec.parent, []).append(iface)
+        for parent, ifaces in on.items():
+            if len(ifaces) > 1 and any(i.spec.mode == "passthru" for i in ifaces):
+                first = next(i for i in ifaces if i.spec.mode == "passthru")
+                sink.error(first.path + ("mode",), f"macvlan {first.name} is in passthru mode, but {parent} has "
+                           f"{len(ifaces) - 1} other macvlan(s) on node {node.name}",
+                           "a passthru macvlan must be the only macvlan on its parent")
