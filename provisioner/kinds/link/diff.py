@@ -164,7 +164,7 @@ class LinkDiff:
             spec["mtu"] = iface.mtu
             before.append(f"mtu {link.mtu}")
             after.append(f"mtu {iface.mtu}")
-        elif iface.mtu is not None and iface.kind == Kind.BRIDGE and self.ports_leave(netns, iface.name):
+        elif iface.mtu is not None and iface.kind == Kind.BRIDGE and ports_leave(self, netns, iface.name):
             # the MTU is the kernel's, taken from its ports: set it, or the kernel resets it to
             # 1500 when the last of them leaves (br_mtu_auto_adjust spares a chosen MTU only)
             spec["mtu"] = iface.mtu
@@ -196,13 +196,14 @@ class LinkDiff:
                          before=", ".join(before), after=", ".join(after), key=LinkKey(netns, iface.name),
                          links=(LinkKey(netns, iface.name),))
 
-    def ports_leave(self, netns: str | None, bridge: str) -> bool:
-        """Whether a port the bridge has now is not among the ports the file gives it (a bridge
-        losing its last port gets the kernel's MTU back)."""
-        live = self.live_ns(netns)
-        kept = {i.name for ns in self.ctx.node.all_netns() if ns.place.netns == netns
-                for i in ns.interfaces.values() if i.master == bridge and not self.effects.link_made(netns, i.name)}
-        return live is not None and any(link.master == bridge and name not in kept for name, link in live.links.items())
+
+def ports_leave(d: LinkDiff, netns: str | None, bridge: str) -> bool:
+    """Whether a port the bridge has now is not among the ports the file gives it (a bridge
+    losing its last port gets the kernel's MTU back)."""
+    live = d.live_ns(netns)
+    kept = {i.name for ns in d.ctx.node.all_netns() if ns.place.netns == netns
+            for i in ns.interfaces.values() if i.master == bridge and not d.effects.link_made(netns, i.name)}
+    return live is not None and any(link.master == bridge and name not in kept for name, link in live.links.items())
 
 
 def diff(ctx: DiffContext, effects: Effects, kinds: list[Any]) -> Outcome:

@@ -8,7 +8,7 @@ from provisioner.loader import load_text
 from provisioner.render.graph import render_graph
 from provisioner.validate import load_topology, validate_document
 
-CASES = Path(__file__).parent / "cases"
+CASES = Path(__file__).parent / "dump"
 
 
 def test_bridges_of_one_node_round_trip() -> None:

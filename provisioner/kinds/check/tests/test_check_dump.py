@@ -7,7 +7,7 @@ from provisioner.dump import dump_topology, dump_yaml
 from provisioner.loader import load_text
 from provisioner.validate import load_topology, validate_document
 
-CASE = Path(__file__).parent / "cases" / "check.yaml"
+CASE = Path(__file__).parent / "dump" / "check.yaml"
 
 
 def test_checks_round_trip() -> None:

@@ -9,7 +9,7 @@ from provisioner.dump import dump_topology, dump_yaml
 from provisioner.loader import load_text
 from provisioner.validate import load_topology, validate_document
 
-CASE = Path(__file__).parent / "cases" / "hosts.yaml"
+CASE = Path(__file__).parent / "dump" / "hosts.yaml"
 
 
 def test_hosts_round_trip() -> None:

@@ -8,7 +8,7 @@ from provisioner.loader import load_text
 from provisioner.render.graph import render_graph
 from provisioner.validate import load_topology, validate_document
 
-CASE = Path(__file__).parent / "cases" / "link.yaml"
+CASE = Path(__file__).parent / "dump" / "link.yaml"
 
 
 def test_interface_settings_round_trip() -> None:

@@ -9,7 +9,7 @@ from provisioner.model import Interface
 from provisioner.render.graph import build_diagram, render_graph
 from provisioner.validate import load_topology, validate_document
 
-CASE = Path(__file__).parent / "cases" / "loopback.yaml"
+CASE = Path(__file__).parent / "dump" / "loopback.yaml"
 
 
 def test_loopback_settings_round_trip() -> None:

@@ -8,7 +8,7 @@ from provisioner.loader import load_text
 from provisioner.render.graph import build_diagram
 from provisioner.validate import load_topology, validate_document
 
-CASE = Path(__file__).parent / "cases" / "netns.yaml"
+CASE = Path(__file__).parent / "dump" / "netns.yaml"
 
 
 def test_namespaces_round_trip() -> None:

@@ -7,7 +7,7 @@ from provisioner.dump import dump_topology, dump_yaml
 from provisioner.loader import load_text
 from provisioner.validate import load_topology, validate_document
 
-CASE = Path(__file__).parent / "cases" / "process.yaml"
+CASE = Path(__file__).parent / "dump" / "process.yaml"
 
 
 def test_processes_round_trip() -> None:

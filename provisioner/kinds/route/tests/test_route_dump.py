@@ -8,7 +8,7 @@ from provisioner.dump import dump_topology, dump_yaml
 from provisioner.loader import load_text
 from provisioner.validate import load_topology, validate_document
 
-CASE = Path(__file__).parent / "cases" / "route.yaml"
+CASE = Path(__file__).parent / "dump" / "route.yaml"
 
 
 def test_routes_round_trip() -> None:

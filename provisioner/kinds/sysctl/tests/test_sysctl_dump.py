@@ -7,7 +7,7 @@ from provisioner.dump import dump_topology, dump_yaml
 from provisioner.loader import load_text
 from provisioner.validate import load_topology, validate_document
 
-CASE = Path(__file__).parent / "cases" / "sysctl.yaml"
+CASE = Path(__file__).parent / "dump" / "sysctl.yaml"
 
 
 def test_sysctls_round_trip_and_shared_ones_are_lifted() -> None:

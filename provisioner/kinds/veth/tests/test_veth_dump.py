@@ -9,7 +9,7 @@ from provisioner.loader import load_text
 from provisioner.render.graph import build_diagram, render_graph
 from provisioner.validate import load_topology, validate_document
 
-CASE = Path(__file__).parent / "cases" / "veth.yaml"
+CASE = Path(__file__).parent / "dump" / "veth.yaml"
 
 
 def test_links_round_trip() -> None:

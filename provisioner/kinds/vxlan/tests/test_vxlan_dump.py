@@ -9,7 +9,7 @@ from provisioner.loader import load_text
 from provisioner.render.graph import build_diagram, to_mermaid
 from provisioner.validate import load_topology, validate_document
 
-CASE = Path(__file__).parent / "cases" / "vxlan.yaml"
+CASE = Path(__file__).parent / "dump" / "vxlan.yaml"
 
 
 def test_segments_round_trip() -> None:
