@@ -88,7 +88,8 @@ def _end(ctx: BuildContext, topo: Topology, lpath: YamlPath, lraw: dict[str, Any
         return None
     ns = topo.netns(owner.place)
     if ifname == "lo" or (ifname in ns.interfaces and ns.interfaces[ifname].kind != Kind.VETH):
-        sink.error(apath, f"'{ifname}' already exists in {owner_name} as a {ns.interfaces[ifname].kind}",
+        what = ns.interfaces[ifname].kind if ifname in ns.interfaces else Kind.LOOPBACK  # a node's lo is not in the model
+        sink.error(apath, f"'{ifname}' already exists in {owner_name} as a {what}",
                    "pick another name for the veth end")
         return None
     state.used[key] = apath
