@@ -80,7 +80,9 @@ def live_state(data: dict[str, Any] | None) -> LiveState:
     """LiveState from `{root: NS, namespaces: {name: NS}, existing, unpinned, processes,
     node_hosts}`, each NS `{inode, nsid, links: {name: LINK}, routes: [ROUTE], sysctls, hosts,
     fdb: {vxlan: [remote]}}` (hosts: text, or `{topo: LAB, entries}` as topo writes it); a LINK `{kind, alias, mtu, mac, up, master, peer: NS:NAME,
-    netnsid, vxlan: [vni, port, local], addresses: [...]}` (lo is added when not named);
+    netnsid, vxlan: [vni, port, local], macvlan: [mode, parent], addresses: [...]}` (lo is added
+    when not named; a macvlan's parent is a root link's name or an ifindex, and its netnsid
+    defaults to 0 outside the root namespace);
     a ROUTE `{dst (or default, default6), via, dev, metric, onlink, src, proto, type}`."""
     data = data or {}
     spaces = {None: data.get("root") or {}, **{k: v or {} for k, v in (data.get("namespaces") or {}).items()}}
@@ -124,12 +126,25 @@ def _link(ns: str | None, name: str, spec: dict[str, Any], specs: dict[str | Non
         peer_ns = _where(peer_ns)
         peer_index, other = specs[peer_ns][peer_name]["index"], peer_ns != ns
         netnsid = netnsid if netnsid is not None or not other else 0
-    info = None
+    info, link_index = None, peer_index or 0
     if "vxlan" in spec:
         vni, port, local = spec["vxlan"]
         info = (vni, port, ipaddress.ip_address(local) if local else None)
+    if "macvlan" in spec:
+        info, netnsid = _macvlan(ns, spec, specs[None])
+        link_index, other = info.parent_index, netnsid is not None
     return LiveLink(spec["index"], name, spec["kind"], spec.get("alias"), spec["mtu"], spec["mac"], spec.get("up", True),
-                    spec.get("master"), peer_index, other, netnsid, info, peer_index or 0)
+                    spec.get("master"), peer_index, other, netnsid, info, link_index)
+
+
+def _macvlan(ns: str | None, spec: dict[str, Any], root: dict[str, dict[str, Any]]) -> tuple[Any, int | None]:
+    """A macvlan's facts (`macvlan: [mode, parent]`) and the id of its parent's namespace."""
+    from .macvlan.read import MacvlanFacts
+
+    mode, parent = spec["macvlan"]
+    netnsid = spec.get("netnsid", None if ns is None else 0)
+    index = parent if isinstance(parent, int) else root[parent]["index"]
+    return MacvlanFacts(mode, index, netnsid), netnsid
 
 
 def lab_record(lab: str, node: str, data: dict[str, Any] | None, live: LiveState) -> LabRecord | None:
