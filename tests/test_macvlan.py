@@ -127,9 +127,6 @@ macvlans:
 """
 
 
-@pytest.mark.xfail(strict=True, reason="kinds/macvlan/link.py MacvlanLink.plan runs before the veth pairs are planned, so a "
-                   "veth parent the plan remakes is not seen as remade: the kernel deletes mv-rt with it, apply does not "
-                   "make it again and does not converge (root-free: cases/veth_parent_remade.yaml)")
 def test_macvlan_on_a_veth_end_the_plan_remakes(sandbox: Sandbox, tmp_path: Path) -> None:
     lab = tmp_path / "veth.yaml"
     lab.write_text(VETH_PARENT)

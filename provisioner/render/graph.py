@@ -138,7 +138,8 @@ def to_mermaid(d: Diagram) -> str:
     for c in d.clusters:
         _mermaid_cluster(c, out, 1)
     for e in d.edges:
-        out.append({"veth": f"  {e.a} ===|veth| {e.b}", "port": f"  {e.a} -.-|port| {e.b}"}.get(
+        label = e.label if e.label.replace(" ", "").isalnum() else f'"{_mermaid_text(e.label)}"'
+        out.append({"veth": f"  {e.a} ===|{label}| {e.b}", "port": f"  {e.a} -.-|{label}| {e.b}"}.get(
             e.kind, f'  {e.a} ---|"{_mermaid_text(e.label)}"| {e.b}'))
     for _, (colour, name) in STYLES.items():
         width = 2 if name in ("yellow", "green", "orange") else 4

@@ -1,7 +1,7 @@
 """The diff every kind of link shares (libnmstate style: the shared part here, one class per
-kind in its folder). In each namespace in scope: the kinds made on their own (bridge, VXLAN,
-macvlan) are made or claimed, links that are the lab's but no longer in the file go; then the
-kinds made in pairs (veth); then the settings of the links that exist and stay."""
+kind in its folder). Each kind of link in registry order makes, claims or remakes its devices
+(a kind made on its own in each namespace in scope; a paired kind, veth, by its pairs); then
+the lab's links the file no longer names go; then the settings of the links that exist and stay."""
 
 from __future__ import annotations
 
@@ -97,17 +97,18 @@ class LinkDiff:
 
     # ---- the passes ---------------------------------------------------------------------------
     def run(self) -> Outcome:
-        single = [k for k in self.kinds if not k.paired]
-        for ns in list(self.ctx.scoped(self.effects)):
-            name = ns.place.netns
-            for kind in single:
-                for iface in ns.interfaces.values():
-                    if iface.kind == kind.name:
-                        kind.plan(self, name, iface, self.live_link(name, iface.name))
-            self.extra_links(name, set(ns.interfaces))
+        """Each kind of link in registry order (a kind after its parents': a macvlan sees its
+        parent being remade), then the links no longer declared, then the settings."""
         for kind in self.kinds:
             if kind.paired:
                 kind.pairs(self)
+                continue
+            for ns in list(self.ctx.scoped(self.effects)):
+                for iface in ns.interfaces.values():
+                    if iface.kind == kind.name:
+                        kind.plan(self, ns.place.netns, iface, self.live_link(ns.place.netns, iface.name))
+        for ns in list(self.ctx.scoped(self.effects)):
+            self.extra_links(ns.place.netns, set(ns.interfaces))
         self.settings_of_existing()
         return self.out
 

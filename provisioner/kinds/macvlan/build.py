@@ -43,13 +43,30 @@ def _macvlan(ctx: BuildContext, topo: Topology, path: YamlPath, raw: dict[str, A
     if owner.place.netns is None and parent == ifname:
         sink.error(path + ("parent",), f"macvlan {ifname} cannot be its own parent", "name a bridge, a veth end or a link of the node")
         return
-    if parent in root.interfaces and root.interfaces[parent].kind not in PARENT_KINDS:
-        sink.error(path + ("parent",), f"{parent} is a {root.interfaces[parent].kind}; a macvlan's parent is a bridge, a veth end, "
-                   "a VXLAN device or a link the node has")
+    if parent == "lo":
+        sink.error(path + ("parent",), "lo is a loopback; a macvlan's parent is a bridge, a veth end, a VXLAN device "
+                   "or a link the node has", "name another link of the node's root namespace")
         return
     iface = Interface(ifname, KIND, path=path, spec=Macvlan(parent, str(raw.get("mode", DEFAULT_MODE))))
     settings(ctx, iface, path, raw, {})
     ns.interfaces[ifname] = iface
+
+
+def finish(ctx: BuildContext, topo: Topology) -> None:
+    """A parent the lab declares must be a kind a macvlan can sit on (known once every kind,
+    macvlans included, is built: the kernel would put a macvlan on a macvlan's own parent)."""
+    for node in topo.nodes.values():
+        root = node.root
+        for ns in node.all_netns():
+            for iface in list(ns.interfaces.values()):
+                m = iface.spec
+                if iface.kind != KIND or not isinstance(m, Macvlan) or m.parent not in root.interfaces:
+                    continue
+                kind = root.interfaces[m.parent].kind
+                if kind not in PARENT_KINDS:
+                    ctx.sink.error(iface.path + ("parent",), f"{m.parent} is a {kind}; a macvlan's parent is a bridge, a veth end, "
+                                   "a VXLAN device or a link the node has", "name another link of the node's root namespace")
+                    del ns.interfaces[iface.name]
 
 
 def check(topo: Topology, sink: DiagnosticSink) -> None:

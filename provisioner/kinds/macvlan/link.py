@@ -92,7 +92,8 @@ class MacvlanLink:
             elif not parent_made and self.same(link, m, parent, netns):
                 return
             elif d.owned(netns, link) or d.ctx.adopt:
-                d.delete(netns, link, "macvlan, changed parent or mode", before=_facts_text(link))
+                why = "its parent is made anew" if parent_made else "changed parent or mode"
+                d.delete(netns, link, f"macvlan, {why}", before=_facts_text(link))
             else:  # another's: compared, never changed
                 d.out.foreign.append(ForeignDiff(LinkKey(netns, link.name), f"link {link.name}", netns,
                                                  f"~ macvlan {link.name}: {_facts_text(link)} -> on {m.parent} mode {m.mode}"))

@@ -80,17 +80,11 @@ def test_a_passthru_macvlan_alone_on_its_parent_and_others_beside_it() -> None:
     assert problems(text) == []
 
 
-@pytest.mark.xfail(strict=True, reason="kinds/macvlan/build.py _macvlan: the loopback is never in the root model's "
-                   "interfaces, so `parent in root.interfaces and kind not in PARENT_KINDS` does not see `lo`; the kernel "
-                   "refuses a macvlan on a loopback at apply time")
 def test_the_root_loopback_is_no_parent() -> None:
     assert problems(LAB + "  - {at: 'pod-a:eth0', parent: lo}\n") == [
         ("macvlans[0].parent", "lo is a loopback; a macvlan's parent is a bridge, a veth end, a VXLAN device or a link the node has")]
 
 
-@pytest.mark.xfail(strict=True, reason="kinds/macvlan/build.py _macvlan: the parent's kind is looked up in root.interfaces "
-                   "while the list is being built, so a macvlan parent declared later in `macvlans:` is not seen "
-                   "(order-dependent; the kernel would put the macvlan on that macvlan's own parent, a drift every plan)")
 def test_a_macvlan_declared_later_is_no_parent_either() -> None:
     assert problems(LAB + "  - {at: 'pod-a:eth0', parent: mv1}\n  - {at: 'host:mv1', parent: br-mv}\n") == [
         ("macvlans[0].parent", "mv1 is a macvlan; a macvlan's parent is a bridge, a veth end, a VXLAN device or a link the node has")]

@@ -34,7 +34,5 @@ def test_a_parent_the_diagram_lacks_has_no_line() -> None:
     assert diagram.edges == [] and '(("macvlan eth0<br>on eth0, bridge<br>down"))' in to_mermaid(diagram)
 
 
-@pytest.mark.xfail(strict=True, reason="render/graph.py to_mermaid draws every edge of kind 'port' as `-.-|port|`, "
-                   "dropping the wire's label; kinds/macvlan/graph.py promises a dashed `macvlan` line (DOT has it)")
 def test_the_mermaid_line_says_macvlan() -> None:
     assert "  n_host_pod_2d_a_eth0 -.-|macvlan| n_host_root_br_2d_mv" in to_mermaid(build_diagram(load_topology(LAB)))
