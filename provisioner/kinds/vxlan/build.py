@@ -10,7 +10,7 @@ from ...model import Interface, Kind, Topology, Vxlan
 from ...names import escape, printable
 from ..buildctx import BuildContext, suggest, valid_ifname
 
-DEFAULT_PORT = 4789
+DEFAULT_PORT = 4789  # IANA's VXLAN port: what a segment without `port:` uses
 
 
 def build(ctx: BuildContext, topo: Topology) -> None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...model import Interface, Kind, Topology
+from .build import DEFAULT_PORT
 
 if TYPE_CHECKING:
     from ...dump import Data, DumpContext
 
 KIND = Kind.VXLAN
-DEFAULT_PORT = 4789
 
 Members = list[tuple[str, Interface]]  # (node, its device of the segment)
 
