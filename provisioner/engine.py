@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from .checkpoint import checkpoint_topology, delete_checkpoint, save_checkpoint
-from .executor import ActionFailed, Executor
+from .core.plan import ActionFailed
+from .executor import Executor
 from .interrupt import stop_at_boundaries
 from .lock import node_lock
 from .live import LiveState, read_live

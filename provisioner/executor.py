@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .core.plan import Action, Op, Plan, Stage
+from .core.plan import Action, ActionFailed, Op, Plan, Stage
 from .core.registry import Registry
 from .core.requests import Request
 from .interrupt import Interrupted, StopFlag
@@ -28,14 +28,6 @@ from .rtnl import is_gone
 
 PARALLEL_WORKERS = 16
 PARALLEL_CHUNK = 256
-
-
-class ActionFailed(Exception):
-    def __init__(self, action: Action, cause: BaseException):
-        reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(cause)
-        super().__init__(f"{action.op.value} {action.target} in {action.where}: {reason}")
-        self.action = action
-        self.cause = cause
 
 
 def _queued(op: Op) -> bool:

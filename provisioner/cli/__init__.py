@@ -59,7 +59,7 @@ def run() -> None:
     """Console entry point: no traceback for expected errors (TOPO_DEBUG=1 shows them)."""
     import os
 
-    from ..executor import ActionFailed
+    from ..core.plan import ActionFailed
     from ..interrupt import Interrupted
     from ..lock import LockBusy
 

@@ -116,3 +116,11 @@ class Plan:
         for a in self.actions:
             out[{Change.CREATE: "create", Change.UPDATE: "change", Change.DELETE: "delete"}[a.change]] += 1
         return out
+
+
+class ActionFailed(Exception):
+    def __init__(self, action: Action, cause: BaseException):
+        reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(cause)
+        super().__init__(f"{action.op.value} {action.target} in {action.where}: {reason}")
+        self.action = action
+        self.cause = cause

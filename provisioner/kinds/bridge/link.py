@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...core.keys import LinkKey
 from ...core.plan import Action, Change, Op, Stage
 from ...core.requests import Built, Request
-from ...live import LiveLink
 from ...model import Interface, Kind
 from ..link.apply import LinkSpec, link_msg
 from ..link.diff import LinkDiff, link_summary, spec_of
+
+if TYPE_CHECKING:
+    from ...live import LiveLink
 
 
 def _create(ex: Any, a: Action) -> Built:

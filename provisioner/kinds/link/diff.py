@@ -6,15 +6,17 @@ the lab's links the file no longer names go; then the settings of the links that
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ...core.diff import DiffContext, Outcome
 from ...core.effects import Effect, Effects, ForeignLink, LinkGoesDown, LinkMade, RefusedLink
 from ...core.keys import LinkKey
 from ...core.plan import Change
-from ...live import LiveLink, LiveNetns
 from ...model import Interface, Kind
 from .apply import DELETE_LINK, SET_LINK, LinkSpec
+
+if TYPE_CHECKING:
+    from ...live import LiveLink, LiveNetns
 
 
 class LinkKind(Protocol):

@@ -6,13 +6,12 @@ with its parent)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...core.diff import ForeignDiff
 from ...core.keys import LinkKey
 from ...core.plan import Action, Change, Op, Stage
 from ...core.requests import Built, Request
-from ...live import LiveLink
 from ...model import Interface
 from ...rtnl import (
     IFLA_INFO_DATA,
@@ -33,6 +32,9 @@ from ..link.apply import LinkSpec, link_attrs, link_msg
 from ..link.diff import LinkDiff, link_summary, spec_of
 from .model import KIND, MODES, Macvlan
 from .read import IFLA_MACVLAN_MODE, MacvlanFacts, read
+
+if TYPE_CHECKING:
+    from ...live import LiveLink
 
 
 @dataclass(frozen=True)

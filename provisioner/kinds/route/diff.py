@@ -3,14 +3,18 @@ namespace only those with topo's protocol number that the record lists."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...core.diff import DiffContext, ForeignDiff, Outcome
 from ...core.effects import Effects
 from ...core.keys import RouteKey
 from ...core.plan import Change, Unmanaged
-from ...live import LiveRoute
 from ...model import Route, kernel_default_metric
 from ...rtnl import RTN_NAMES, RTN_UNICAST, RTPROT_KERNEL, RTPROT_TOPO
 from .ops import DELETE_ROUTE, SET_ROUTE, RouteSpec
+
+if TYPE_CHECKING:
+    from ...live import LiveRoute
 
 
 def target(route: Route) -> str:

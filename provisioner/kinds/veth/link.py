@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...core.keys import LinkKey
 from ...core.plan import Action, Change, Op, Stage
 from ...core.requests import Built, Request
-from ...live import LiveLink
 from ...model import EndRef, Interface, Kind
 from ...rtnl import IFF_UP, NLM_F_CREATE, NLM_F_EXCL, RTM_NEWLINK, Msg
 from ..link.apply import LinkSpec, link_msg
 from ..link.diff import LinkDiff, link_summary, spec_of
+
+if TYPE_CHECKING:
+    from ...live import LiveLink
 
 
 @dataclass(frozen=True)

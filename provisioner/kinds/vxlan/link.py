@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...core.keys import LinkKey
 from ...core.plan import Action, Change, Op, Stage
 from ...core.requests import Built, Request
-from ...live import LiveLink
 from ...model import Interface, Kind, Vxlan
 from ...rtnl import (
     IFLA_INFO_DATA,
@@ -27,6 +26,9 @@ from ...rtnl import (
 from .read import read, IFLA_VXLAN_ID, IFLA_VXLAN_LEARNING, IFLA_VXLAN_LOCAL, IFLA_VXLAN_LOCAL6, IFLA_VXLAN_PORT
 from ..link.apply import LinkSpec, link_attrs, link_msg
 from ..link.diff import LinkDiff, link_summary, spec_of
+
+if TYPE_CHECKING:
+    from ...live import LiveLink
 
 
 @dataclass(frozen=True)
