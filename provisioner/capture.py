@@ -56,7 +56,7 @@ from typing import Iterable
 from .desired import valid_ifname, valid_nsname
 from .names import printable
 from .dump import dump_yaml, escape_template
-from .hostsfile import ETC_HOSTS, netns_hosts_path, parse_entries
+from .hostsfile import netns_hosts_path, parse_entries
 from .live import read_sysctl, route_destination
 from .rtnl import RT_TABLE_MAIN, RTN_UNICAST, RTNH_F_ONLINK, RTPROT_KERNEL
 from .model import (
@@ -74,7 +74,8 @@ from .model import (
     kernel_default_metric,
     VethPair,
 )
-from .netns import NetnsError, NetnsPool, list_netns, netns_path
+from .netns import NetnsError, NetnsPool, list_netns
+from .roots import Roots
 from .rtnl import NetlinkError, RawLink, RawRoute, nsid_of
 
 RTPROT_RA = 9
@@ -171,7 +172,7 @@ class _Capturer:
         seen = {_identity("/proc/thread-self/ns/net"): "the root namespace"}
         for name in all_names:
             try:
-                ident = _identity(str(netns_path(name)))
+                ident = _identity(str(pool.path(name)))
             except OSError:
                 continue
             if ident in seen:
@@ -457,11 +458,11 @@ class _Capturer:
     def hosts(self, ns: NsName) -> dict[str, tuple[IPAddress, ...]]:
         if ns is None:
             try:
-                text = ETC_HOSTS.read_text(errors="replace")
+                text = self.pool.roots.etc_hosts.read_text(errors="replace")
             except OSError:
                 return {}
             return self.parse_hosts("/etc/hosts", "".join(m.group(2) for m in _TOPO_BLOCK.finditer(text)))
-        path = netns_hosts_path(ns)
+        path = netns_hosts_path(self.pool.roots.etc_netns, ns)
         try:
             text = path.read_text(errors="replace")
         except (FileNotFoundError, NotADirectoryError):
@@ -474,17 +475,17 @@ class _Capturer:
         return entries
 
 
-def capture(lab: str = "captured", namespaces: Iterable[str] = (), include_root: bool = True,
+def capture(roots: Roots, lab: str = "captured", namespaces: Iterable[str] = (), include_root: bool = True,
             macs: bool = True) -> Capture:
     """Read this machine (never changing it) and build the lab that reproduces it."""
     named = list(dict.fromkeys(namespaces))
-    existing = list_netns()
+    existing = list_netns(roots.netns_run)
     missing = [n for n in named if n not in existing]
     if missing:
         raise CaptureError(f"no namespace {', '.join(missing)} under /run/netns"
                            + (f" (there: {', '.join(existing)})" if existing else " (there is none)"))
     when = datetime.now().astimezone()
-    with NetnsPool() as pool:
+    with NetnsPool(roots) as pool:
         capturer = _Capturer(pool, lab, named or existing, existing, include_root, macs, bool(named))
         try:
             topo = capturer.build()

@@ -172,23 +172,24 @@ def test_state_files_are_private() -> None:
             ensure_private_dir(link)
 
 
-def test_record_schema_agrees_with_the_reader(tmp_path, monkeypatch) -> None:
+def test_record_schema_agrees_with_the_reader(tmp_path) -> None:
     """Root-free: what save_record writes passes the published schema; what the schema refuses,
     the reader refuses too (and the other way round) for a table of hostile records."""
     import jsonschema
 
     from provisioner import state
     from provisioner.core.keys import RouteKey
+    from provisioner.roots import Roots
     from provisioner.validate import schema_path
 
     schema = json.loads(schema_path("record.schema.json").read_text())
-    monkeypatch.setattr(state, "STATE_DIR", tmp_path)
+    roots = Roots(tmp_path, tmp_path / "etc-netns", tmp_path / "hosts", tmp_path / "run", tmp_path / "netns")
     good = state.LabRecord("lab1", "host", ["pod-a"], [RouteKey(None, ipaddress.ip_network("10.0.0.0/24"), 0)],
                            {"net.ipv4.ip_forward": "0"}, "lab.yaml")
-    state.save_record(good)
+    state.save_record(roots, good)
     written = json.loads((tmp_path / "labs" / "lab1.json").read_text())
     jsonschema.validate(written, schema)
-    assert state.load_record("lab1") == good
+    assert state.load_record(roots, "lab1") == good
     cases = [
         {"lab": "lab1", "namespaces": "pod"}, {"lab": "lab1", "namespaces": [".hidden"]},
         {"lab": "lab1", "sysctls": {"/etc/passwd": "x"}}, {"lab": "lab1", "sysctls": {"kernel.core_pattern": "x"}},
@@ -202,4 +203,4 @@ def test_record_schema_agrees_with_the_reader(tmp_path, monkeypatch) -> None:
             jsonschema.validate(case, schema)
         (tmp_path / "labs" / "lab1.json").write_text(json.dumps(case))
         with pytest.raises(state.CorruptRecord):
-            state.load_record("lab1")
+            state.load_record(roots, "lab1")
