@@ -65,7 +65,8 @@ from .kinds.veth.capture import capture_pairs
 from .live import LiveLink, LiveNetns, link_readers, read_netns
 from .model import IMPLICIT_NODE, IPInterface, Netns, Node, Place, Topology
 from .names import printable
-from .netns import NetnsError, NetnsPool, list_netns, netns_path
+from .netns import NetnsError, NetnsPool, list_netns
+from .roots import Roots
 from .rtnl import NetlinkError
 from .rtnlsock import nsid_of
 
@@ -138,7 +139,7 @@ class _Reader:
         seen = {_identity("/proc/thread-self/ns/net"): "the root namespace"}
         for name in all_names:
             try:
-                ident = _identity(str(netns_path(name)))
+                ident = _identity(str(pool.path(name)))
             except OSError:
                 continue
             if ident in seen:
@@ -291,17 +292,17 @@ def _build(reader: _Reader, lab: str, opts: Options, notes: Notes) -> Topology:
         local = {a.ip for i in netns.interfaces.values() for a in i.addresses}
         netns.routes = capture_routes(ns, cap.live[ns], ifaces, local, notes)
         netns.sysctls = capture_sysctls(cap.live[ns].sysctls)
-        netns.hosts = (capture_root_hosts(notes) if ns is None
-                       else capture_entries(str(netns_hosts_path(ns)), cap.live[ns].hosts, notes))
+        netns.hosts = (capture_root_hosts(reader.pool.roots.etc_hosts, notes) if ns is None
+                       else capture_entries(str(netns_hosts_path(reader.pool.roots.etc_netns, ns)), cap.live[ns].hosts, notes))
     nodes = {IMPLICIT_NODE: Node(IMPLICIT_NODE, root, {name: nss[name] for name in sorted(reader.captured)})}
     return Topology(lab, nodes, pairs)
 
 
-def capture(lab: str = "captured", namespaces: Iterable[str] = (), include_root: bool = True,
+def capture(roots: Roots, lab: str = "captured", namespaces: Iterable[str] = (), include_root: bool = True,
             macs: bool = True) -> Capture:
     """Read this machine (never changing it) and build the lab that reproduces it."""
     named = list(dict.fromkeys(namespaces))
-    existing = list_netns()
+    existing = list_netns(roots.netns_run)
     missing = [n for n in named if n not in existing]
     if missing:
         raise CaptureError(f"no namespace {', '.join(missing)} under /run/netns"
@@ -309,7 +310,7 @@ def capture(lab: str = "captured", namespaces: Iterable[str] = (), include_root:
     when = datetime.now().astimezone()
     notes = Notes()
     opts = Options(include_root, macs, bool(named))
-    with NetnsPool() as pool:
+    with NetnsPool(roots) as pool:
         reader = _Reader(pool, named or existing, existing, notes)
         try:
             topo = _build(reader, lab, opts, notes)

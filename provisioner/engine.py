@@ -1,5 +1,7 @@
 """Engine: runs plan / apply / destroy for one node, wiring the layers in one direction:
 desired model -> live facts -> planner -> executor -> verifier, with the ownership record.
+Every entry takes the node's filesystem roots (roots.py) and passes them on: to the record,
+the lock, and the namespace pool (which carries them to the live reader and the executor).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from .netns import NetnsPool, list_netns, netns_inode
 from .processes import forget_lab
 from .planner import FALLBACK_DEVICES, Action, Plan, empty_topology, make_plan
 from .names import namespace_name_problem
+from .roots import Roots
 from .state import RECORD_VERSION, LabRecord, alias_for, delete_record, load_record, save_record, set_record_aside
 from .verifier import verify
 
@@ -81,10 +84,10 @@ def _read(pool: NetnsPool, topo: Topology, node: str, record: LabRecord | None) 
                      node_hosts=bool(n.root.hosts), known_ids=record.netns_ids if record else None)
 
 
-def plan_node(topo: Topology, node: str, adopt: bool = False) -> Plan:
+def plan_node(roots: Roots, topo: Topology, node: str, adopt: bool = False) -> Plan:
     """Read-only: what apply would do. Never changes the machine."""
-    record = load_record(topo.name)
-    with NetnsPool() as pool:
+    record = load_record(roots, topo.name)
+    with NetnsPool(roots) as pool:
         return make_plan(topo, node, _read(pool, topo, node, record), record, adopt)
 
 
@@ -108,17 +111,17 @@ class RunOptions:
     checkpoint: str | None = None  # apply: the rendered file, kept as the checkpoint once verified
 
 
-def apply_node(topo: Topology, node: str, *, adopt: bool = False, source: str | None = None,
+def apply_node(roots: Roots, topo: Topology, node: str, *, adopt: bool = False, source: str | None = None,
                progress: Callable[[Action], None] | None = None, on_plan: Callable[[Plan], None] | None = None,
                options: RunOptions = RunOptions()) -> ApplyResult:
-    with node_lock(options.wait, options.notify), stop_at_boundaries() as stop:
-        return _apply(topo, node, adopt, source, progress, on_plan, stop, options)
+    with node_lock(roots.run_dir, options.wait, options.notify), stop_at_boundaries() as stop:
+        return _apply(roots, topo, node, adopt, source, progress, on_plan, stop, options)
 
 
-def _apply(topo: Topology, node: str, adopt: bool, source: str | None, progress: Callable[[Action], None] | None,
+def _apply(roots: Roots, topo: Topology, node: str, adopt: bool, source: str | None, progress: Callable[[Action], None] | None,
            on_plan: Callable[[Plan], None] | None, stop: "StopFlag", options: RunOptions) -> ApplyResult:
-    record = load_record(topo.name)
-    with NetnsPool() as pool:
+    record = load_record(roots, topo.name)
+    with NetnsPool(roots) as pool:
         plan = make_plan(topo, node, _read(pool, topo, node, record), record, adopt)
         if on_plan is not None:
             on_plan(plan)
@@ -129,17 +132,17 @@ def _apply(topo: Topology, node: str, adopt: bool, source: str | None, progress:
         back = None
         if options.rollback and plan.actions:
             # the way back is known before anything changes; without it, refuse to start
-            back = checkpoint_topology(topo.name, node, existed=record is not None)
+            back = checkpoint_topology(roots, topo.name, node, existed=record is not None)
         if not plan.actions:
             if record is None or record != plan.record or record.version < RECORD_VERSION:
-                save_record(plan.record)  # (an older record is written anew in this release's form)
-            _keep_checkpoint(topo.name, options)
+                save_record(roots, plan.record)  # (an older record is written anew in this release's form)
+            _keep_checkpoint(roots, topo.name, options)
             return ApplyResult(plan)
-        save_record(_intent(record, plan.record))
+        save_record(roots, _intent(record, plan.record))
         ex = Executor(pool, topo.name, progress, stop=stop)
         try:
             ex.run(plan)
-            save_record(plan.record)
+            save_record(roots, plan.record)
             remaining = verify(topo, node, _read(pool, topo, node, plan.record), plan.record)
             if not remaining.empty:
                 raise NotConverged(remaining)
@@ -147,19 +150,20 @@ def _apply(topo: Topology, node: str, adopt: bool, source: str | None, progress:
             if back is None:
                 raise
             raise _roll_back(pool, back, node, failure, progress, stop, existed=record is not None) from failure
-        _keep_checkpoint(topo.name, options)
+        _keep_checkpoint(roots, topo.name, options)
         return ApplyResult(plan, ex.done)
 
 
-def _keep_checkpoint(lab: str, options: RunOptions) -> None:
+def _keep_checkpoint(roots: Roots, lab: str, options: RunOptions) -> None:
     if options.checkpoint is not None:
-        save_checkpoint(lab, options.checkpoint)
+        save_checkpoint(roots, lab, options.checkpoint)
 
 
 def _roll_back(pool: NetnsPool, back: Topology, node: str, failure: Exception,
                progress: Callable[[Action], None] | None, stop: "StopFlag", existed: bool) -> Exception:
     """Plan from what is there now to the checkpoint, run it, verify; the error to raise."""
-    record = load_record(back.name)  # the intent record: covers everything the failed run made
+    roots = pool.roots
+    record = load_record(roots, back.name)  # the intent record: covers everything the failed run made
     try:
         plan = make_plan(back, node, _read(pool, back, node, record), record, adopt=False)
         assert plan.record is not None
@@ -171,21 +175,21 @@ def _roll_back(pool: NetnsPool, back: Topology, node: str, failure: Exception,
     except (ActionFailed, NotConverged) as error:
         return RollbackFailed(failure, error)
     if existed:
-        save_record(plan.record)
+        save_record(roots, plan.record)
     else:  # the failed run created the lab: nothing of it is left
-        delete_record(back.name)
-        delete_checkpoint(back.name)
+        delete_record(roots, back.name)
+        delete_checkpoint(roots, back.name)
     return RolledBack(failure, ApplyResult(plan, ex.done))
 
 
-def destroy_node(lab: str, node: str, *, progress: Callable[[Action], None] | None = None,
+def destroy_node(roots: Roots, lab: str, node: str, *, progress: Callable[[Action], None] | None = None,
                  on_plan: Callable[[Plan], None] | None = None, options: RunOptions = RunOptions(),
                  from_kernel: bool = False) -> ApplyResult:
     """Remove everything the lab's record and marks name on this node, and nothing else.
     `from_kernel`: the record is not read (it is corrupt or lost): only what the kernel's
     marks say is the lab's goes, and the record is set aside."""
-    with node_lock(options.wait, options.notify), stop_at_boundaries() as stop:
-        return _destroy(lab, node, progress, on_plan, stop, from_kernel)
+    with node_lock(roots.run_dir, options.wait, options.notify), stop_at_boundaries() as stop:
+        return _destroy(roots, lab, node, progress, on_plan, stop, from_kernel)
 
 
 def _marked_namespaces(pool: NetnsPool, lab: str) -> list[str]:
@@ -193,8 +197,9 @@ def _marked_namespaces(pool: NetnsPool, lab: str) -> list[str]:
     marks every namespace it creates so), or, in a namespace made before there was that mark,
     all its links (at least one) do."""
     alias, out = alias_for(lab), []
-    for name in list_netns():
-        if namespace_name_problem(name) is not None or netns_inode(name, pinned=True) is None:
+    run_dir = pool.roots.netns_run
+    for name in list_netns(run_dir):
+        if namespace_name_problem(name) is not None or netns_inode(run_dir, name, pinned=True) is None:
             continue
         links = pool.socket(name).links()
         others = [r for r in links if r.name != "lo" and r.name not in FALLBACK_DEVICES]
@@ -203,10 +208,10 @@ def _marked_namespaces(pool: NetnsPool, lab: str) -> list[str]:
     return out
 
 
-def _destroy(lab: str, node: str, progress: Callable[[Action], None] | None, on_plan: Callable[[Plan], None] | None,
+def _destroy(roots: Roots, lab: str, node: str, progress: Callable[[Action], None] | None, on_plan: Callable[[Plan], None] | None,
              stop: "StopFlag", from_kernel: bool) -> ApplyResult:
     topo = empty_topology(lab, node)
-    with NetnsPool() as pool:
+    with NetnsPool(roots) as pool:
         if from_kernel:
             record = LabRecord(lab, node, _marked_namespaces(pool, lab))
             plan = make_plan(topo, node, _read(pool, topo, node, record), record)
@@ -220,26 +225,26 @@ def _destroy(lab: str, node: str, progress: Callable[[Action], None] | None, on_
         if not remaining.empty:
             raise NotConverged(remaining)
     if from_kernel:
-        set_record_aside(lab)
-    delete_record(lab)
-    delete_checkpoint(lab)
-    forget_lab(lab)
+        set_record_aside(roots, lab)
+    delete_record(roots, lab)
+    delete_checkpoint(roots, lab)
+    forget_lab(roots, lab)
     return ApplyResult(plan, ex.done)
 
 
 def _destroy_plan(pool: NetnsPool, empty: Topology, node: str) -> Plan:
     """What removing everything the lab's record and marks name on this node takes."""
-    record = load_record(empty.name) or LabRecord(empty.name, node)
+    record = load_record(pool.roots, empty.name) or LabRecord(empty.name, node)
     return make_plan(empty, node, _read(pool, empty, node, record), record)
 
 
-def plan_destroy_node(lab: str, node: str) -> Plan:
+def plan_destroy_node(roots: Roots, lab: str, node: str) -> Plan:
     """Read-only: what destroy would remove."""
-    with NetnsPool() as pool:
+    with NetnsPool(roots) as pool:
         return _destroy_plan(pool, empty_topology(lab, node), node)
 
 
-def read_node(topo: Topology, node: str) -> LiveState:
-    record = load_record(topo.name)
-    with NetnsPool() as pool:
+def read_node(roots: Roots, topo: Topology, node: str) -> LiveState:
+    record = load_record(roots, topo.name)
+    with NetnsPool(roots) as pool:
         return _read(pool, topo, node, record)

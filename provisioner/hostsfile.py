@@ -6,6 +6,9 @@ content is first written in full to a temporary file (so a full disk fails befor
 file is touched) and copied over in place. The user's lines outside topo's marked block are
 kept byte for byte: files are read and written as bytes (line endings, bytes that are not
 UTF-8 and a missing final newline stay as they are).
+
+Each function takes the root it works under: `etc_hosts` (the node's /etc/hosts) or
+`etc_netns` (/etc/netns), from the caller's Roots (roots.py).
 """
 
 from __future__ import annotations
@@ -22,8 +25,6 @@ from .names import hosts_name_problem, inside, lab_name_problem, printable
 from .safefs import (UnsafePath, is_marked, open_dir, open_regular, opened_dir, opened_root, own_dir,
                      read_bytes, regular_file, remove_stale_dirs, stale_temporaries, temporary_name)
 
-ETC_NETNS = Path(os.environ.get("TOPO_ETC_NETNS", "/etc/netns"))
-ETC_HOSTS = Path(os.environ.get("TOPO_ETC_HOSTS", "/etc/hosts"))
 NETNS_HOSTS = "hosts"
 """The one file topo writes in /etc/netns/NS/ (and so the one it removes there)."""
 
@@ -134,10 +135,10 @@ def parse_entries(text: str) -> tuple[HostsEntries, list[tuple[int, str]]]:
     return {name: tuple(addrs) for name, addrs in out.items()}, bad
 
 
-def read_node_entries() -> HostsEntries:
+def read_node_entries(etc_hosts: Path) -> HostsEntries:
     """Every entry of the node's /etc/hosts, the user's lines and every lab's block."""
     try:
-        return parse_entries(_read_exact(ETC_HOSTS))[0]
+        return parse_entries(_read_exact(etc_hosts))[0]
     except OSError:
         return {}
 
@@ -163,13 +164,13 @@ def end_marker(lab: str) -> str:
     return f"# END topo lab {_checked_lab(lab)}\n"
 
 
-def netns_dir_path(ns: str) -> Path:
+def netns_dir_path(etc_netns: Path, ns: str) -> Path:
     """/etc/netns/NS, for a namespace name that is one plain file name (PathEscape otherwise)."""
-    return inside(ETC_NETNS, ns)
+    return inside(etc_netns, ns)
 
 
-def netns_hosts_path(ns: str) -> Path:
-    return netns_dir_path(ns) / NETNS_HOSTS
+def netns_hosts_path(etc_netns: Path, ns: str) -> Path:
+    return netns_dir_path(etc_netns, ns) / NETNS_HOSTS
 
 
 def _read_exact(path: Path) -> str:
@@ -178,13 +179,13 @@ def _read_exact(path: Path) -> str:
     return path.read_bytes().decode("utf-8", "surrogateescape")
 
 
-def read_netns_hosts(ns: str) -> str | None:
+def read_netns_hosts(etc_netns: Path, ns: str) -> str | None:
     """The namespace's hosts file, None when there is none, or when /etc/netns/NS or its
     hosts file is a link or not what topo writes: topo never reads through it (and refuses to
     write through it, see write_netns_hosts; destroy leaves it)."""
-    path = netns_dir_path(ns)
+    path = netns_dir_path(etc_netns, ns)
     try:
-        with opened_root(ETC_NETNS) as root, opened_dir(path, ns, root) as fd:
+        with opened_root(etc_netns) as root, opened_dir(path, ns, root) as fd:
             return read_bytes(fd, NETNS_HOSTS, path / NETNS_HOSTS).decode("utf-8", "surrogateescape")
     except (FileNotFoundError, UnsafePath):
         return None
@@ -292,23 +293,23 @@ def _pwrite_all(fd: int, data: bytes, start: int) -> None:
         start += os.pwrite(fd, view[start:], start)
 
 
-def write_netns_hosts(ns: str, text: str) -> None:
+def write_netns_hosts(etc_netns: Path, ns: str, text: str) -> None:
     """Write /etc/netns/NS/hosts (checked: only the lines topo renders); /etc/netns/NS is
     made (marked as topo's) when missing, and refused when it is a link or not a directory."""
-    path = netns_dir_path(ns)
+    path = netns_dir_path(etc_netns, ns)
     check_netns_text(text, str(path / NETNS_HOSTS))
-    ETC_NETNS.mkdir(parents=True, exist_ok=True)
-    with opened_root(ETC_NETNS) as root, own_dir(root, ns, path) as fd:
+    etc_netns.mkdir(parents=True, exist_ok=True)
+    with opened_root(etc_netns) as root, own_dir(root, ns, path) as fd:
         _write_atomic_at(fd, NETNS_HOSTS, path / NETNS_HOSTS, text, 0o644, None)
 
 
-def remove_netns_dir(ns: str) -> None:
+def remove_netns_dir(etc_netns: Path, ns: str) -> None:
     """Remove what topo wrote in /etc/netns/NS: its hosts file (a regular file; never a link
     or anything else) and its temporary files; then the directory itself, only when topo made
     it and nothing else is left in it. A link at /etc/netns/NS is not followed and stays."""
-    path = netns_dir_path(ns)
+    path = netns_dir_path(etc_netns, ns)
     try:
-        with opened_root(ETC_NETNS) as root:
+        with opened_root(etc_netns) as root:
             remove_stale_dirs(root, ns)  # a directory a killed run was making
             try:
                 fd = open_dir(path, ns, root)
@@ -349,18 +350,18 @@ def _split_block(text: str, lab: str) -> tuple[str, str | None, str, bool]:
     return text, None, "", False
 
 
-def read_managed_block(lab: str) -> str | None:
+def read_managed_block(etc_hosts: Path, lab: str) -> str | None:
     try:
-        text = _read_exact(ETC_HOSTS)
+        text = _read_exact(etc_hosts)
     except FileNotFoundError:
         return None
     return _split_block(text, lab)[1]
 
 
-def set_managed_block(lab: str, body: str | None) -> None:
+def set_managed_block(etc_hosts: Path, lab: str, body: str | None) -> None:
     """Write (or with None remove) the lab's block in /etc/hosts; all other bytes stay as they are."""
     try:
-        text = _read_exact(ETC_HOSTS)
+        text = _read_exact(etc_hosts)
     except FileNotFoundError:
         text = ""
     if body is not None:
@@ -382,4 +383,4 @@ def set_managed_block(lab: str, body: str | None) -> None:
         new = before + begin_marker(lab, added) + body + end_marker(lab) + after
     if new != text:
         # rewritten in place (a bind mount), a last block is changed through the file without it
-        write_atomic(ETC_HOSTS, new, interim=(before[:-1] if added else before) if after == "" else None)
+        write_atomic(etc_hosts, new, interim=(before[:-1] if added else before) if after == "" else None)

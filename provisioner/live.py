@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable
 from .hostsfile import HostsEntries, read_managed_block, read_netns_hosts, read_node_entries
 from .model import IPAddress, IPInterface, IPNetwork
 from .names import sysctl_path
-from .netns import NetnsPool, list_netns, netns_inode, netns_path
+from .netns import NetnsPool, list_netns, netns_inode
 from .processes import LiveProcess, read_processes
 from .rtnl import RT_TABLE_MAIN, RTN_UNICAST, RTNH_F_ONLINK, RTPROT_KERNEL, RTPROT_TOPO, RawLink, RawRoute
 from .rtnlsock import nsid_of
@@ -145,8 +145,8 @@ def link_readers() -> LinkReaders:
 def read_netns(pool: NetnsPool, name: str | None, sysctls: Iterable[str], lab: str,
                readers: LinkReaders | None = None) -> LiveNetns:
     """Read one namespace. The namespace must exist (the caller checks /run/netns first)."""
-    sock = pool.socket(name)
-    live = LiveNetns(name, netns_inode(name) if name is not None else None)
+    sock, roots = pool.socket(name), pool.roots
+    live = LiveNetns(name, netns_inode(roots.netns_run, name) if name is not None else None)
     raw_links = sock.links()
     names = {r.index: r.name for r in raw_links}
     readers = link_readers() if readers is None else readers
@@ -171,7 +171,7 @@ def read_netns(pool: NetnsPool, name: str | None, sysctls: Iterable[str], lab: s
     if keys:
         with pool.inside(name):
             live.sysctls = {key: read_sysctl(key) for key in keys}
-    live.hosts = read_netns_hosts(name) if name is not None else read_managed_block(lab)
+    live.hosts = read_netns_hosts(roots.etc_netns, name) if name is not None else read_managed_block(roots.etc_hosts, lab)
     return live
 
 
@@ -184,7 +184,8 @@ def read_live(pool: NetnsPool, lab: str, namespaces: Iterable[str], sysctls: dic
     too (only a lab with root hosts entries needs it, and the file can be large). A doomed namespace is
     read in full when its identity is not the one the lab's record knows (`known_ids`): only
     its links then tell whether it is the lab's (see planner: a namespace of another is kept)."""
-    existing = set(list_netns())
+    roots = pool.roots
+    existing = set(list_netns(roots.netns_run))
     readers = link_readers()
     root = read_netns(pool, None, sysctls.get(None, ()), lab, readers)
     shallow = set(doomed)
@@ -192,16 +193,16 @@ def read_live(pool: NetnsPool, lab: str, namespaces: Iterable[str], sysctls: dic
     unpinned = set()
     for name in sorted(set(namespaces)):
         if name in existing:
-            if not os.path.ismount(netns_path(name)):  # a run killed between making the file and pinning
+            if not os.path.ismount(pool.path(name)):  # a run killed between making the file and pinning
                 unpinned.add(name)
                 continue
-            if name in shallow and (known_ids or {}).get(name) == netns_inode(name):
+            if name in shallow and (known_ids or {}).get(name) == netns_inode(roots.netns_run, name):
                 fd = pool.fd(name)
                 try:
-                    found[name] = LiveNetns(name, netns_inode(name), nsid=nsid_of(pool.socket(None), fd))
+                    found[name] = LiveNetns(name, netns_inode(roots.netns_run, name), nsid=nsid_of(pool.socket(None), fd))
                 finally:
                     os.close(fd)
                 continue
             found[name] = read_netns(pool, name, sysctls.get(name, ()), lab, readers)
-    processes = read_processes(lab, {name: ns.inode for name, ns in found.items()})
-    return LiveState(root, found, existing, processes, unpinned, read_node_entries() if node_hosts else {})
+    processes = read_processes(roots, lab, {name: ns.inode for name, ns in found.items()})
+    return LiveState(root, found, existing, processes, unpinned, read_node_entries(roots.etc_hosts) if node_hosts else {})

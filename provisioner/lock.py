@@ -1,4 +1,4 @@
-"""One topo run at a time per node: an exclusive flock on /run/topo/lock.
+"""One topo run at a time per node: an exclusive flock on /run/topo/lock (RUN_DIR/lock, see roots.py).
 
 The lock is released by the kernel when the process ends, however it ends, so a killed run
 never leaves a stale lock behind. The lock file is opened without following a link
@@ -19,8 +19,6 @@ from typing import Callable, Iterator
 from .names import escape
 from .safefs import open_regular, opened_dir
 
-LOCK_DIR = Path(os.environ.get("TOPO_RUN_DIR", "/run/topo"))
-
 
 class LockBusy(Exception):
     pass
@@ -34,16 +32,17 @@ def _holder(fd: int) -> str:
         return "another topo run"
 
 
-def _open_lock_file() -> int:
-    LOCK_DIR.mkdir(parents=True, exist_ok=True)
-    with opened_dir(LOCK_DIR) as dir_fd:
-        return open_regular(dir_fd, "lock", LOCK_DIR / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+def _open_lock_file(run_dir: Path) -> int:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with opened_dir(run_dir) as dir_fd:
+        return open_regular(dir_fd, "lock", run_dir / "lock", os.O_RDWR | os.O_CREAT, 0o600)
 
 
 @contextmanager
-def node_lock(wait: bool = True, notify: Callable[[str], None] | None = None, poll: float = 0.1) -> Iterator[None]:
-    """Hold the node's lock for the block. With wait=False, raise LockBusy at once when taken."""
-    fd = _open_lock_file()
+def node_lock(run_dir: Path, wait: bool = True, notify: Callable[[str], None] | None = None,
+              poll: float = 0.1) -> Iterator[None]:
+    """Hold the node's lock (RUN_DIR/lock) for the block. With wait=False, raise LockBusy at once when taken."""
+    fd = _open_lock_file(run_dir)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

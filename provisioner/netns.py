@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Iterator
 
 from .names import inside
+from .roots import Roots
 from .rtnlsock import RtnlSocket
 from .safefs import UnsafePath, kind_of
 
-NETNS_RUN_DIR = Path(os.environ.get("TOPO_NETNS_DIR", "/run/netns"))
 CLONE_NEWNET = 0x40000000
 MS_BIND = 4096
 MS_REC = 16384
@@ -59,37 +59,37 @@ def _mount(src: str, target: str, fstype: str | None, flags: int) -> int:
     return _libc.mount(src.encode(), target.encode(), fstype.encode() if fstype else None, flags, None)
 
 
-def list_netns() -> list[str]:
-    """The namespaces pinned under /run/netns; a hidden name or a link there is none."""
+def list_netns(run_dir: Path) -> list[str]:
+    """The namespaces pinned under RUN_DIR (/run/netns); a hidden name or a link there is none."""
     try:
-        with os.scandir(NETNS_RUN_DIR) as entries:
+        with os.scandir(run_dir) as entries:
             return sorted(e.name for e in entries if not e.name.startswith(".") and not e.is_symlink())
     except FileNotFoundError:
         return []
 
 
-def netns_path(name: str) -> Path:
-    """/run/netns/NAME, for a name that is one plain file name (PathEscape otherwise)."""
-    return inside(NETNS_RUN_DIR, name)
+def netns_path(run_dir: Path, name: str) -> Path:
+    """RUN_DIR/NAME (/run/netns/NAME), for a name that is one plain file name (PathEscape otherwise)."""
+    return inside(run_dir, name)
 
 
-def _lstat(name: str) -> os.stat_result | None:
+def _lstat(run_dir: Path, name: str) -> os.stat_result | None:
     try:
-        return os.stat(netns_path(name), follow_symlinks=False)
+        return os.stat(netns_path(run_dir, name), follow_symlinks=False)
     except FileNotFoundError:
         return None
 
 
-def netns_exists(name: str) -> bool:
+def netns_exists(run_dir: Path, name: str) -> bool:
     """Whether /run/netns/NAME is there and is not a link (a link is no namespace of topo's)."""
-    st = _lstat(name)
+    st = _lstat(run_dir, name)
     return st is not None and not stat.S_ISLNK(st.st_mode)
 
 
-def netns_inode(name: str, pinned: bool = False) -> int | None:
+def netns_inode(run_dir: Path, name: str, pinned: bool = False) -> int | None:
     """The namespace's identity (inode of the nsfs file), or None when it is missing or a link
     (with `pinned`: also when the file is not a namespace, e.g. left unpinned by a killed run)."""
-    st = _lstat(name)
+    st = _lstat(run_dir, name)
     if st is None or stat.S_ISLNK(st.st_mode):
         return None
     if pinned and st.st_dev != os.stat("/proc/self/ns/net").st_dev:
@@ -107,11 +107,11 @@ def _refuse_link(path: Path, expected: str) -> None:
         raise UnsafePath(path, kind_of(st.st_mode), expected)
 
 
-def _ensure_run_dir() -> None:
+def _ensure_run_dir(run_dir: Path) -> None:
     """Make /run/netns exist and be a shared mount, as `ip netns add` does (never through a link)."""
-    _refuse_link(NETNS_RUN_DIR, "a directory")
-    NETNS_RUN_DIR.mkdir(parents=True, exist_ok=True)
-    run = str(NETNS_RUN_DIR)
+    _refuse_link(run_dir, "a directory")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    run = str(run_dir)
     if _mount("none", run, None, MS_SHARED | MS_REC) == 0:
         return
     if ctypes.get_errno() != errno.EINVAL:
@@ -141,9 +141,12 @@ class NetnsPool:
     """One rtnetlink socket per namespace (None = the root namespace of this node), opened lazily.
 
     Use as a context manager; everything is closed on exit. Never creates a namespace by
-    reading: opening a missing one raises FileNotFoundError.
+    reading: opening a missing one raises FileNotFoundError. `roots`: where the namespaces are
+    pinned, and what the code running with the pool (the live reader, the executor's steps)
+    works under.
     """
 
+    roots: Roots
     _home_fd: int = -1
     _sockets: dict[str | None, RtnlSocket] = field(default_factory=dict)
 
@@ -166,7 +169,7 @@ class NetnsPool:
             if netns is None:
                 sock = RtnlSocket()
             else:
-                fd = os.open(netns_path(netns), NETNS_OPEN)
+                fd = os.open(self.path(netns), NETNS_OPEN)
                 try:
                     with entered(fd, self._home_fd):
                         sock = RtnlSocket()
@@ -181,7 +184,7 @@ class NetnsPool:
         if netns is None:
             yield
             return
-        fd = os.open(netns_path(netns), NETNS_OPEN)
+        fd = os.open(self.path(netns), NETNS_OPEN)
         try:
             with entered(fd, self._home_fd):
                 yield
@@ -192,12 +195,16 @@ class NetnsPool:
         """An fd of the namespace (caller closes it)."""
         if netns is None:
             return os.dup(self._home_fd)
-        return os.open(netns_path(netns), NETNS_OPEN)
+        return os.open(self.path(netns), NETNS_OPEN)
+
+    def path(self, name: str) -> Path:
+        """Where namespace NAME is pinned (/run/netns/NAME)."""
+        return netns_path(self.roots.netns_run, name)
 
     def create(self, name: str) -> None:
         """Create and pin a new namespace /run/netns/NAME, and open its socket."""
-        _ensure_run_dir()
-        path = netns_path(name)
+        _ensure_run_dir(self.roots.netns_run)
+        path = self.path(name)
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0)
         except FileExistsError:
@@ -221,7 +228,7 @@ class NetnsPool:
         sock = self._sockets.pop(name, None)
         if sock is not None:
             sock.close()
-        path = netns_path(name)
+        path = self.path(name)
         _refuse_link(path, "a namespace file")  # not followed, not unlinked: it is not topo's
         if _libc.umount2(str(path).encode(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0:
             err = ctypes.get_errno()

@@ -31,6 +31,7 @@ from . import state
 from .hostsfile import write_atomic
 from .names import inside, namespace_name_problem, process_name_problem
 from .model import Process
+from .roots import Roots
 
 STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
 CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -104,12 +105,12 @@ class LiveProcess:
     in_place: bool  # ... inside the namespace of that name as it is now (not an older one)
 
 
-def procs_dir(lab: str) -> Path:
-    return inside(state.STATE_DIR / "procs", state.check_lab_name(lab))
+def procs_dir(roots: Roots, lab: str) -> Path:
+    return inside(roots.state / "procs", state.check_lab_name(lab))
 
 
-def logs_dir(lab: str) -> Path:
-    return inside(state.STATE_DIR / "logs", state.check_lab_name(lab))
+def logs_dir(roots: Roots, lab: str) -> Path:
+    return inside(roots.state / "logs", state.check_lab_name(lab))
 
 
 def _file_name(netns: str, name: str, suffix: str) -> str:
@@ -118,12 +119,12 @@ def _file_name(netns: str, name: str, suffix: str) -> str:
     return f"{netns}.{name}{suffix}"
 
 
-def log_path(lab: str, netns: str, name: str) -> Path:
-    return inside(logs_dir(lab), _file_name(netns, name, ".log"))
+def log_path(roots: Roots, lab: str, netns: str, name: str) -> Path:
+    return inside(logs_dir(roots, lab), _file_name(netns, name, ".log"))
 
 
-def _record_path(lab: str, netns: str, name: str) -> Path:
-    return inside(procs_dir(lab), _file_name(netns, name, ".json"))
+def _record_path(roots: Roots, lab: str, netns: str, name: str) -> Path:
+    return inside(procs_dir(roots, lab), _file_name(netns, name, ".json"))
 
 
 def _start_time(pid: int) -> int | None:
@@ -141,11 +142,11 @@ def _alive(rec: ProcessRecord) -> bool:
     return _start_time(rec.pid) == rec.start_time
 
 
-def read_processes(lab: str, netns_inodes: dict[str, int | None]) -> dict[tuple[str, str], LiveProcess]:
+def read_processes(roots: Roots, lab: str, netns_inodes: dict[str, int | None]) -> dict[tuple[str, str], LiveProcess]:
     """The lab's recorded processes, and whether each still runs in its namespace."""
     out: dict[tuple[str, str], LiveProcess] = {}
     try:
-        files = sorted(procs_dir(lab).glob("*.json"))
+        files = sorted(procs_dir(roots, lab).glob("*.json"))
     except FileNotFoundError:
         return out
     for path in files:
@@ -164,13 +165,13 @@ def read_processes(lab: str, netns_inodes: dict[str, int | None]) -> dict[tuple[
     return out
 
 
-def start(lab: str, netns: str, proc: Process) -> ProcessRecord:
+def start(roots: Roots, lab: str, netns: str, proc: Process) -> ProcessRecord:
     """Start `proc` inside `netns` (with its hosts file, as `ip netns exec` gives), detached."""
     try:
         who = run_as(proc.user)
     except KeyError:
         raise OSError(errno.ENOENT, f"process {proc.name}: {user_missing(proc.user)}") from None
-    log = log_path(lab, netns, proc.name)
+    log = log_path(roots, lab, netns, proc.name)
     _private_dir(log.parent)
     fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     with open(fd, "ab") as out:
@@ -179,9 +180,9 @@ def start(lab: str, netns: str, proc: Process) -> ProcessRecord:
                                  stderr=subprocess.STDOUT, start_new_session=True, env=environment(proc, who),
                                  close_fds=True)
     started = _start_time(child.pid)
-    _wait_entered(child, netns)
+    _wait_entered(child, roots.netns_run, netns)
     rec = ProcessRecord(netns, proc.name, proc.command, [list(e) for e in proc.env], child.pid, started or 0, proc.user)
-    path = _record_path(lab, netns, proc.name)
+    path = _record_path(roots, lab, netns, proc.name)
     _private_dir(path.parent)
     write_atomic(path, json.dumps(asdict(rec)) + "\n", mode=0o600)
     # reap it in the background if it exits while topo still runs (no zombie for the verifier)
@@ -208,12 +209,12 @@ def _private_dir(path: Path) -> None:
         os.chmod(d, 0o700)
 
 
-def _wait_entered(child: subprocess.Popen[bytes], netns: str, timeout: float = 2.0) -> None:
+def _wait_entered(child: subprocess.Popen[bytes], netns_run: Path, netns: str, timeout: float = 2.0) -> None:
     """Until `ip netns exec` has moved the child into the namespace (or it ended): what is
     read right after the start (the verification) then sees it where it belongs."""
     from .netns import netns_inode
 
-    want = netns_inode(netns)
+    want = netns_inode(netns_run, netns)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and child.poll() is None:
         try:
@@ -230,9 +231,9 @@ def _reap_later(child: subprocess.Popen[bytes]) -> None:
     threading.Thread(target=child.wait, daemon=True).start()
 
 
-def stop(lab: str, netns: str, name: str) -> None:
+def stop(roots: Roots, lab: str, netns: str, name: str) -> None:
     """Stop the recorded process (its whole process group), then forget it."""
-    path = _record_path(lab, netns, name)
+    path = _record_path(roots, lab, netns, name)
     try:
         rec = ProcessRecord(**json.loads(path.read_text()))
     except (OSError, ValueError, TypeError):
@@ -257,11 +258,11 @@ def _signal(pid: int, sig: int) -> None:
         os.kill(pid, sig)
 
 
-def forget_lab(lab: str) -> None:
+def forget_lab(roots: Roots, lab: str) -> None:
     """After destroy: the lab's process records (each stopped already) and logs go, and their
     directories if nothing else is in them. Only files of the names topo gives them are
     removed, never through a symbolic link, never a directory tree."""
-    for directory, suffix in ((procs_dir(lab), ".json"), (logs_dir(lab), ".log")):
+    for directory, suffix in ((procs_dir(roots, lab), ".json"), (logs_dir(roots, lab), ".log")):
         _remove_own_files(directory, suffix)
 
 

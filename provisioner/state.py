@@ -21,8 +21,8 @@ from .diagnostics import TopoError
 from .hostsfile import remove_stale_temporaries, write_atomic
 from .core.keys import RouteKey
 from .names import control_problem, inside, lab_name_problem, namespace_name_problem, printable, sysctl_key_problem
+from .roots import Roots
 
-STATE_DIR = Path(os.environ.get("TOPO_STATE_DIR", "/var/lib/topo"))
 RECORD_VERSION = 3
 """1: the first release's records. 2: adds `netns_ids` (each namespace's identity when topo
 last saw it as the lab's). 3: root routes as `{"dst", "metric"}` objects (typed keys) instead
@@ -73,12 +73,12 @@ class LabRecord:
                          self.source, self.version, dict(self.netns_ids))
 
 
-def labs_dir() -> Path:
-    return STATE_DIR / "labs"
+def labs_dir(roots: Roots) -> Path:
+    return roots.state / "labs"
 
 
-def record_path(lab: str) -> Path:
-    return inside(labs_dir(), f"{check_lab_name(lab)}.json")
+def record_path(roots: Roots, lab: str) -> Path:
+    return inside(labs_dir(roots), f"{check_lab_name(lab)}.json")
 
 
 def _problems(data: Any, lab: str) -> Iterator[str]:
@@ -155,10 +155,10 @@ def _read_private(path: Path) -> bytes:
 MAX_RECORD_BYTES = 16 * 1024 * 1024
 
 
-def load_record(lab: str) -> LabRecord | None:
+def load_record(roots: Roots, lab: str) -> LabRecord | None:
     """The lab's record, checked like a file from anyone: None when there is none,
     CorruptRecord when it is not one topo would have written."""
-    path = record_path(lab)
+    path = record_path(roots, lab)
     try:
         raw = _read_private(path)
     except FileNotFoundError:
@@ -188,17 +188,17 @@ def load_record(lab: str) -> LabRecord | None:
     )
 
 
-def save_record(record: LabRecord) -> None:
+def save_record(roots: Roots, record: LabRecord) -> None:
     from .netns import netns_inode
 
-    path = record_path(record.lab)
+    path = record_path(roots, record.lab)
     ensure_private_dir(path.parent)
     record.namespaces = sorted(set(record.namespaces))
     record.root_routes = sorted(set(record.root_routes), key=lambda k: (k.dst.version, str(k.dst), k.metric))
     record.version = RECORD_VERSION
     # each namespace's identity as it is now: the planner has just proven these are the lab's
     # (or made them), and a later run acts only on a namespace with the same identity
-    ids = {n: netns_inode(n, pinned=True) for n in record.namespaces}
+    ids = {n: netns_inode(roots.netns_run, n, pinned=True) for n in record.namespaces}
     record.netns_ids = {n: i for n, i in ids.items() if i is not None}
     data = {**asdict(record), "root_routes": [k.to_record() for k in record.root_routes]}
     write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n", mode=0o600)
@@ -214,9 +214,9 @@ def ensure_private_dir(path: Path) -> None:
         os.chmod(path, 0o700)
 
 
-def set_record_aside(lab: str) -> Path | None:
+def set_record_aside(roots: Roots, lab: str) -> Path | None:
     """Keep a corrupt record as LAB.json.corrupt (no longer a record) for whoever looks into it."""
-    path = record_path(lab)
+    path = record_path(roots, lab)
     aside = path.with_name(path.name + ".corrupt")
     try:
         os.rename(path, aside)
@@ -225,14 +225,15 @@ def set_record_aside(lab: str) -> Path | None:
     return aside
 
 
-def delete_record(lab: str) -> None:
-    record_path(lab).unlink(missing_ok=True)
-    remove_stale_temporaries(record_path(lab))  # of a save that a killed run left behind
+def delete_record(roots: Roots, lab: str) -> None:
+    path = record_path(roots, lab)
+    path.unlink(missing_ok=True)
+    remove_stale_temporaries(path)  # of a save that a killed run left behind
 
 
-def list_records() -> list[str]:
+def list_records(roots: Roots) -> list[str]:
     """The labs that have a record here (files whose names are not a lab's are not records)."""
     try:
-        return sorted(p.stem for p in labs_dir().glob("*.json") if lab_name_problem(p.stem) is None)
+        return sorted(p.stem for p in labs_dir(roots).glob("*.json") if lab_name_problem(p.stem) is None)
     except FileNotFoundError:
         return []

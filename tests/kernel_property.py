@@ -15,6 +15,7 @@ the falsifying example).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,7 @@ from hypothesis import HealthCheck, given, settings, seed  # noqa: E402
 from provisioner.engine import apply_node, destroy_node, plan_node  # noqa: E402
 from provisioner.loader import load_text  # noqa: E402
 from provisioner.model import Topology  # noqa: E402
+from provisioner.roots import Roots  # noqa: E402
 from provisioner.validate import validate_document  # noqa: E402
 from strategies import topology_pairs  # noqa: E402
 
@@ -53,25 +55,25 @@ def machine() -> dict[str, Any]:
     return {"links": links, "addrs": addrs, "routes": routes, "files": files}
 
 
-def one_example(pair: tuple[dict[str, Any], dict[str, Any]]) -> None:
+def one_example(roots: Roots, pair: tuple[dict[str, Any], dict[str, Any]]) -> None:
     a_data, b_data = pair
     a, b = topology(a_data, "a.yaml"), topology(b_data, "b.yaml")
     node = next(iter(a.nodes))
     before = machine()
     try:
         for topo in (a, b):
-            done = apply_node(topo, node)  # raises NotConverged unless the verification is clean
+            done = apply_node(roots, topo, node)  # raises NotConverged unless the verification is clean
             COUNTS["applies"] += 1
             COUNTS["actions"] += len(done.done)
-            again = plan_node(topo, node)
+            again = plan_node(roots, topo, node)
             assert again.empty, [f"{x.change.value} {x.where}: {x.target}" for x in again.actions]
-        destroy_node(a.name, node)
+        destroy_node(roots, a.name, node)
         after = machine()
         assert after == before, {k: (before[k], after[k]) for k in before if before[k] != after[k]}
     except BaseException:
         COUNTS["failed"] += 1
         try:
-            destroy_node(a.name, node)  # leave the sandbox clean for the shrinking runs
+            destroy_node(roots, a.name, node)  # leave the sandbox clean for the shrinking runs
         except Exception:  # noqa: BLE001
             pass
         raise
@@ -81,13 +83,14 @@ def one_example(pair: tuple[dict[str, Any], dict[str, Any]]) -> None:
 
 def main() -> int:
     examples, rng_seed = int(sys.argv[1]), int(sys.argv[2])
+    roots = Roots.from_environ(os.environ)
 
     @seed(rng_seed)
     @settings(max_examples=examples, deadline=None, database=None, print_blob=True,
               suppress_health_check=list(HealthCheck))
     @given(topology_pairs(max_namespaces=4, max_bridges=2, max_edits=3))
     def prop(pair: tuple[dict[str, Any], dict[str, Any]]) -> None:
-        one_example(pair)
+        one_example(roots, pair)
 
     code = 0
     try:

@@ -390,8 +390,9 @@ def test_pairs_by_namespace_id_and_what_is_left_out(sandbox: Sandbox, tmp_path: 
 
 
 FALLBACK = textwrap.dedent("""
-    import errno, sys
+    import errno, os, sys
     import provisioner.capture as capture
+    from provisioner.roots import Roots
     from provisioner.rtnl import NetlinkError
 
     def no_nsids(sock, fd):
@@ -399,11 +400,11 @@ FALLBACK = textwrap.dedent("""
 
     capture.nsid_of = no_nsids
     try:
-        capture.capture(namespaces=sys.argv[1:])
+        capture.capture(Roots.from_environ(os.environ), namespaces=sys.argv[1:])
     except capture.CaptureError as exc:
         print("refused:", exc)
     else:
-        cap = capture.capture(namespaces=sys.argv[1:])
+        cap = capture.capture(Roots.from_environ(os.environ), namespaces=sys.argv[1:])
         print("pairs:", sorted((p.a.place.netns, p.a.ifname, p.b.place.netns, p.b.ifname) for p in cap.topology.veths))
 """)
 

@@ -84,16 +84,14 @@ def test_a_hostile_lab_name_makes_no_marker(lab: str) -> None:
     "10.0.0.1\tweb",  # no newline: the next line would join it
     "fe80::1%eth0\tweb\n", "10.0.0.01\tweb\n", "10.0.0.1\tweb\x00\n", "10.0.0.1\tweb\r\n", "10.0.0.1 web\n",
 ])
-def test_write_time_check_refuses_any_line_topo_does_not_render(body: str, tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_write_time_check_refuses_any_line_topo_does_not_render(body: str, tmp_path: Path) -> None:
     hosts = tmp_path / "hosts"
     hosts.write_text("127.0.0.1\tlocalhost\n")
-    monkeypatch.setattr(hostsfile, "ETC_HOSTS", hosts)
     with pytest.raises(UnsafeHostsEntry):
-        set_managed_block("lab", body)
+        set_managed_block(hosts, "lab", body)
     with pytest.raises(UnsafeHostsEntry):
-        write_netns_hosts("pod", render_netns_hosts("lab", {}) + body)
-    assert hosts.read_text() == "127.0.0.1\tlocalhost\n"
+        write_netns_hosts(tmp_path / "netns", "pod", render_netns_hosts("lab", {}) + body)
+    assert hosts.read_text() == "127.0.0.1\tlocalhost\n" and not (tmp_path / "netns").exists()
 
 
 names = st.text(st.characters(codec="utf-8"), min_size=0, max_size=70) | st.sampled_from(HOSTILE_NAMES)
@@ -120,16 +118,11 @@ def test_no_declared_value_adds_a_line_or_forges_a_marker(entries: dict[str, tup
     hosts = tmp_path / "hosts"
     user = "127.0.0.1\tlocalhost\n# a user's line\n"
     hosts.write_text(user)
-    hostsfile_etc = hostsfile.ETC_HOSTS
-    hostsfile.ETC_HOSTS = hosts
     try:
-        try:
-            body = render_block_body(entries)  # type: ignore[arg-type]
-        except UnsafeHostsEntry:
-            return
-        set_managed_block("hostsinj", body)
-    finally:
-        hostsfile.ETC_HOSTS = hostsfile_etc
+        body = render_block_body(entries)  # type: ignore[arg-type]
+    except UnsafeHostsEntry:
+        return
+    set_managed_block(hosts, "hostsinj", body)
     text = hosts.read_text()
     assert text.startswith(user)
     block = text[len(user):].splitlines(keepends=True)
@@ -155,13 +148,12 @@ def test_the_reader_is_not_fooled(text: str, entries: dict[str, object], bad: li
     assert parse_entries(text) == (entries, bad)
 
 
-def test_an_end_marker_inside_a_line_does_not_end_the_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_end_marker_inside_a_line_does_not_end_the_block(tmp_path: Path) -> None:
     hosts = tmp_path / "hosts"
-    monkeypatch.setattr(hostsfile, "ETC_HOSTS", hosts)
     hosts.write_text(hostsfile.begin_marker("lab") + "10.0.0.1\tweb\n" + "10.0.0.9\tx # END topo lab lab\n"
                      + hostsfile.end_marker("lab") + "# user\n")
-    assert hostsfile.read_managed_block("lab") == "10.0.0.1\tweb\n10.0.0.9\tx # END topo lab lab\n"
-    set_managed_block("lab", None)
+    assert hostsfile.read_managed_block(hosts, "lab") == "10.0.0.1\tweb\n10.0.0.9\tx # END topo lab lab\n"
+    set_managed_block(hosts, "lab", None)
     assert hosts.read_text() == "# user\n"
 
 
@@ -188,24 +180,23 @@ def test_in_place_rewrite_refuses_a_hard_link(tmp_path: Path) -> None:
     assert victim.read_text() == "victim\n"
 
 
-def test_netns_dir_removal_keeps_what_topo_did_not_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(hostsfile, "ETC_NETNS", tmp_path)
+def test_netns_dir_removal_keeps_what_topo_did_not_write(tmp_path: Path) -> None:
     text = render_netns_hosts("lab", {"web": (ipaddress.ip_address("10.0.0.1"),)})
-    write_netns_hosts("mine", text)  # made by topo: removed with its file
-    remove_netns_dir("mine")
+    write_netns_hosts(tmp_path, "mine", text)  # made by topo: removed with its file
+    remove_netns_dir(tmp_path, "mine")
     assert not (tmp_path / "mine").exists()
     (tmp_path / "theirs").mkdir()  # made by another tool: stays, with its file
     (tmp_path / "theirs" / "resolv.conf").write_bytes(b"nameserver 192.0.2.53\n")
-    write_netns_hosts("theirs", text)
-    remove_netns_dir("theirs")
+    write_netns_hosts(tmp_path, "theirs", text)
+    remove_netns_dir(tmp_path, "theirs")
     assert os.listdir(tmp_path / "theirs") == ["resolv.conf"]
     (tmp_path / "empty").mkdir()
-    write_netns_hosts("empty", text)
-    remove_netns_dir("empty")
+    write_netns_hosts(tmp_path, "empty", text)
+    remove_netns_dir(tmp_path, "empty")
     assert (tmp_path / "empty").is_dir() and not os.listdir(tmp_path / "empty")
-    write_netns_hosts("mine", text)  # topo's, with another tool's file added: the directory stays
+    write_netns_hosts(tmp_path, "mine", text)  # topo's, with another tool's file added: the directory stays
     (tmp_path / "mine" / "resolv.conf").write_text("x\n")
-    remove_netns_dir("mine")
+    remove_netns_dir(tmp_path, "mine")
     assert os.listdir(tmp_path / "mine") == ["resolv.conf"]
 
 

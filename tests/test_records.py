@@ -35,7 +35,7 @@ def test_record_is_private_and_binds_namespaces(sandbox: Sandbox) -> None:
     mode = sandbox.run(["stat", "-c", "%a", RECORD, "/var/lib/topo/labs"]).stdout.split()
     assert mode == ["600", "700"]
     rec = record(sandbox)
-    assert rec["version"] == 2
+    assert rec["version"] == 3
     inodes = {n: int(sandbox.run(["stat", "-L", "-c", "%i", f"/run/netns/{n}"]).stdout) for n in ("pod-h1", "pod-h2")}
     assert rec["netns_ids"] == inodes
     # every namespace topo makes carries the lab's mark on its lo, pod-h2 (no other link) too
@@ -101,7 +101,7 @@ def test_version_2_record_with_text_route_keys_is_migrated(sandbox: Sandbox) -> 
     """A record as the release before typed keys wrote it (version 2, root routes as the text
     `|DST|METRIC`): the lab still plans clean, its root routes are still the lab's (destroy
     removes them), and the next apply writes them as objects."""
-    lab, path = "kindnet-routes", "topologies/04-kindnet-routes.yaml"
+    lab, path = "kindnet", "topologies/04-kindnet-routes.yaml"
     where = f"/var/lib/topo/labs/{lab}.json"
     before = sandbox.snapshot()
     sandbox.topo("apply", path)
@@ -172,23 +172,24 @@ def test_state_files_are_private() -> None:
             ensure_private_dir(link)
 
 
-def test_record_schema_agrees_with_the_reader(tmp_path, monkeypatch) -> None:
+def test_record_schema_agrees_with_the_reader(tmp_path) -> None:
     """Root-free: what save_record writes passes the published schema; what the schema refuses,
     the reader refuses too (and the other way round) for a table of hostile records."""
     import jsonschema
 
     from provisioner import state
     from provisioner.core.keys import RouteKey
+    from provisioner.roots import Roots
     from provisioner.validate import schema_path
 
     schema = json.loads(schema_path("record.schema.json").read_text())
-    monkeypatch.setattr(state, "STATE_DIR", tmp_path)
+    roots = Roots(tmp_path, tmp_path / "etc-netns", tmp_path / "hosts", tmp_path / "run", tmp_path / "netns")
     good = state.LabRecord("lab1", "host", ["pod-a"], [RouteKey(None, ipaddress.ip_network("10.0.0.0/24"), 0)],
                            {"net.ipv4.ip_forward": "0"}, "lab.yaml")
-    state.save_record(good)
+    state.save_record(roots, good)
     written = json.loads((tmp_path / "labs" / "lab1.json").read_text())
     jsonschema.validate(written, schema)
-    assert state.load_record("lab1") == good
+    assert state.load_record(roots, "lab1") == good
     cases = [
         {"lab": "lab1", "namespaces": "pod"}, {"lab": "lab1", "namespaces": [".hidden"]},
         {"lab": "lab1", "sysctls": {"/etc/passwd": "x"}}, {"lab": "lab1", "sysctls": {"kernel.core_pattern": "x"}},
@@ -202,4 +203,4 @@ def test_record_schema_agrees_with_the_reader(tmp_path, monkeypatch) -> None:
             jsonschema.validate(case, schema)
         (tmp_path / "labs" / "lab1.json").write_text(json.dumps(case))
         with pytest.raises(state.CorruptRecord):
-            state.load_record("lab1")
+            state.load_record(roots, "lab1")

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ..engine import RunOptions
     from ..model import Topology
     from ..planner import Action, Plan
+    from ..roots import Roots
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -131,6 +132,16 @@ def require_root() -> None:
 
     if os.geteuid() != 0:
         raise TopoError("error: topo needs root (CAP_NET_ADMIN) to read and change network namespaces; run it with sudo")
+
+
+def node_roots() -> "Roots":
+    """The node's filesystem roots, from this process's environment (TOPO_STATE_DIR, TOPO_RUN_DIR ...,
+    see roots.py): made once, at the top of each command that works on this machine."""
+    import os
+
+    from ..roots import Roots
+
+    return Roots.from_environ(os.environ)
 
 
 def run_options(no_wait: bool) -> "RunOptions":

@@ -9,8 +9,9 @@ from pathlib import Path
 import click
 
 from ..diagnostics import TopoError
-from .common import (EXIT_ERROR, EXIT_OK, console, echo_json, fail, file_argument, json_option, node_option, output_option,
-                     pick_node, print_diagnostics, quiet_option, require_root, template_options, valid_topology)
+from .common import (EXIT_ERROR, EXIT_OK, console, echo_json, fail, file_argument, json_option, node_option, node_roots,
+                     output_option, pick_node, print_diagnostics, quiet_option, require_root, template_options,
+                     valid_topology)
 
 
 @click.command()
@@ -56,10 +57,11 @@ def show(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
     from ..engine import read_node
     from ..render.table import inventory_rows, render_table
 
+    roots = node_roots()
     topo = valid_topology(file, var_pairs, vars_files)
     require_root()
     node_name = pick_node(topo, node)
-    rows = inventory_rows(topo, node_name, read_node(topo, node_name))
+    rows = inventory_rows(topo, node_name, read_node(roots, topo, node_name))
     if as_json:
         echo_json([r.to_json() for r in rows])
     else:
@@ -121,8 +123,9 @@ def exec_(namespace: str, command: tuple[str, ...]) -> None:
 
     from ..state import list_records, load_record
 
+    roots = node_roots()
     require_root()
-    labs = [lab for lab in list_records() if (rec := load_record(lab)) and namespace in rec.namespaces]
+    labs = [lab for lab in list_records(roots) if (rec := load_record(roots, lab)) and namespace in rec.namespaces]
     if not labs:
         raise TopoError(f"error: {namespace} is not a namespace of any topo lab on this machine")
     argv = list(command[1:] if command and command[0] == "--" else command)
@@ -161,9 +164,10 @@ def capture_cmd(lab: str, namespaces: tuple[str, ...], include_root: bool, macs:
     from ..capture_check import checked_file
     from ..hostsfile import write_atomic
 
+    roots = node_roots()
     require_root()
     try:
-        cap = capture_live(lab, namespaces, include_root, macs)
+        cap = capture_live(roots, lab, namespaces, include_root, macs)
     except CaptureError as exc:
         raise TopoError(f"error: {exc}")
     for item in cap.skipped:

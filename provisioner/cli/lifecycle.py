@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from .common import (EXIT_CHANGES, EXIT_ERROR, EXIT_OK, count, echo_json, fail, json_option, lab_options, load_valid,
-                     no_wait_option, pick_node, print_plan, progress, quiet_option, require_root, run_options,
-                     valid_topology)
+                     no_wait_option, node_roots, pick_node, print_plan, progress, quiet_option, require_root,
+                     run_options, valid_topology)
 from .remote import fan_out, report_fanout
 
 if TYPE_CHECKING:
     from ..fanout import FanoutResult
+    from ..roots import Roots
 
 
 def _exit_after_run(res: "FanoutResult") -> NoReturn:
@@ -49,10 +50,11 @@ def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
         raise SystemExit(EXIT_CHANGES if any(not p.empty for p in res.plans) else EXIT_OK)
     from ..engine import plan_destroy_node, plan_node
 
+    roots = node_roots()
     topo = valid_topology(file, var_pairs, vars_files)
     require_root()
     node_name = pick_node(topo, node)
-    result = plan_destroy_node(topo.name, node_name) if destroying else plan_node(topo, node_name, adopt)
+    result = plan_destroy_node(roots, topo.name, node_name) if destroying else plan_node(roots, topo, node_name, adopt)
     if as_json:
         echo_json(plan_to_json([result]))
     else:
@@ -117,6 +119,7 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     from ..engine import ConflictError, NotConverged, RollbackFailed, RolledBack, apply_node
     from ..render.plan import plan_to_json
 
+    roots = node_roots()
     result_doc = load_valid(file, var_pairs, vars_files)
     topo = result_doc.topology
     assert topo is not None and result_doc.document is not None
@@ -125,7 +128,7 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     options = replace(run_options(no_wait), rollback=rollback, checkpoint=result_doc.document.source.rendered)
     try:
         with progress(quiet, as_json) as shown:
-            result = apply_node(topo, node_name, adopt=adopt, source=str(file.resolve()), on_plan=shown.on_plan,
+            result = apply_node(roots, topo, node_name, adopt=adopt, source=str(file.resolve()), on_plan=shown.on_plan,
                                 progress=shown.advance, options=options)
     except (NoCheckpoint, RolledBack, RollbackFailed, ConflictError, NotConverged) as exc:
         _apply_failed(exc, topo.name, as_json)
@@ -141,13 +144,13 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
         click.echo(f"Apply complete: {count(len(result.done), 'action')}; verified: the machine matches {file}.")
 
 
-def _recorded_node(lab: str, node: str | None, from_kernel: bool) -> str:
+def _recorded_node(roots: "Roots", lab: str, node: str | None, from_kernel: bool) -> str:
     """The node to destroy lab LAB on, given by name only: --node, else the record's, else the
     implicit one; say what is not known without the record."""
     from ..model import IMPLICIT_NODE
     from ..state import load_record
 
-    rec = None if from_kernel else load_record(lab)
+    rec = None if from_kernel else load_record(roots, lab)
     if from_kernel:
         click.echo(f"note: not reading lab {lab}'s record: removing the links and namespaces marked topo:{lab}; "
                    "root routes and the original values of root sysctls are known only to the record and "
@@ -155,7 +158,7 @@ def _recorded_node(lab: str, node: str | None, from_kernel: bool) -> str:
     elif rec is None:
         from ..state import list_records
 
-        known = ", ".join(list_records()) or "none"
+        known = ", ".join(list_records(roots)) or "none"
         click.echo(f"note: no lab named {lab} is recorded on this machine (recorded labs: {known}); "
                    "removing only links marked with it", err=True)
     return node or (rec.node if rec and rec.node else IMPLICIT_NODE)
@@ -196,17 +199,18 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
                       skip_host_key_check=skip_host_key_check)
         report_fanout(res, as_json, quiet, "destroy")
         _exit_after_run(res)
+    roots = node_roots()
     if file is not None:
         topo = valid_topology(file, var_pairs, vars_files)
         lab_name, node_name = topo.name, pick_node(topo, node)
     else:
         assert lab is not None
         lab_name = check_lab_name(lab)
-        node_name = _recorded_node(lab, node, from_kernel)
+        node_name = _recorded_node(roots, lab, node, from_kernel)
     require_root()
     try:
         with progress(quiet, as_json) as shown:
-            result = destroy_node(lab_name, node_name, on_plan=shown.on_plan, progress=shown.advance,
+            result = destroy_node(roots, lab_name, node_name, on_plan=shown.on_plan, progress=shown.advance,
                                   options=run_options(no_wait), from_kernel=from_kernel)
     except NotConverged as exc:
         fail(f"error: {exc}")

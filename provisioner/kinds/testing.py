@@ -27,6 +27,7 @@ from ..live import LiveLink, LiveNetns, LiveRoute, LiveState
 from ..loader import load_text
 from ..model import Topology, kernel_default_metric
 from ..processes import LiveProcess, ProcessRecord
+from ..roots import Roots
 from ..rtnl import Msg
 from ..state import LabRecord
 from ..validate import validate_document
@@ -341,6 +342,7 @@ class DumpPool:
     """The pool `live.read_netns` reads through: one `DumpSocket` per namespace."""
 
     sockets: dict[str | None, DumpSocket]
+    roots: Roots = field(default_factory=lambda: Roots.from_environ({"TOPO_STATE_DIR": "/nonexistent/topo-test"}))
 
     def socket(self, netns: str | None) -> DumpSocket:
         return self.sockets[netns]

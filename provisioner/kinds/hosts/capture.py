@@ -4,8 +4,9 @@ localhost lines, and for the root namespace the entries in topo's blocks of /etc
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ...capture_core import Notes
-from ... import hostsfile
 from ...hostsfile import HostsEntries, UnsafeHostsEntry, parse_entries, read_managed_block
 
 _BEGIN = "# BEGIN topo lab "
@@ -28,12 +29,12 @@ def block_labs(text: str) -> list[str]:
     return list(dict.fromkeys(lab for lab in labs if lab))
 
 
-def managed_blocks(text: str) -> str:
+def managed_blocks(etc_hosts: Path, text: str) -> str:
     """Every lab's block of /etc/hosts (`text`: the file as read), joined in file order."""
     bodies = []
     for lab in block_labs(text):
         try:
-            body = read_managed_block(lab)
+            body = read_managed_block(etc_hosts, lab)
         except (UnsafeHostsEntry, OSError):  # not a lab name topo writes; the file went away
             continue
         if body is not None:
@@ -41,10 +42,10 @@ def managed_blocks(text: str) -> str:
     return "".join(bodies)
 
 
-def capture_root_hosts(notes: Notes) -> HostsEntries:
+def capture_root_hosts(etc_hosts: Path, notes: Notes) -> HostsEntries:
     """The entries of topo's blocks of /etc/hosts, whichever lab wrote them."""
     try:
-        text = hostsfile.ETC_HOSTS.read_text(errors="replace")
+        text = etc_hosts.read_text(errors="replace")
     except OSError:
         return {}
-    return capture_entries("/etc/hosts", managed_blocks(text), notes)
+    return capture_entries("/etc/hosts", managed_blocks(etc_hosts, text), notes)

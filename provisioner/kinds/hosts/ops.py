@@ -18,9 +18,9 @@ def _write(ex: Any, a: Action) -> None:
     spec = a.payload
     assert isinstance(spec, HostsSpec)
     if a.netns is None:
-        set_managed_block(ex.lab, spec.text)
+        set_managed_block(ex.pool.roots.etc_hosts, ex.lab, spec.text)
     elif spec.text is not None:
-        write_netns_hosts(a.netns, spec.text)
+        write_netns_hosts(ex.pool.roots.etc_netns, a.netns, spec.text)
 
 
 WRITE_HOSTS = Op("write-hosts", Stage.FILES, run=_write)

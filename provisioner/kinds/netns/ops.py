@@ -27,7 +27,7 @@ def _adopt(ex: Any, a: Action) -> None:
 
 def _delete(ex: Any, a: Action) -> None:
     assert a.netns is not None
-    remove_netns_dir(a.netns)  # first: killed in between, the namespace (recorded) is still there to delete
+    remove_netns_dir(ex.pool.roots.etc_netns, a.netns)  # first: killed in between, the namespace (recorded) is still there to delete
     ex.pool.delete(a.netns)
 
 

@@ -20,7 +20,7 @@ def _start(ex: Any, a: Action) -> None:
 
     spec = a.payload
     assert isinstance(spec, ProcessSpec) and spec.process is not None and a.netns is not None
-    start(ex.lab, a.netns, spec.process)
+    start(ex.pool.roots, ex.lab, a.netns, spec.process)
 
 
 def _stop(ex: Any, a: Action) -> None:
@@ -28,7 +28,7 @@ def _stop(ex: Any, a: Action) -> None:
 
     spec = a.payload
     assert isinstance(spec, ProcessSpec) and a.netns is not None
-    stop(ex.lab, a.netns, spec.name)
+    stop(ex.pool.roots, ex.lab, a.netns, spec.name)
 
 
 STOP_PROCESS = Op("stop-process", Stage.STOP, run=_stop)

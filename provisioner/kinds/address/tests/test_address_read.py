@@ -37,7 +37,7 @@ def test_address_read(case: str) -> None:
 
 
 def test_address_read_namespace_gathers_them_per_link(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(live, "read_managed_block", lambda lab: None)
+    monkeypatch.setattr(live, "read_managed_block", lambda *args: None)
     links = [pyroute2_bytes(ifinfmsg, {"index": i}, [("IFLA_IFNAME", n)], RTM_NEWLINK) for i, n in ((1, "lo"), (3, "eth0"))]
     sock = DumpSocket(link_msgs=links, addr_msgs=[
         addr(2, 8, 1, [("IFA_LOCAL", "127.0.0.1")]), addr(10, 128, 1, [("IFA_ADDRESS", "::1")]),

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from provisioner import hostsfile
 from provisioner.capture_core import Notes
 from provisioner.kinds.hosts.capture import block_labs, capture_entries, capture_root_hosts
 
@@ -37,12 +36,10 @@ def test_block_labs_in_file_order_once() -> None:
 def test_root_entries_are_every_labs_block_not_the_users_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     etc = tmp_path / "hosts"
     etc.write_text(ETC)
-    monkeypatch.setattr(hostsfile, "ETC_HOSTS", etc)
     notes = Notes()
-    assert capture_root_hosts(notes) == {"web": (ip_address("10.0.0.1"),), "db": (ip_address("10.0.0.2"),)}
+    assert capture_root_hosts(etc, notes) == {"web": (ip_address("10.0.0.1"),), "db": (ip_address("10.0.0.2"),)}
     assert notes.skipped == ["/etc/hosts line 3: 'not-an-ip' is not an IP address"]  # counted over the blocks
 
 
 def test_no_etc_hosts_is_no_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(hostsfile, "ETC_HOSTS", tmp_path / "missing")
-    assert capture_root_hosts(Notes()) == {}
+    assert capture_root_hosts(tmp_path / "missing", Notes()) == {}

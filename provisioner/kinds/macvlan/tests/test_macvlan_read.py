@@ -44,7 +44,7 @@ def test_macvlan_read_without_info_data_has_no_mode() -> None:
 
 def test_macvlan_read_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
     """A namespace's dump: the macvlan gets its facts, the other links none."""
-    monkeypatch.setattr(live, "read_managed_block", lambda lab: None)  # no /etc/hosts read
+    monkeypatch.setattr(live, "read_managed_block", lambda *args: None)  # no /etc/hosts read
     lo = pyroute2_bytes(ifinfmsg, {"index": 1}, [("IFLA_IFNAME", "lo")], RTM_NEWLINK)
     sock = DumpSocket(link_msgs=[lo, macvlan_link(2, "eth0", 9, 4, 0)])
     ns = live.read_netns(DumpPool({None: sock}), None, (), "lab")  # type: ignore[arg-type]

@@ -69,7 +69,7 @@ def test_route_read_table_attribute_wins_over_the_header() -> None:
 
 
 def test_route_read_namespace_keeps_main_table_routes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(live, "read_managed_block", lambda lab: None)
+    monkeypatch.setattr(live, "read_managed_block", lambda *args: None)
     link = pyroute2_bytes(ifinfmsg, {"index": 2}, [("IFLA_IFNAME", "eth0")], RTM_NEWLINK)
     sock = DumpSocket(link_msgs=[link], route_msgs=[data for data, _ in CASES.values()])
     ns = live.read_netns(DumpPool({None: sock}), None, (), "lab")  # type: ignore[arg-type]

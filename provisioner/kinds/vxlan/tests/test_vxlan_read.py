@@ -54,7 +54,7 @@ def test_vxlan_read_fdb_entry(dst: str) -> None:
 def test_vxlan_read_namespace_keeps_the_remotes_of_vxlan_devices(monkeypatch: pytest.MonkeyPatch) -> None:
     """Only all-zero MAC entries of VXLAN devices are remotes (learned MACs and other devices'
     entries are not)."""
-    monkeypatch.setattr(live, "read_managed_block", lambda lab: None)  # no /etc/hosts read
+    monkeypatch.setattr(live, "read_managed_block", lambda *args: None)  # no /etc/hosts read
     bridge = pyroute2_bytes(ifinfmsg, {"index": 4}, [("IFLA_IFNAME", "br0"), ("IFLA_LINKINFO", {"attrs": [
         ("IFLA_INFO_KIND", "bridge")]})], RTM_NEWLINK)
     sock = DumpSocket(link_msgs=[bridge, vxlan_link(5, "vx0", [("IFLA_VXLAN_ID", 42), ("IFLA_VXLAN_PORT", 4789)])],
