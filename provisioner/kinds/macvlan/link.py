@@ -13,21 +13,7 @@ from ...core.keys import LinkKey
 from ...core.plan import Action, Change, Op, Stage
 from ...core.requests import Built, Request
 from ...model import Interface
-from ...rtnl import (
-    IFLA_INFO_DATA,
-    IFLA_INFO_KIND,
-    IFLA_LINK,
-    IFLA_LINKINFO,
-    IFLA_NET_NS_FD,
-    NLM_F_CREATE,
-    NLM_F_EXCL,
-    RTM_NEWLINK,
-    Msg,
-    ifinfo,
-    rta,
-    rta_str,
-    rta_u32,
-)
+from ... import rtnl
 from ..link.apply import LinkSpec, link_attrs, link_msg
 from ..link.diff import LinkDiff, link_summary, spec_of
 from .model import KIND, MODES, Macvlan
@@ -43,16 +29,16 @@ class MacvlanSpec:
     macvlan: Macvlan
 
 
-def encode(name: str, spec: LinkSpec, mode: str, parent_index: int, netns_fd: int | None) -> Msg:
-    """RTM_NEWLINK, sent in the parent's (root) namespace: a macvlan on `parent_index`, moved
+def encode(name: str, spec: LinkSpec, mode: str, parent_index: int, netns_fd: int | None) -> rtnl.Msg:
+    """rtnl.RTM_NEWLINK, sent in the parent's (root) namespace: a macvlan on `parent_index`, moved
     at once into the namespace open at `netns_fd` (None: stays in the root namespace)."""
     attrs = link_attrs(None, None, name, LinkSpec(mtu=spec.mtu, mac=spec.mac))
-    attrs.append(rta_u32(IFLA_LINK, parent_index))
+    attrs.append(rtnl.rta_u32(rtnl.IFLA_LINK, parent_index))
     if netns_fd is not None:
-        attrs.append(rta_u32(IFLA_NET_NS_FD, netns_fd))
-    info = rta_str(IFLA_INFO_KIND, KIND) + rta(IFLA_INFO_DATA, rta_u32(IFLA_MACVLAN_MODE, MODES[mode]))
-    attrs.append(rta(IFLA_LINKINFO, info))
-    return Msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, ifinfo() + b"".join(attrs))
+        attrs.append(rtnl.rta_u32(rtnl.IFLA_NET_NS_FD, netns_fd))
+    info = rtnl.rta_str(rtnl.IFLA_INFO_KIND, KIND) + rtnl.rta(rtnl.IFLA_INFO_DATA, rtnl.rta_u32(IFLA_MACVLAN_MODE, MODES[mode]))
+    attrs.append(rtnl.rta(rtnl.IFLA_LINKINFO, info))
+    return rtnl.Msg(rtnl.RTM_NEWLINK, rtnl.NLM_F_CREATE | rtnl.NLM_F_EXCL, rtnl.ifinfo() + b"".join(attrs))
 
 
 def _create(ex: Any, a: Action) -> Built:
