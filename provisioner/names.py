@@ -177,6 +177,8 @@ def inside(root: Path, *parts: str) -> Path:
         if not isinstance(part, str) or not part or part in (".", "..") or "/" in part or "\x00" in part:
             raise PathEscape(f"{printable(str(part))} cannot name a file under {root}")
         path = path / part
+    if len(parts) == 1:
+        return path  # its parent is the root itself: nothing on the way to follow
     real_root = root.resolve()
     real_parent = path.parent.resolve()
     if real_parent != real_root and real_root not in real_parent.parents:
