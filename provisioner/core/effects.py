@@ -45,6 +45,14 @@ class LinkMade:
 
 
 @dataclass(frozen=True)
+class LinkGoes:
+    """The plan deletes this link (no longer declared, in the way, or to be remade): the
+    kernel removes its addresses and the routes through it with it."""
+
+    link: LinkKey
+
+
+@dataclass(frozen=True)
 class LinkGoesDown:
     """The plan sets this link down: the kernel flushes its IPv6 addresses."""
 
@@ -72,7 +80,7 @@ class IPv4AddressGoes:
     netns: str | None
 
 
-Effect = Union[NamespaceMade, NamespaceGoes, ForeignNamespace, LinkMade, LinkGoesDown, ForeignLink, RefusedLink,
+Effect = Union[NamespaceMade, NamespaceGoes, ForeignNamespace, LinkMade, LinkGoes, LinkGoesDown, ForeignLink, RefusedLink,
                IPv4AddressGoes]
 
 
@@ -105,6 +113,9 @@ class Effects:
 
     def link_made(self, netns: str | None, name: str) -> bool:
         return LinkMade(LinkKey(netns, name)) in self.facts
+
+    def link_goes(self, netns: str | None, name: str) -> bool:
+        return LinkGoes(LinkKey(netns, name)) in self.facts
 
     def goes_down(self, netns: str | None, name: str) -> bool:
         return LinkGoesDown(LinkKey(netns, name)) in self.facts

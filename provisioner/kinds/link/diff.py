@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ...core.diff import DiffContext, Outcome
-from ...core.effects import Effect, Effects, ForeignLink, LinkGoesDown, LinkMade, RefusedLink
+from ...core.effects import Effect, Effects, ForeignLink, LinkGoes, LinkGoesDown, LinkMade, RefusedLink
 from ...core.keys import LinkKey
 from ...core.plan import Change
 from ...model import Interface, Kind
@@ -76,6 +76,7 @@ class LinkDiff:
         return netns is not None or link.alias == self.ctx.alias
 
     def delete(self, netns: str | None, link: LiveLink, why: str, before: str | None = None) -> None:
+        self.effect(LinkGoes(LinkKey(netns, link.name)))
         self.out.add(DELETE_LINK, Change.DELETE, netns, f"link {link.name} ({why})", LinkSpec(link.name), before=before,
                      key=LinkKey(netns, link.name), links=(LinkKey(netns, link.name),))
 
@@ -125,6 +126,7 @@ class LinkDiff:
             if link.name in declared or link.name == "lo":
                 continue
             if self.owned(netns, link):
+                self.effect(LinkGoes(LinkKey(netns, link.name)))
                 self.out.add(DELETE_LINK, Change.DELETE, netns, f"link {link.name} ({link.kind or 'device'})",
                              LinkSpec(link.name, vanishes=link.index in vanishing), before=f"{link.kind} {link.name}",
                              key=LinkKey(netns, link.name), links=(LinkKey(netns, link.name),))

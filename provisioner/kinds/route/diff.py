@@ -55,10 +55,12 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
         have: dict[RouteKey, LiveRoute] = {}
         others: dict[RouteKey, LiveRoute] = {}  # the root namespace's routes that are not the lab's
         foreign: set[RouteKey] = set()
+        flushed: set[RouteKey] = set()
         for r in (live.routes if live else []):
-            if r.dev is not None and effects.link_made(name, r.dev):
-                continue  # its link is made anew: the kernel removes the route with the old one
             key = key_of(name, r)
+            if r.dev is not None and (effects.link_made(name, r.dev) or effects.link_goes(name, r.dev)):
+                flushed.add(key)  # its link goes (or is made anew): the kernel removes the route with it
+                continue
             if name is None:
                 if r.proto == RTPROT_TOPO and key in recorded and r.type == RTN_UNICAST:
                     have[key] = r
@@ -92,7 +94,7 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
                         before=live_text(cur), key=key)
         if name is None:
             # keys whose route is another's now are no longer the lab's
-            recorded = (recorded - set(have) - set(others)) | (set(want) - foreign)
+            recorded = (recorded - set(have) - set(others) - flushed) | (set(want) - foreign)
     ctx.record.root_routes = sorted(recorded, key=lambda k: (k.dst.version, str(k.dst), k.metric))
     return out
 

@@ -1,0 +1,52 @@
+"""Edits of a lab and changes behind topo's back that make the plan remake links: one apply
+converges, with everything the kernel removed with the old link (addresses, routes) set again
+in the same plan. Real kernel, sandboxed; checked with `ip -j` and `ping`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import example
+from sandbox import REPO, Sandbox
+
+pytestmark = pytest.mark.kernel
+
+LAB = example("05")
+
+
+def default_route(box: Sandbox, netns: str) -> list[dict]:
+    return [r for r in box.ip_json("route", "show", netns=netns) if r.get("dst") == "default"]
+
+
+def converges_in_one_apply(box: Sandbox, path: str) -> None:
+    applied = box.topo("apply", path, check=False)
+    assert applied.returncode == 0 and "verified" in applied.stdout, applied.stdout + applied.stderr
+    clean = box.topo("plan", path, check=False)
+    assert clean.returncode == 0, clean.stdout
+
+
+def test_interface_renamed_in_the_file_keeps_its_routes(sandbox: Sandbox, tmp_path: Path) -> None:
+    sandbox.topo("apply", LAB)
+    text = (REPO / LAB).read_text()
+    renamed = text.replace("interfaces: {eth0: {addresses: [10.42.0.106/24]}}", "interfaces: {net1: {addresses: [10.42.0.106/24]}}")
+    renamed = renamed.replace("{a: pod-a:eth0, b: cni0:veth3b27737c", "{a: pod-a:net1, b: cni0:veth3b27737c")
+    assert renamed != text
+    path = tmp_path / "renamed.yaml"
+    path.write_text(renamed)
+    converges_in_one_apply(sandbox, str(path))
+    [route] = default_route(sandbox, "pod-a")
+    assert (route["gateway"], route["dev"]) == ("10.42.0.1", "net1")
+    sandbox.run(["ip", "netns", "exec", "pod-a", "ping", "-c1", "-W2", "10.42.0.7"])
+
+
+def test_veth_end_moved_behind_topos_back_is_remade_with_its_routes(sandbox: Sandbox) -> None:
+    sandbox.topo("apply", LAB)
+    sandbox.run("ip link set veth3b27737c netns pod-b")  # pod-a's pair is broken: its root end is gone
+    plan = sandbox.topo("plan", LAB, check=False)
+    assert plan.returncode == 2 and "+ pod-a: route default via 10.42.0.1" in plan.stdout, plan.stdout
+    converges_in_one_apply(sandbox, LAB)
+    [route] = default_route(sandbox, "pod-a")
+    assert route["gateway"] == "10.42.0.1"
+    sandbox.run(["ip", "netns", "exec", "pod-a", "ping", "-c1", "-W2", "10.42.0.182"])
