@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable
 from .checkpoint import checkpoint_topology, delete_checkpoint, save_checkpoint
 from .core.plan import ActionFailed
 from .executor import Executor
+from .kinds.sysctl.read import to_read
 from .interrupt import stop_at_boundaries
 from .lock import node_lock
 from .live import LiveState, read_live
@@ -77,8 +78,10 @@ def pick_node(topo: Topology, node: str | None) -> str:
 def _read(pool: NetnsPool, topo: Topology, node: str, record: LabRecord | None) -> LiveState:
     n = topo.nodes[node]
     recorded = set(record.namespaces if record else ())
-    sysctls: dict[str | None, set[str]] = {ns.place.netns: set(ns.sysctls) for ns in n.all_netns()}
-    sysctls.setdefault(None, set()).update(record.sysctls if record else ())
+    sysctls: dict[str | None, set[str]] = {ns.place.netns: to_read(ns.sysctls) for ns in n.all_netns()}
+    # the root namespace tells whether a namespace's keys exist before the namespace does
+    sysctls.setdefault(None, set()).update(*(to_read(ns.sysctls) for ns in n.namespaces.values()),
+                                           record.sysctls if record else ())
     # namespaces the file no longer has are only read as far as deleting them needs
     return read_live(pool, topo.name, set(n.namespaces) | recorded, sysctls, doomed=recorded - set(n.namespaces),
                      node_hosts=bool(n.root.hosts), known_ids=record.netns_ids if record else None)

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 
 from .hostsfile import HostsEntries, read_managed_block, read_netns_hosts, read_node_entries
 from .model import IPAddress, IPInterface, IPNetwork
-from .names import sysctl_path
+from .kinds.sysctl.read import missing as missing_sysctls, read as read_sysctl
 from .netns import NetnsPool, list_netns, netns_inode
 from .processes import LiveProcess, read_processes
 from .rtnl import RT_TABLE_MAIN, RTN_UNICAST, RTNH_F_ONLINK, RTPROT_KERNEL, RTPROT_TOPO, RawLink, RawRoute
@@ -68,6 +68,7 @@ class LiveNetns:
     addresses: dict[str, set[IPInterface]] = field(default_factory=dict)
     routes: list[LiveRoute] = field(default_factory=list)
     sysctls: dict[str, str | None] = field(default_factory=dict)
+    missing_sysctls: set[str] = field(default_factory=set)  # of the keys read: those with no /proc/sys file
     hosts: str | None = None  # the namespace's hosts file, or the lab's block of /etc/hosts
     fdb: dict[str, set[IPAddress]] = field(default_factory=dict)  # VXLAN device -> remotes (all-zero MAC entries)
     nsid: int | None = None  # for a namespace about to be deleted: the id the root namespace gives it
@@ -128,13 +129,6 @@ def _route(raw: RawRoute, names: dict[int, str]) -> LiveRoute | None:
     )
 
 
-def read_sysctl(key: str) -> str | None:
-    try:
-        return sysctl_path(key).read_text().strip()
-    except (OSError, ValueError):
-        return None
-
-
 def link_readers() -> LinkReaders:
     """Every kind's reader of its own link facts (the registry's kinds of link that have one)."""
     from .kinds.registry import REGISTRY
@@ -171,6 +165,7 @@ def read_netns(pool: NetnsPool, name: str | None, sysctls: Iterable[str], lab: s
     if keys:
         with pool.inside(name):
             live.sysctls = {key: read_sysctl(key) for key in keys}
+            live.missing_sysctls = missing_sysctls(keys)
     live.hosts = read_netns_hosts(roots.etc_netns, name) if name is not None else read_managed_block(roots.etc_hosts, lab)
     return live
 

@@ -7,7 +7,9 @@ from ...core.diff import DiffContext, Outcome
 from ...core.effects import Effects
 from ...core.keys import SysctlKey
 from ...core.plan import Change
+from ...names import sysctl_path
 from .ops import SET_SYSCTL, SysctlSpec
+from .read import interface_of, proxy
 
 FORWARDING_SWITCHES = frozenset({"net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding", "net.ipv6.conf.all.forwarding"})
 """Sysctls whose change makes the kernel rewrite others (see `_writes`)."""
@@ -24,6 +26,24 @@ def norm(value: str | None) -> str | None:
     return " ".join(value.split()) if value is not None else None
 
 
+def absent(ctx: DiffContext, effects: Effects, netns: str | None, key: str) -> bool:
+    """Whether `key` does not exist in the namespace and will not once the plan has run: no
+    /proc/sys file for it there (or, for a namespace the plan makes, in the root namespace),
+    and, for a key of an interface that does not exist yet, no `default` key of its family."""
+    live = ctx.live_ns(netns, effects)
+    facts = live if live is not None else ctx.live.root
+    if key not in facts.missing_sysctls:
+        return False
+    ifname = interface_of(key)
+    if ifname is None or (live is not None and ifname in live.links):
+        return True
+    return proxy(key) in facts.missing_sysctls
+
+
+def _where(ctx: DiffContext, netns: str | None) -> str:
+    return f"namespace {netns}" if netns is not None else f"the root namespace of node {ctx.node.name}"
+
+
 def diff(ctx: DiffContext, effects: Effects) -> Outcome:
     out = Outcome()
     originals = dict(ctx.record.sysctls)
@@ -32,7 +52,15 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
         name = ns.place.netns
         live = ctx.live_ns(name, effects)
         wanted = []
+        gone = [k for k in ns.sysctls if absent(ctx, effects, name, k)]
+        for key in gone:
+            out.conflict(name, f"sysctl {key}", f"sysctl {key} does not exist in {_where(ctx, name)} "
+                         f"(no {sysctl_path(key)}); nothing can set it",
+                         "check its spelling (`sysctl -a | grep NAME` lists the node's), or load the kernel module that "
+                         "provides it")
         for key, value in ns.sysctls.items():
+            if key in gone:
+                continue
             cur = norm(live.sysctls.get(key)) if live else None
             wanted.append((key, value, cur, value))
             if name is None and key not in originals:
