@@ -24,7 +24,11 @@ def target(route: Route) -> str:
     return f"route {dst}" + (f" metric {route.metric}" if route.metric is not None else "")
 
 
-def matches(want: Route, have: LiveRoute) -> bool:
+def matches(want: Route, have: LiveRoute, root: bool = False) -> bool:
+    """Whether the route is as the file says; in the root namespace it must also carry topo's
+    protocol (else it is not marked as the lab's: set it again)."""
+    if root and have.proto != RTPROT_TOPO:
+        return False
     if have.type != RTN_UNICAST or want.via != have.via or want.onlink != have.onlink:
         return False
     if want.dev is not None and want.dev != have.dev:
@@ -62,8 +66,10 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
                 flushed.add(key)  # its link goes (or is made anew): the kernel removes the route with it
                 continue
             if name is None:
-                if r.proto == RTPROT_TOPO and key in recorded and r.type == RTN_UNICAST:
-                    have[key] = r
+                if key in recorded:
+                    # the record says the lab made the route at this key: whatever is there now
+                    # (another protocol after an `ip route replace`, another type) is drift
+                    have.setdefault(key, r)
                 else:
                     others.setdefault(key, r)  # any type: a blackhole at the key is in the way too
             elif r.proto != RTPROT_KERNEL and r.type == RTN_UNICAST:
@@ -85,9 +91,10 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
             if cur is None:
                 out.add(SET_ROUTE, Change.CREATE, name, f"route {route.describe()}", RouteSpec(route),
                         after=route.describe(), key=key)
-            elif not matches(route, cur):
+            elif not matches(route, cur, root=name is None):
+                before = live_text(cur) + ("" if name is not None or cur.proto == RTPROT_TOPO else f" (proto {cur.proto})")
                 out.add(SET_ROUTE, Change.UPDATE, name, target(route), RouteSpec(route, replace=True),
-                        before=live_text(cur), after=route.describe(), key=key)
+                        before=before, after=route.describe(), key=key)
         for key, cur in have.items():
             if key not in want:
                 out.add(DELETE_ROUTE, Change.DELETE, name, f"route {live_text(cur)}", RouteSpec(as_route(cur)),
