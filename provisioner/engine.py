@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Callable
 
 from .checkpoint import checkpoint_topology, delete_checkpoint, save_checkpoint
 from .core.plan import ActionFailed
+from .diagnostics import TopoError
 from .executor import Executor
 from .kinds.sysctl.read import to_read
 from .interrupt import stop_at_boundaries
@@ -22,7 +23,7 @@ from .processes import forget_lab
 from .planner import FALLBACK_DEVICES, Action, Plan, empty_topology, make_plan
 from .names import namespace_name_problem
 from .roots import Roots
-from .state import RECORD_VERSION, LabRecord, alias_for, delete_record, load_record, save_record, set_record_aside
+from .state import RECORD_VERSION, LabRecord, alias_for, delete_record, list_records, load_record, save_record, set_record_aside
 from .verifier import verify
 
 if TYPE_CHECKING:
@@ -83,8 +84,26 @@ def _read(pool: NetnsPool, topo: Topology, node: str, record: LabRecord | None) 
     sysctls.setdefault(None, set()).update(*(to_read(ns.sysctls) for ns in n.namespaces.values()),
                                            record.sysctls if record else ())
     # namespaces the file no longer has are only read as far as deleting them needs
-    return read_live(pool, topo.name, set(n.namespaces) | recorded, sysctls, doomed=recorded - set(n.namespaces),
+    live = read_live(pool, topo.name, set(n.namespaces) | recorded, sysctls, doomed=recorded - set(n.namespaces),
                      node_hosts=bool(n.root.hosts), known_ids=record.netns_ids if record else None)
+    live.other_labs_sysctls = _other_labs_sysctls(pool.roots, topo.name)
+    return live
+
+
+def _other_labs_sysctls(roots: Roots, lab: str) -> dict[str, dict[str, str | None]]:
+    """The root sysctls every other lab of this machine sets, with the originals it keeps (a
+    record that cannot be read is left out: its lab's own runs report it)."""
+    out = {}
+    for other in list_records(roots):
+        if other == lab:
+            continue
+        try:
+            rec = load_record(roots, other)
+        except TopoError:
+            continue
+        if rec is not None and rec.sysctls:
+            out[other] = dict(rec.sysctls)
+    return out
 
 
 def plan_node(roots: Roots, topo: Topology, node: str, adopt: bool = False) -> Plan:

@@ -64,20 +64,30 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
             cur = norm(live.sysctls.get(key)) if live else None
             wanted.append((key, value, cur, value))
             if name is None and key not in originals:
+                # another lab sets it too: the machine's own value is the one that lab keeps;
                 # a knob the kernel set when the lab switched forwarding: restoring the
                 # switch restores it, so there is nothing of its own to restore
-                originals[key] = None if _switched_by_lab(ctx, key, originals) else cur
+                shared = _kept_by_others(ctx, key)
+                originals[key] = shared[0] if shared else None if _switched_by_lab(ctx, key, originals) else cur
         if name is None:
             root = wanted
         else:
             _writes(out, name, wanted)
     for key in sorted(set(originals) - set(ctx.node.root.sysctls)):
         original = originals.pop(key)
+        if _kept_by_others(ctx, key):
+            continue  # another live lab sets it: it restores the machine's value when it goes
         if original is not None:
             root.append((key, original, norm(ctx.live.root.sysctls.get(key)), f"{original} (restored)"))
     _writes(out, None, root)  # declared and restored together: a restored switch goes first too
     ctx.record.sysctls = originals
     return out
+
+
+def _kept_by_others(ctx: DiffContext, key: str) -> list[str | None]:
+    """The originals other labs of this machine keep for a root sysctl they set (none: no
+    other lab sets it)."""
+    return [kept[key] for _, kept in sorted(ctx.live.other_labs_sysctls.items()) if key in kept]
 
 
 def _switched_by_lab(ctx: DiffContext, key: str, originals: dict[str, str | None]) -> bool:
