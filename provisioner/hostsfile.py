@@ -135,12 +135,14 @@ def parse_entries(text: str) -> tuple[HostsEntries, list[tuple[int, str]]]:
     return {name: tuple(addrs) for name, addrs in out.items()}, bad
 
 
-def read_node_entries(etc_hosts: Path) -> HostsEntries:
-    """Every entry of the node's /etc/hosts, the user's lines and every lab's block."""
+def read_node_entries(etc_hosts: Path, lab: str) -> HostsEntries:
+    """Every entry of the node's /etc/hosts but lab `lab`'s own block: the user's lines and
+    the other labs' blocks."""
     try:
-        return parse_entries(_read_exact(etc_hosts))[0]
+        before, _, after, _ = _split_block(_read_exact(etc_hosts), lab)
     except OSError:
         return {}
+    return parse_entries(before + after)[0]
 
 
 def render_netns_hosts(lab: str, hosts: dict[str, tuple[IPAddress, ...]]) -> str:

@@ -81,7 +81,7 @@ class LiveState:
     existing: set[str]  # every name under /run/netns, the lab's or not
     processes: dict[tuple[str, str], LiveProcess] = field(default_factory=dict)  # (namespace, name)
     unpinned: set[str] = field(default_factory=set)  # of the lab's names there: files with no namespace mounted
-    node_hosts: HostsEntries = field(default_factory=dict)  # every entry of /etc/hosts, whoever wrote it (if asked)
+    node_hosts: HostsEntries = field(default_factory=dict)  # the entries of /etc/hosts that are not the lab's (if asked)
     other_labs_sysctls: dict[str, dict[str, str | None]] = field(default_factory=dict)  # other labs' records: root sysctls and originals
 
     def netns(self, name: str | None) -> LiveNetns | None:
@@ -201,4 +201,4 @@ def read_live(pool: NetnsPool, lab: str, namespaces: Iterable[str], sysctls: dic
                 continue
             found[name] = read_netns(pool, name, sysctls.get(name, ()), lab, readers)
     processes = read_processes(roots, lab, {name: ns.inode for name, ns in found.items()})
-    return LiveState(root, found, existing, processes, unpinned, read_node_entries(roots.etc_hosts) if node_hosts else {})
+    return LiveState(root, found, existing, processes, unpinned, read_node_entries(roots.etc_hosts, lab) if node_hosts else {})

@@ -32,6 +32,13 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
                     before=None if live is None or live.hosts is None else "edited", after=entries(len(ns.hosts)),
                     key=HostsKey(name))
     root, live_root = ctx.node.root, ctx.live.root
+    for name, addrs in root.hosts.items():
+        first = ctx.live.node_hosts.get(name)
+        if first is not None and first[0] != addrs[0]:
+            # the C library answers with the first line that has the name: not the lab's
+            out.conflict(None, f"/etc/hosts entry {name}", f"/etc/hosts already says {name} is {first[0]} (a line that is "
+                         f"not lab {ctx.topo.name}'s): {name} would not resolve to {addrs[0]} as the file declares",
+                         "remove or change that line of /etc/hosts, or give the entry another name")
     body = render_block_body(root.hosts) if root.hosts else None
     if live_root.hosts is None and body is not None and all(
             ctx.live.node_hosts.get(name) == addrs for name, addrs in root.hosts.items()):
