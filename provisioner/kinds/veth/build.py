@@ -113,11 +113,16 @@ def finish(ctx: BuildContext, topo: Topology) -> None:
         topo.netns(place).interfaces.pop(ifname, None)
 
 
+DEFAULT_MTU = 1500
+"""The MTU the kernel gives a veth end or a bridge the file gives none."""
+
+
 def check(topo: Topology, sink: DiagnosticSink) -> None:
-    """The two ends of a veth pair, and a bridge's port and the bridge, have one MTU (warnings)."""
+    """The two ends of a veth pair, and a bridge's port and the bridge, have one MTU (warnings;
+    an MTU the file leaves out is the kernel's 1500)."""
     for pair in topo.veths:
         a, b = topo.interface(pair.a), topo.interface(pair.b)
-        if a.mtu != b.mtu:
+        if (a.mtu or DEFAULT_MTU) != (b.mtu or DEFAULT_MTU):
             sink.warning(pair.path, f"MTU differs across the veth pair: {a.name} {a.mtu or 'default'}, {b.name} {b.mtu or 'default'}",
                          "set `mtu:` on the link to give both ends the same MTU")
         bridge = a.master or b.master
@@ -125,6 +130,6 @@ def check(topo: Topology, sink: DiagnosticSink) -> None:
             place: Place = pair.b.place if b.master else pair.a.place
             br = topo.netns(place).interfaces.get(bridge)
             port = b if b.master else a
-            if br is not None and br.mtu is not None and port.mtu != br.mtu:
+            if br is not None and br.mtu is not None and (port.mtu or DEFAULT_MTU) != br.mtu:
                 sink.warning(pair.path, f"port {port.name} has MTU {port.mtu or 'default'} but bridge {bridge} has {br.mtu}",
                              "give the link the bridge's MTU")

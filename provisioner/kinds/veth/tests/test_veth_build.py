@@ -48,3 +48,10 @@ def test_a_setting_in_two_places_and_an_interface_without_link() -> None:
 def test_a_pair_stays_on_one_node() -> None:
     text = "name: lab\nnodes: {n1: {}, n2: {}}\nnamespaces: {a: {node: n1}, b: {node: n2}}\nlinks: [{a: a:eth0, b: b:eth0}]\n"
     assert [p[:2] for p in problems(text)] == [("links[0]", "a veth pair cannot join two nodes (n1 and n2)")]
+
+
+def test_1500_is_the_default_mtu_no_warning() -> None:
+    """An end or a bridge at 1500 matches one that says nothing: the kernel's MTU is 1500."""
+    text = ("name: lab\nbridges: {br0: {mtu: 1500}}\nnamespaces: {a: {interfaces: {eth0: {mtu: 1500}}}, b: {}}\n"
+            "links: [{a: a:eth0, b: br0:v0}, {a: {at: b:eth0, mtu: 1500}, b: b:eth1}]\n")
+    assert problems(text) == []
