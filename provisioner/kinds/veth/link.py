@@ -112,9 +112,10 @@ class Veth:
                 assert link is not None
                 d.settings(end.place.netns, iface, link)
             return
-        for end, link in ((a, la), (b, lb)):
+        for end, link, other in ((a, la, b), (b, lb, a)):
             if link is not None:
-                d.delete(end.place.netns, link, f"{link.kind or 'device'}, broken pair")
+                why = f"veth, not paired with {_end(other)}" if link.kind == "veth" else f"{link.kind or 'device'}, not a veth"
+                d.delete(end.place.netns, link, why)
         keys = (LinkKey(a.place.netns, a.ifname), LinkKey(b.place.netns, b.ifname))
         d.out.add(CREATE_VETH, Change.CREATE, a.place.netns, f"veth {_end(a)} <-> {_end(b)}",
                   VethSpec(a.place.netns, a.ifname, b.place.netns, b.ifname, spec_of(ia, d.ctx.alias), spec_of(ib, d.ctx.alias)),
