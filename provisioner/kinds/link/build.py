@@ -5,6 +5,8 @@ Addresses are interface settings: they are built here, not by a kind of their ow
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from typing import Any
 
 from ...diagnostics import DiagnosticSink, YamlPath, format_path
@@ -98,8 +100,8 @@ def _key(place: Place, ifname: str) -> _IfKey:
     return (place.node, place.netns, ifname)
 
 
-def check(topo: Topology, sink: DiagnosticSink) -> None:
-    """An address once per L2 segment (a veth pair, or a bridge and its ports)."""
+def segments(topo: Topology) -> "Segments":
+    """The lab's L2 segments: a veth pair, and a bridge with its ports, are one each."""
     seg = _Segments()
     for pair in topo.veths:
         seg.union(_key(pair.a.place, pair.a.ifname), _key(pair.b.place, pair.b.ifname))
@@ -107,6 +109,28 @@ def check(topo: Topology, sink: DiagnosticSink) -> None:
         for iface in ns.interfaces.values():
             if iface.master is not None:
                 seg.union(_key(ns.place, iface.name), _key(ns.place, iface.master))
+            parent = getattr(iface.spec, "parent", None)  # a kind on a parent link (macvlan) shares its segment
+            if isinstance(parent, str):
+                seg.union(_key(ns.place, iface.name), _key(Place(ns.place.node), parent))
+    return Segments(seg)
+
+
+@dataclass(frozen=True)
+class Segments:
+    """Which segment an interface is on (`of(place, ifname)`: equal for one segment)."""
+
+    found: _Segments
+
+    def of(self, place: Place, ifname: str) -> _IfKey:
+        return self.found.find(_key(place, ifname))
+
+
+def check(topo: Topology, sink: DiagnosticSink) -> None:
+    """An address once per L2 segment (a veth pair, or a bridge and its ports); a subnet on one
+    segment of a namespace only (warning: the kernel would route it through one of them)."""
+    segs = segments(topo)
+    seg = segs.found
+    _subnet_on_two_segments(topo, segs, sink)
     seen: dict[tuple[_IfKey, object], Interface] = {}
     for ns in topo.all_netns():
         for iface in ns.interfaces.values():
@@ -123,6 +147,23 @@ def check(topo: Topology, sink: DiagnosticSink) -> None:
                         "each address may appear once per segment (a veth pair, or a bridge and its ports)",
                     )
                 seen.setdefault(key, iface)
+
+
+def _subnet_on_two_segments(topo: Topology, segs: Segments, sink: DiagnosticSink) -> None:
+    for ns in topo.all_netns():
+        where: dict[object, tuple[Interface, _IfKey]] = {}
+        for iface in ns.interfaces.values():
+            if iface.kind == Kind.LOOPBACK:
+                continue
+            for i, addr in enumerate(iface.addresses):
+                if addr.network.prefixlen >= addr.max_prefixlen or addr.ip.is_link_local:
+                    continue  # a host address: routed by its own /32 or /128
+                on = segs.of(ns.place, iface.name)
+                other = where.setdefault(addr.network, (iface, on))
+                if other[1] != on:
+                    sink.warning(_addr_path(iface, i), f"subnet {addr.network} is on {other[0].name} and {iface.name}, which are "
+                                 f"different L2 segments of {ns.place.label(topo.single_node)}: the kernel routes it through one of them",
+                                 "give each segment its own subnet, or join them (one bridge)")
 
 
 def _addr_path(iface: Interface, index: int) -> tuple[str | int, ...]:

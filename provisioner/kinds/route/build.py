@@ -8,6 +8,7 @@ from typing import Any, Iterable
 
 from ...diagnostics import DiagnosticSink, YamlPath, format_path
 from ...model import Interface, IPNetwork, Netns, Route, Topology
+from ..link.build import Segments, segments
 from ..buildctx import BuildContext, gateway_refusal, valid_ifname
 
 
@@ -86,6 +87,8 @@ def _connected(ns: Netns, dev: str | None) -> Iterable[Interface]:
 
 
 def _gateways(topo: Topology, sink: DiagnosticSink) -> None:
+    segs = segments(topo)
+    owners = {(ns.place.node, a.ip): (ns, i) for ns in topo.all_netns() for i in ns.interfaces.values() for a in i.addresses}
     for ns in topo.all_netns():
         for r in ns.routes:
             if r.via is None or r.onlink:
@@ -99,13 +102,29 @@ def _gateways(topo: Topology, sink: DiagnosticSink) -> None:
             reachable = any(r.via in addr.network for i in _connected(ns, r.dev) for addr in i.addresses)
             underlay = topo.nodes[ns.place.node].underlay if ns.place.netns is None else None
             reachable = reachable or (underlay is not None and r.dev is None and r.via in underlay.network)
-            if not reachable:
+            if reachable:
+                _gateway_segment(topo, segs, owners, ns, r, sink)
+            else:
                 sink.error(
                     r.path + ("via",),
                     f"gateway {r.via} is not in a subnet connected to "
                     + (r.dev if r.dev else (ns.place.netns or f"node {ns.place.node}")),
                     "give an interface an address in the gateway's subnet, or set `onlink: true` with `dev`",
                 )
+
+
+def _gateway_segment(topo: Topology, segs: Segments, owners: dict[tuple[str, object], tuple[Netns, Interface]],
+                     ns: Netns, r: Route, sink: DiagnosticSink) -> None:
+    """A gateway that is the lab's own address must be on the segment the route leaves by."""
+    owner = owners.get((ns.place.node, r.via))
+    if owner is None:
+        return  # not the lab's: a router the lab does not model
+    gw_ns, gw_iface = owner
+    via = [i for i in _connected(ns, r.dev) if any(r.via in a.network for a in i.addresses)]
+    if via and all(segs.of(ns.place, i.name) != segs.of(gw_ns.place, gw_iface.name) for i in via):
+        sink.warning(r.path + ("via",), f"gateway {r.via} is {gw_iface.name} in {gw_ns.place.label(topo.single_node)}, on another "
+                     f"L2 segment than {via[0].name}: the route cannot reach it",
+                     "connect the interface to the gateway's segment (its bridge), or route via an address on its own segment")
 
 
 def _onlink_without_local_table(topo: Topology, sink: DiagnosticSink) -> None:
