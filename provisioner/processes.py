@@ -34,6 +34,7 @@ from .model import Process
 from .roots import Roots
 
 STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
+START_SETTLE = 0.3  # seconds a started process must keep running for its start to count
 CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 LOCALE = "C.UTF-8"
 
@@ -232,7 +233,8 @@ def _reap_later(child: subprocess.Popen[bytes]) -> None:
 
 
 def stop(roots: Roots, lab: str, netns: str, name: str) -> None:
-    """Stop the recorded process (its whole process group), then forget it."""
+    """Stop the recorded process as a unit: every process of the session it leads (what its
+    `sh` started too, even once the recorded pid itself is gone), then forget it."""
     path = _record_path(roots, lab, netns, name)
     try:
         rec = ProcessRecord(**json.loads(path.read_text()))
@@ -240,22 +242,56 @@ def stop(roots: Roots, lab: str, netns: str, name: str) -> None:
         path.unlink(missing_ok=True)
         return
     for sig in (signal.SIGTERM, signal.SIGKILL):  # politely first
-        if not _alive(rec):
+        members = session_members(rec)
+        if not members:
             break
-        _signal(rec.pid, sig)
+        for pid in members:
+            _signal(pid, sig)
         deadline = time.monotonic() + STOP_GRACE
-        while _alive(rec) and time.monotonic() < deadline:
+        while session_members(rec) and time.monotonic() < deadline:
             time.sleep(0.02)
     path.unlink(missing_ok=True)
 
 
+def session_members(rec: ProcessRecord) -> list[int]:
+    """The processes of the session the recorded process leads (sid = its pid), started no
+    earlier than it (a reused pid's session is another's): it and everything it started that
+    did not leave the session."""
+    out = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] not in ("Z", "X") and int(fields[3]) == rec.pid and int(fields[19]) >= rec.start_time:
+            out.append(int(entry.name))
+    return out
+
+
 def _signal(pid: int, sig: int) -> None:
     try:
-        os.killpg(pid, sig)  # the session it leads: sh and what it started
-    except ProcessLookupError:
-        pass
-    except PermissionError:
         os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def exited_at_once(roots: Roots, lab: str, netns: str, name: str, pid: int, settle: float = START_SETTLE) -> str | None:
+    """Why a just started process is no longer running `settle` seconds later (its status and
+    its log's last lines), or None while it runs."""
+    deadline = time.monotonic() + settle
+    while time.monotonic() < deadline:
+        if _start_time(pid) is None:
+            break
+        time.sleep(0.02)
+    else:
+        return None
+    try:
+        tail = log_path(roots, lab, netns, name).read_bytes()[-2000:].decode(errors="replace").strip().splitlines()[-5:]
+    except OSError:
+        tail = []
+    return f"process {name} exited right after it started" + (": " + " | ".join(tail) if tail else " (no output)")
 
 
 def forget_lab(roots: Roots, lab: str) -> None:

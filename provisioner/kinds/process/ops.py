@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,11 +17,15 @@ class ProcessSpec:
 
 
 def _start(ex: Any, a: Action) -> None:
-    from ...processes import start
+    """Start it, and count the start only once it is still running a moment later (a command
+    that fails at once, an address in use, is a failed apply with its log's last lines)."""
+    from ...processes import exited_at_once, start
 
     spec = a.payload
     assert isinstance(spec, ProcessSpec) and spec.process is not None and a.netns is not None
-    start(ex.pool.roots, ex.lab, a.netns, spec.process)
+    rec = start(ex.pool.roots, ex.lab, a.netns, spec.process)
+    if (why := exited_at_once(ex.pool.roots, ex.lab, a.netns, spec.name, rec.pid)) is not None:
+        raise OSError(errno.ECHILD, why)
 
 
 def _stop(ex: Any, a: Action) -> None:
@@ -32,4 +37,4 @@ def _stop(ex: Any, a: Action) -> None:
 
 
 STOP_PROCESS = Op("stop-process", Stage.STOP, run=_stop)
-START_PROCESS = Op("start-process", Stage.START, run=_start)
+START_PROCESS = Op("start-process", Stage.START, run=_start, parallel=True)  # their settling overlaps
