@@ -86,13 +86,13 @@ def _read(pool: NetnsPool, topo: Topology, node: str, record: LabRecord | None) 
     # namespaces the file no longer has are only read as far as deleting them needs
     live = read_live(pool, topo.name, set(n.namespaces) | recorded, sysctls, doomed=recorded - set(n.namespaces),
                      node_hosts=bool(n.root.hosts), known_ids=record.netns_ids if record else None)
-    live.other_labs_sysctls = _other_labs_sysctls(pool.roots, topo.name)
+    live.other_labs = _other_labs(pool.roots, topo.name)
     return live
 
 
-def _other_labs_sysctls(roots: Roots, lab: str) -> dict[str, dict[str, str | None]]:
-    """The root sysctls every other lab of this machine sets, with the originals it keeps (a
-    record that cannot be read is left out: its lab's own runs report it)."""
+def _other_labs(roots: Roots, lab: str) -> dict[str, LabRecord]:
+    """The records of the machine's other labs (what they set and use that this lab may share;
+    a record that cannot be read is left out: its lab's own runs report it)."""
     out = {}
     for other in list_records(roots):
         if other == lab:
@@ -101,8 +101,8 @@ def _other_labs_sysctls(roots: Roots, lab: str) -> dict[str, dict[str, str | Non
             rec = load_record(roots, other)
         except TopoError:
             continue
-        if rec is not None and rec.sysctls:
-            out[other] = dict(rec.sysctls)
+        if rec is not None:
+            out[other] = rec
     return out
 
 

@@ -82,7 +82,7 @@ class LiveState:
     processes: dict[tuple[str, str], LiveProcess] = field(default_factory=dict)  # (namespace, name)
     unpinned: set[str] = field(default_factory=set)  # of the lab's names there: files with no namespace mounted
     node_hosts: HostsEntries = field(default_factory=dict)  # the entries of /etc/hosts that are not the lab's (if asked)
-    other_labs_sysctls: dict[str, dict[str, str | None]] = field(default_factory=dict)  # other labs' records: root sysctls and originals
+    other_labs: dict[str, Any] = field(default_factory=dict)  # the machine's other labs' records (state.LabRecord), by lab
 
     def netns(self, name: str | None) -> LiveNetns | None:
         return self.root if name is None else self.namespaces.get(name)

@@ -52,9 +52,12 @@ def check_lab_name(name: str) -> str:
     return name
 
 
+ALIAS_PREFIX = "topo:"
+
+
 def alias_for(lab: str) -> str:
     """The mark (IFLA_IFALIAS) on every link topo creates for `lab`."""
-    return f"topo:{lab}"
+    return f"{ALIAS_PREFIX}{lab}"
 
 
 @dataclass
@@ -67,10 +70,11 @@ class LabRecord:
     source: str | None = None
     version: int = RECORD_VERSION
     netns_ids: dict[str, int] = field(default_factory=dict)  # namespace -> nsfs inode when last seen as the lab's
+    uses: list[str] = field(default_factory=list)  # root links of other labs the file declares: handed over when they go
 
     def copy(self) -> "LabRecord":
         return LabRecord(self.lab, self.node, list(self.namespaces), list(self.root_routes), dict(self.sysctls),
-                         self.source, self.version, dict(self.netns_ids))
+                         self.source, self.version, dict(self.netns_ids), list(self.uses))
 
 
 def labs_dir(roots: Roots) -> Path:
@@ -117,6 +121,11 @@ def _problems(data: Any, lab: str) -> Iterator[str]:
     source = data.get("source")
     if source is not None and not isinstance(source, str):
         yield "source is not a string"
+    from .kinds.buildctx import valid_ifname
+
+    uses = data.get("uses", [])
+    if not isinstance(uses, list) or not all(isinstance(u, str) and valid_ifname(u) is None for u in uses):
+        yield "uses is not a list of link names"
     ids = data.get("netns_ids", {})
     if not isinstance(ids, dict) or not all(
             isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v > 0 for k, v in ids.items()):
@@ -185,6 +194,7 @@ def load_record(roots: Roots, lab: str) -> LabRecord | None:
         source=data.get("source"),
         version=version,
         netns_ids={k: v for k, v in data.get("netns_ids", {}).items() if k in data.get("namespaces", [])},
+        uses=list(data.get("uses", [])),
     )
 
 

@@ -13,6 +13,7 @@ from ...core.effects import Effect, Effects, ForeignLink, LinkGoes, LinkGoesDown
 from ...core.keys import LinkKey
 from ...core.plan import Change
 from ...model import Interface, Kind
+from ...state import ALIAS_PREFIX, alias_for
 from .apply import DELETE_LINK, SET_LINK, LinkSpec
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class LinkDiff:
     effects: Effects
     kinds: list[Any]
     out: Outcome = field(default_factory=Outcome)
+    used: set[str] = field(default_factory=set)  # other labs' root links the file declares
 
     def effect(self, *facts: Effect) -> None:
         self.out.effect(*facts)
@@ -91,6 +93,8 @@ class LinkDiff:
         if link.kind == kind:
             if not self.ctx.adopt:
                 self.effect(ForeignLink(LinkKey(netns, link.name)))
+                if netns is None and (link.alias or "").startswith(ALIAS_PREFIX):
+                    self.used.add(link.name)  # another lab's: handed over to this one when that lab goes
             return True  # adopted: its settings mark it with the lab's alias
         self.effect(RefusedLink(LinkKey(netns, link.name)))
         self.out.conflict(netns, f"link {link.name}",
@@ -113,6 +117,7 @@ class LinkDiff:
         for ns in list(self.ctx.scoped(self.effects)):
             self.extra_links(ns.place.netns, set(ns.interfaces))
         self.settings_of_existing()
+        self.ctx.record.uses = sorted(self.used)
         return self.out
 
     def extra_links(self, netns: str | None, declared: set[str]) -> None:
@@ -125,11 +130,25 @@ class LinkDiff:
         for link in live.links.values():
             if link.name in declared or link.name == "lo":
                 continue
-            if self.owned(netns, link):
+            heir = self.heir(link) if netns is None else None
+            if heir is not None:
+                alias = alias_for(heir)
+                self.out.add(SET_LINK, Change.UPDATE, None, f"link {link.name}", LinkSpec(link.name, alias=alias),
+                             before=f"alias {link.alias}", after=f"alias {alias} (lab {heir} declares it: handed over, kept)",
+                             key=LinkKey(None, link.name), links=(LinkKey(None, link.name),))
+            elif self.owned(netns, link):
                 self.effect(LinkGoes(LinkKey(netns, link.name)))
                 self.out.add(DELETE_LINK, Change.DELETE, netns, f"link {link.name} ({link.kind or 'device'})",
                              LinkSpec(link.name, vanishes=link.index in vanishing), before=f"{link.kind} {link.name}",
                              key=LinkKey(netns, link.name), links=(LinkKey(netns, link.name),))
+
+    def heir(self, link: LiveLink) -> str | None:
+        """Another lab of the machine that declares this root link of the lab's (the first by
+        name): the link is handed over to it instead of deleted."""
+        if link.alias != self.ctx.alias:
+            return None
+        users = [lab for lab, rec in sorted(self.ctx.live.other_labs.items()) if link.name in rec.uses]
+        return users[0] if users else None
 
     def vanishing(self) -> set[int]:
         """Root-namespace veth ends whose peer is in a namespace this plan deletes."""

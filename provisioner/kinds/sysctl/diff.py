@@ -87,7 +87,7 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
 def _kept_by_others(ctx: DiffContext, key: str) -> list[str | None]:
     """The originals other labs of this machine keep for a root sysctl they set (none: no
     other lab sets it)."""
-    return [kept[key] for _, kept in sorted(ctx.live.other_labs_sysctls.items()) if key in kept]
+    return [rec.sysctls[key] for _, rec in sorted(ctx.live.other_labs.items()) if key in rec.sysctls]
 
 
 def _switched_by_lab(ctx: DiffContext, key: str, originals: dict[str, str | None]) -> bool:
