@@ -69,7 +69,18 @@ class Executor:
         self.send(queued)
         for action in self._queued_actions:
             self.finish(action)
-        self._queued_actions = []
+        done, self._queued_actions = self._queued_actions, []
+        self.follow_up(done)
+
+    def follow_up(self, actions: list[Action]) -> None:
+        """Each op's `after` for its actions that were just done."""
+        by_op: dict[Op, list[Action]] = {}
+        for action in actions:
+            if action.op.after is not None:
+                by_op.setdefault(action.op, []).append(action)
+        for op, done in by_op.items():
+            assert op.after is not None
+            op.after(self, done)
 
     def run_phase(self, actions: list[Action]) -> None:
         op = actions[0].op
@@ -101,6 +112,7 @@ class Executor:
         for action in actions:
             if action.op.run is None:
                 self.finish(action)
+        self.follow_up([a for a in actions if a.op.run is None])
 
     def build(self, action: Action, check: bool) -> tuple[list[Request], list[Request]]:
         """Do a local action now (and count it done), or return a netlink one's requests."""

@@ -50,3 +50,21 @@ def test_veth_end_moved_behind_topos_back_is_remade_with_its_routes(sandbox: San
     [route] = default_route(sandbox, "pod-a")
     assert route["gateway"] == "10.42.0.1"
     sandbox.run(["ip", "netns", "exec", "pod-a", "ping", "-c1", "-W2", "10.42.0.182"])
+
+
+def test_a_remade_pod_is_reachable_at_once(sandbox: Sandbox) -> None:
+    """Its neighbours learn the new link's MAC from a gratuitous ARP when the address is set:
+    `topo check` right after the apply passes, no waiting for their entries to time out
+    (issue 15, point 3)."""
+    sandbox.topo("apply", LAB)
+    sandbox.topo("check", LAB)  # the pods and the node now know each other's MACs
+    old = sandbox.ip_json("link", "show", "eth0", netns="pod-a")[0]["address"]
+    sandbox.run("ip -n pod-a link del eth0")
+    converges_in_one_apply(sandbox, LAB)
+    assert sandbox.ip_json("link", "show", "eth0", netns="pod-a")[0]["address"] != old
+    # before pod-a sends anything itself: pod-b and the node still had its old MAC
+    for where in (["ip", "netns", "exec", "pod-b"], []):
+        reached = sandbox.run([*where, "ping", "-c1", "-W1", "10.42.0.106"], check=False)
+        assert reached.returncode == 0, f"{where or 'the node'}: {reached.stdout}"
+    checked = sandbox.topo("check", LAB, check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -43,7 +43,8 @@ class Op:
     """One kind of step. `run(executor, action)` does it locally (files, namespaces), or
     `encode(executor, action)` returns its netlink requests (sent in batches). `parallel`: its
     actions are independent local steps, run on threads. `prepare(executor, actions)` may take
-    some of a phase's actions over before they run (and returns the rest)."""
+    some of a phase's actions over before they run (and returns the rest); `after(executor,
+    actions)` follows up once the kernel has done them (it must not fail the run)."""
 
     value: str  # its name in plans (JSON `action`)
     stage: Stage
@@ -51,6 +52,7 @@ class Op:
     encode: Optional[Callable[[Any, "Action"], Any]] = None
     parallel: bool = False
     prepare: Optional[Callable[[Any, list["Action"]], list["Action"]]] = None
+    after: Optional[Callable[[Any, list["Action"]], None]] = None  # once its requests are sent (best effort)
 
     def __repr__(self) -> str:
         return f"Op({self.value})"

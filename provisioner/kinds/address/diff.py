@@ -22,9 +22,9 @@ def automatic(ifname: str, addr: IPInterface) -> bool:
 
 
 def _add(out: Outcome, netns: str | None, ifname: str, addr: IPInterface, change: Change,
-         before: str | None = None, after: str | None = None) -> None:
+         before: str | None = None, after: str | None = None, announce: bool = False) -> None:
     op = DELETE_ADDRESS if change is Change.DELETE else ADD_ADDRESS
-    out.add(op, change, netns, f"address {addr} on {ifname}", AddressSpec(ifname, addr, again=change is Change.UPDATE),
+    out.add(op, change, netns, f"address {addr} on {ifname}", AddressSpec(ifname, addr, again=change is Change.UPDATE, announce=announce),
             before=before, after=after, key=AddressKey(netns, ifname, addr), links=(LinkKey(netns, ifname),))
 
 
@@ -42,8 +42,9 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
             gone = sorted(have - want, key=str)
             for addr in gone:
                 _add(out, name, iface.name, addr, Change.DELETE, before=str(addr))
+            made = effects.link_made(name, iface.name) or effects.made(name)
             for addr in sorted(want - have, key=str):
-                _add(out, name, iface.name, addr, Change.CREATE, after=str(addr))
+                _add(out, name, iface.name, addr, Change.CREATE, after=str(addr), announce=made)
             v4_gone = [a for a in gone if a.version == 4]
             if v4_gone:
                 out.effect(IPv4AddressGoes(name))

@@ -32,6 +32,7 @@ class AddressSpec:
     ifname: str
     address: IPInterface
     again: bool = False  # re-add one the kernel drops with another (NLM_F_REPLACE: no error if still there)
+    announce: bool = False  # on a link the plan makes: tell the neighbours at once (gratuitous ARP)
 
 
 def encode(index: int, addr: IPInterface, msg_type: int, flags: int) -> Msg:
@@ -57,5 +58,18 @@ def _delete(ex: Any, a: Action) -> Built:
     return [Request(a.netns, msg, a, tolerate_gone=True)], []
 
 
-ADD_ADDRESS = Op("add-address", Stage.CONFIGURE, encode=_add)
+def _announce(ex: Any, actions: list[Action]) -> None:
+    """A gratuitous ARP for each new IPv4 address of a link the plan made: a neighbour that
+    knew the address with the old link's MAC (a router, the other pods) takes the new one now,
+    not when its entry times out (~30 s and more)."""
+    from .announce import announce
+
+    for a in actions:
+        spec = a.payload
+        if isinstance(spec, AddressSpec) and spec.announce and spec.address.version == 4:
+            with ex.pool.inside(a.netns):
+                announce(spec.ifname, spec.address.ip)
+
+
+ADD_ADDRESS = Op("add-address", Stage.CONFIGURE, encode=_add, after=_announce)
 DELETE_ADDRESS = Op("delete-address", Stage.DELETE, encode=_delete)
