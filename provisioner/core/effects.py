@@ -23,6 +23,14 @@ class NamespaceMade:
 
 
 @dataclass(frozen=True)
+class NamespaceRemade:
+    """A namespace the plan makes that was the lab's before (deleted or unpinned behind topo's
+    back): what lived in it may still be known by its neighbours."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class NamespaceGoes:
     """The plan deletes this namespace: what is in it goes with it."""
 
@@ -80,7 +88,7 @@ class IPv4AddressGoes:
     netns: str | None
 
 
-Effect = Union[NamespaceMade, NamespaceGoes, ForeignNamespace, LinkMade, LinkGoes, LinkGoesDown, ForeignLink, RefusedLink,
+Effect = Union[NamespaceMade, NamespaceRemade, NamespaceGoes, ForeignNamespace, LinkMade, LinkGoes, LinkGoesDown, ForeignLink, RefusedLink,
                IPv4AddressGoes]
 
 
@@ -95,6 +103,9 @@ class Effects:
 
     def made(self, netns: str | None) -> bool:
         return netns is not None and NamespaceMade(netns) in self.facts
+
+    def remade(self, netns: str | None) -> bool:
+        return netns is not None and NamespaceRemade(netns) in self.facts
 
     def goes(self, netns: str) -> bool:
         return NamespaceGoes(netns) in self.facts

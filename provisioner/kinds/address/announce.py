@@ -4,11 +4,14 @@ cannot send (down, no carrier) is simply not announced."""
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
 import socket
 import struct
 
 ETH_P_ARP = 0x0806
+SIOCGIFHWADDR = 0x8927
+ARPHRD_ETHER = 1
 BROADCAST = b"\xff" * 6
 
 
@@ -22,12 +25,14 @@ def announce(ifname: str, ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> 
     if ip.version != 4:
         return False
     try:
-        with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP)) as sock:
-            sock.bind((ifname, ETH_P_ARP))
-            mac = sock.getsockname()[4]
-            if len(mac) != 6:
+        # protocol 0 and no bind: the socket only sends, so the kernel hooks no receiver onto
+        # the device (binding one costs an RCU grace period, milliseconds a link)
+        with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0) as sock:
+            ifreq = fcntl.ioctl(sock, SIOCGIFHWADDR, struct.pack("16s16x", ifname.encode()))
+            family, mac = struct.unpack_from("H6s", ifreq, 16)
+            if family != ARPHRD_ETHER:
                 return False
-            sock.send(frame(mac, ip))  # type: ignore[arg-type]
+            sock.sendto(frame(mac, ip), (ifname, ETH_P_ARP))
     except OSError:
         return False
     return True

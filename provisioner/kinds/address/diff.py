@@ -42,7 +42,9 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
             gone = sorted(have - want, key=str)
             for addr in gone:
                 _add(out, name, iface.name, addr, Change.DELETE, before=str(addr))
-            made = effects.link_made(name, iface.name) or effects.made(name)
+            # a link made anew where the lab was before: its neighbours may know the old MAC
+            # (a first apply's links have none to tell)
+            made = effects.link_made(name, iface.name) and (not effects.made(name) or effects.remade(name))
             for addr in sorted(want - have, key=str):
                 _add(out, name, iface.name, addr, Change.CREATE, after=str(addr), announce=made)
             v4_gone = [a for a in gone if a.version == 4]

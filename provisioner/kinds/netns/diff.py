@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...core.diff import DiffContext, Outcome
-from ...core.effects import Effects, ForeignNamespace, NamespaceGoes, NamespaceMade
+from ...core.effects import Effects, ForeignNamespace, NamespaceGoes, NamespaceMade, NamespaceRemade
 from ...core.keys import NetnsKey
 from ...core.plan import Change, Unmanaged
 from .ops import ADOPT_NETNS, CREATE_NETNS, DELETE_NETNS
@@ -46,7 +46,7 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
     for name in sorted(ctx.node.namespaces):
         if name not in live.existing or name in owned & live.unpinned:
             out.add(CREATE_NETNS, Change.CREATE, name, f"namespace {name}", key=NetnsKey(name))
-            out.effect(NamespaceMade(name))
+            out.effect(NamespaceMade(name), *([NamespaceRemade(name)] if name in owned else []))
             owned.add(name)
         elif name not in owned:
             if ctx.adopt:
