@@ -9,11 +9,12 @@ from click.testing import CliRunner
 
 from provisioner.cli import main
 from provisioner.cli.common import json_option, progress, quiet_option, stacked
-from provisioner.planner import Action, Change, Op, Plan
+from provisioner.kinds.netns.ops import CREATE_NETNS
+from provisioner.planner import Action, Change, Plan
 
 
 def two_actions() -> Plan:
-    return Plan("lab", "host", [Action(Op.CREATE_NETNS, Change.CREATE, None, f"namespace ns{i}") for i in (1, 2)])
+    return Plan("lab", "host", [Action(CREATE_NETNS, Change.CREATE, None, f"namespace ns{i}") for i in (1, 2)])
 
 
 def test_progress_prints_the_plan_and_flushes_the_count_even_on_failure(capsys: pytest.CaptureFixture[str]) -> None:

@@ -15,12 +15,12 @@ from provisioner.schema_build import (
     PUBLISHED, Fragment, SchemaBuildError, assemble, build, default_kinds, read_fragment,
 )
 
-MACVLAN = {
+IPVLAN = {
     "contributes": {
-        "$defs": {"macvlan": {"type": "object", "additionalProperties": False, "required": ["parent"],
+        "$defs": {"ipvlan": {"type": "object", "additionalProperties": False, "required": ["parent"],
                               "properties": {"parent": {"type": "string"}, "mtu": {"$ref": "#/$defs/mtu"}}}},
-        "top": {"macvlans": {"type": "object", "additionalProperties": {"$ref": "#/$defs/macvlan"}}},
-        "namespace": {"macvlans": {"type": "object", "additionalProperties": {"$ref": "#/$defs/macvlan"}}},
+        "top": {"ipvlans": {"type": "object", "additionalProperties": {"$ref": "#/$defs/ipvlan"}}},
+        "namespace": {"ipvlans": {"type": "object", "additionalProperties": {"$ref": "#/$defs/ipvlan"}}},
     },
 }
 
@@ -61,30 +61,30 @@ def test_every_kind_fragment_contributes() -> None:
 
 
 def test_a_new_kind_lands_where_its_slots_say(tmp_path: Path) -> None:
-    schema = default_schema([("macvlan", write_kind(tmp_path, "macvlan", MACVLAN))])
-    assert list(schema["properties"])[-1] == "macvlans"
-    assert list(schema["$defs"]["namespace"]["properties"])[-1] == "macvlans"
-    assert list(schema["$defs"])[-1] == "macvlan"
-    assert "macvlans" not in schema["$defs"]["node"]["properties"]
+    schema = default_schema([("ipvlan", write_kind(tmp_path, "ipvlan", IPVLAN))])
+    assert list(schema["properties"])[-1] == "ipvlans"
+    assert list(schema["$defs"]["namespace"]["properties"])[-1] == "ipvlans"
+    assert list(schema["$defs"])[-1] == "ipvlan"
+    assert "ipvlans" not in schema["$defs"]["node"]["properties"]
     published = json.loads(PUBLISHED.read_text())
     assert list(schema["properties"])[:-1] == list(published["properties"])  # the others keep their places
     assert list(schema["$defs"])[:-1] == list(published["$defs"])
     validator = jsonschema.Draft202012Validator(schema)
-    lab = {"name": "lab", "macvlans": {"mv0": {"parent": "eth0"}},
-           "namespaces": {"pod": {"macvlans": {"mv1": {"parent": "eth0", "mtu": 1400}}}}}
+    lab = {"name": "lab", "ipvlans": {"mv0": {"parent": "eth0"}},
+           "namespaces": {"pod": {"ipvlans": {"mv1": {"parent": "eth0", "mtu": 1400}}}}}
     assert list(validator.iter_errors(lab)) == []
-    lab["namespaces"]["pod"]["macvlans"]["mv1"]["mtu"] = 1  # the shared mtu def applies
+    lab["namespaces"]["pod"]["ipvlans"]["mv1"]["mtu"] = 1  # the shared mtu def applies
     assert [e.validator for e in validator.iter_errors(lab)] == ["minimum"]
-    assert list(jsonschema.Draft202012Validator(published).iter_errors({"name": "lab", "macvlans": {}}))
+    assert list(jsonschema.Draft202012Validator(published).iter_errors({"name": "lab", "ipvlans": {}}))
 
 
 def test_a_kind_may_declare_a_slot_for_later_kinds(tmp_path: Path) -> None:
-    macvlan = json.loads(json.dumps(MACVLAN))
-    macvlan["slots"] = {"macvlan": {"at": "/$defs/macvlan/properties", "order": ["mode", "parent"]}}
-    mode = {"contributes": {"macvlan": {"mode": {"enum": ["bridge", "vepa"]}}}}
-    schema = default_schema([("macvlan", write_kind(tmp_path, "macvlan", macvlan)),
-                             ("macvlan_mode", write_kind(tmp_path, "macvlan_mode", mode))])
-    assert list(schema["$defs"]["macvlan"]["properties"]) == ["mode", "parent", "mtu"]
+    ipvlan = json.loads(json.dumps(IPVLAN))
+    ipvlan["slots"] = {"ipvlan": {"at": "/$defs/ipvlan/properties", "order": ["mode", "parent"]}}
+    mode = {"contributes": {"ipvlan": {"mode": {"enum": ["bridge", "vepa"]}}}}
+    schema = default_schema([("ipvlan", write_kind(tmp_path, "ipvlan", ipvlan)),
+                             ("ipvlan_mode", write_kind(tmp_path, "ipvlan_mode", mode))])
+    assert list(schema["$defs"]["ipvlan"]["properties"]) == ["mode", "parent", "mtu"]
 
 
 def kinds_with(tmp_path: Path, name: str, fragment: dict[str, Any]) -> list[tuple[str, Path]]:
