@@ -126,11 +126,11 @@ class LinkDiff:
         live = self.live_ns(netns)
         if live is None:
             return
-        vanishing = self.vanishing() if netns is None else set()
+        vanishing = vanishing_ends(self.ctx, self.effects) if netns is None else set()
         for link in live.links.values():
             if link.name in declared or link.name == "lo":
                 continue
-            heir = self.heir(link) if netns is None else None
+            heir = heir_of(self.ctx, link) if netns is None else None
             if heir is not None:
                 alias = alias_for(heir)
                 self.out.add(SET_LINK, Change.UPDATE, None, f"link {link.name}", LinkSpec(link.name, alias=alias),
@@ -141,22 +141,6 @@ class LinkDiff:
                 self.out.add(DELETE_LINK, Change.DELETE, netns, f"link {link.name} ({link.kind or 'device'})",
                              LinkSpec(link.name, vanishes=link.index in vanishing), before=f"{link.kind} {link.name}",
                              key=LinkKey(netns, link.name), links=(LinkKey(netns, link.name),))
-
-    def heir(self, link: LiveLink) -> str | None:
-        """Another lab of the machine that declares this root link of the lab's (the first by
-        name): the link is handed over to it instead of deleted."""
-        if link.alias != self.ctx.alias:
-            return None
-        users = [lab for lab, rec in sorted(self.ctx.live.other_labs.items()) if link.name in rec.uses]
-        return users[0] if users else None
-
-    def vanishing(self) -> set[int]:
-        """Root-namespace veth ends whose peer is in a namespace this plan deletes."""
-        live = self.ctx.live
-        nsids = {ns.nsid for name in self.effects.doomed()
-                 if (ns := live.namespaces.get(name)) is not None and ns.nsid is not None}
-        return {link.index for link in live.root.links.values()
-                if link.kind == "veth" and link.peer_netnsid is not None and link.peer_netnsid in nsids}
 
     def settings_of_existing(self) -> None:
         """Links made on their own and loopbacks: the settings of the ones that exist and stay."""
@@ -219,6 +203,24 @@ class LinkDiff:
             self.out.add(SET_LINK, Change.UPDATE, netns, f"link {iface.name}", LinkSpec(iface.name, **spec),  # type: ignore[arg-type]
                          before=", ".join(before), after=", ".join(after), key=LinkKey(netns, iface.name),
                          links=(LinkKey(netns, iface.name),))
+
+
+def heir_of(ctx: DiffContext, link: LiveLink) -> str | None:
+    """Another lab of the machine that declares this root link of the lab's (the first by
+    name): the link is handed over to it instead of deleted."""
+    if link.alias != ctx.alias:
+        return None
+    users = [lab for lab, rec in sorted(ctx.live.other_labs.items()) if link.name in rec.uses]
+    return users[0] if users else None
+
+
+def vanishing_ends(ctx: DiffContext, effects: Effects) -> set[int]:
+    """Root-namespace veth ends whose peer is in a namespace this plan deletes."""
+    live = ctx.live
+    nsids = {ns.nsid for name in effects.doomed()
+             if (ns := live.namespaces.get(name)) is not None and ns.nsid is not None}
+    return {link.index for link in live.root.links.values()
+            if link.kind == "veth" and link.peer_netnsid is not None and link.peer_netnsid in nsids}
 
 
 def ports_leave(d: LinkDiff, netns: str | None, bridge: str) -> bool:
