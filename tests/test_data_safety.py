@@ -221,7 +221,8 @@ def test_odd_user_files_survive_apply_and_destroy_byte_for_byte(sandbox: Sandbox
     lab = tmp_path / "lab.yaml"
     lab.write_text(hosts_lab(1, 1, root=3))
     other = tmp_path / "other.yaml"
-    other.write_text(hosts_lab(1, 3, root=2, name="other").replace("hs-0", "hs-other"))
+    # its root names are its own: a name another lab already answers otherwise is a conflict
+    other.write_text(hosts_lab(1, 3, root=2, name="other").replace("hs-0", "hs-other").replace("node-", "other-node-"))
     box.topo("apply", str(lab))
     box.topo("apply", str(other))
     text = files.hosts()
