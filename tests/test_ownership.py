@@ -80,10 +80,10 @@ def test_refused_action_is_named_and_fixing_the_file_converges(sandbox: Sandbox,
     lab = tmp_path / "lab.yaml"
     good = Path(example("05")).read_text()
     # the kernel refuses a sysctl that does not exist: the schema and checks cannot know
-    lab.write_text(good.replace("  pod-a:\n", "  pod-a:\n    sysctls: {net.ipv4.no_such_knob: 1}\n", 1))
+    lab.write_text(good.replace("  pod-a:\n", "  pod-a:\n    sysctls: {net.ipv4.tcp_syn_retries: 200}\n", 1))
     failed = sandbox.topo("apply", str(lab), check=False)
     assert failed.returncode == 1
-    assert "set-sysctl sysctl net.ipv4.no_such_knob in pod-a" in failed.stderr
+    assert "set-sysctl sysctl net.ipv4.tcp_syn_retries in pod-a" in failed.stderr
     lab.write_text(good)
     fixed = sandbox.topo("apply", str(lab))
     assert "verified" in fixed.stdout

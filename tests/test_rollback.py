@@ -1,8 +1,9 @@
 """`topo apply --rollback`: when the kernel refuses an action halfway, the lab goes back to
 its last verified state (or away, when the failed run created it), as nmstate's checkpoints do.
 
-The kernel refusal is real: a sysctl key that does not exist (`net.ipv4.no_such_knob`) makes
-the write in /proc/sys fail with ENOENT after namespaces, links and settings are made."""
+The kernel refusal is real: a value the kernel refuses (`net.ipv4.tcp_syn_retries: 200`, over
+its maximum of 127; a key that does not exist is a conflict of the plan now) makes the write in
+/proc/sys fail with EINVAL after namespaces, links and settings are made."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ namespaces:
     hosts: {a: 10.9.0.3}
   b:
     interfaces: {eth0: {addresses: [10.9.0.4/24]}}
-    sysctls: {net.ipv4.no_such_knob: 1}
+    sysctls: {net.ipv4.tcp_syn_retries: 200}
 hosts: {pod-a: 10.9.0.3, pod-b: 10.9.0.4}
 links:
   - {a: a:eth0, b: br0:veth-a}
@@ -78,7 +79,7 @@ def test_failed_first_apply_rolls_back_to_nothing(sandbox: Sandbox, tmp_path: Pa
     before = sandbox.snapshot()
     res = sandbox.topo("apply", bad, "--rollback", check=False)
     assert res.returncode == 1, res.stdout + res.stderr
-    assert "set-sysctl sysctl net.ipv4.no_such_knob in b" in res.stderr
+    assert "set-sysctl sysctl net.ipv4.tcp_syn_retries in b" in res.stderr
     assert "rolled back" in res.stderr and "Traceback" not in res.stderr
     assert sandbox.snapshot() == before, "a lab the failed apply created must be gone completely"
     assert sandbox.run(["ls", "-A", "/var/lib/topo/labs"]).stdout.strip() == ""
@@ -104,7 +105,7 @@ def test_without_rollback_the_failure_is_named_and_a_fixed_file_converges(sandbo
     empty = sandbox.snapshot()
     res = sandbox.topo("apply", bad, check=False)
     assert res.returncode == 1
-    assert "net.ipv4.no_such_knob" in res.stderr and "rolled back" not in res.stderr
+    assert "net.ipv4.tcp_syn_retries" in res.stderr and "rolled back" not in res.stderr
     assert sandbox.topo("plan", bad, check=False).returncode == 2, "the half-made lab is left for the user to see"
     # --rollback goes back to the last verified state; this lab never had one: refused
     refused = sandbox.topo("apply", good, "--rollback", check=False)
