@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Callable, TypeVar
 
@@ -89,6 +89,8 @@ class DumpContext:
     """The topology being written; the kinds' parts ask it for the entries other kinds share."""
 
     topo: Topology
+    kinds: tuple[ModuleType, ...] = field(default_factory=lambda: tuple(kinds()))  # found once a dump
+    order: dict[str, list[str]] = field(default_factory=lambda: key_order())
 
     @property
     def multi_node(self) -> bool:
@@ -121,19 +123,19 @@ class DumpContext:
 
     def interface(self, iface: Interface) -> Data:
         """What a namespace's `interfaces:` write of one of its interfaces (nothing: left out)."""
-        for kind in kinds():
+        for kind in self.kinds:
             if getattr(kind, "KIND", None) == iface.kind and hasattr(kind, "interface"):
                 return kind.interface(self, iface)  # type: ignore[no-any-return]
         return settings(iface)
 
     def _parts(self, level: str, owner: Owner) -> Data:
         out: Data = {}
-        for kind in kinds():
+        for kind in self.kinds:
             if hasattr(kind, "section"):
                 out.update(kind.section(self._setting(kind.values, owner)))
             elif hasattr(kind, level):
                 out.update(getattr(kind, level)(self, *(() if owner is None else (owner,))))
-        return _in_order(out, key_order()[level])
+        return _in_order(out, self.order[level])
 
     def _setting(self, values: Callable[[Netns], V], owner: Owner) -> V:
         """A namespace's setting; at the top level what every node's root namespace has of it,

@@ -73,16 +73,16 @@ def _id(*parts: str | None) -> str:
     return "n_" + re.sub(r"[^A-Za-z0-9_]", lambda m: f"_{ord(m.group()):x}_", raw)
 
 
-def _kind(name: str) -> ModuleType:
+def _kind(drawn: dict[str, ModuleType], name: str) -> ModuleType:
     """The graph module of a kind of interface (a kind without one is drawn as any interface is)."""
-    return next((kind for kind in kinds() if kind.KIND == name), link)
+    return drawn.get(name, link)
 
 
 def _end_id(end: EndRef) -> str:
     return _id(end.place.node, end.place.netns, end.ifname)
 
 
-def _netns_cluster(topo: Topology, ns: Netns) -> Cluster:
+def _netns_cluster(drawn: dict[str, ModuleType], ns: Netns) -> Cluster:
     node, name = ns.place.node, ns.place.netns
     if name is None:
         label = f"{node} (root namespace)"
@@ -90,8 +90,8 @@ def _netns_cluster(topo: Topology, ns: Netns) -> Cluster:
     else:
         label = name + (f": {ns.description}" if ns.description else "")
         cluster = Cluster(_id(node, name), label, "netns")
-    for iface in sorted(ns.interfaces.values(), key=lambda i: (_kind(i.kind).RANK, i.kind, i.name)):
-        kind = _kind(iface.kind)
+    for iface in sorted(ns.interfaces.values(), key=lambda i: (_kind(drawn, i.kind).RANK, i.kind, i.name)):
+        kind = _kind(drawn, iface.kind)
         lines = kind.lines(ns, iface)
         if lines is not None:
             cluster.nodes.append(DNode(_id(node, name, iface.name), lines, kind.SHAPE, kind.STYLE))
@@ -99,16 +99,18 @@ def _netns_cluster(topo: Topology, ns: Netns) -> Cluster:
 
 
 def build_diagram(topo: Topology) -> Diagram:
+    modules = kinds()  # found once a diagram
+    drawn = {m.KIND: m for m in modules}
     clusters: list[Cluster] = []
     for node in sorted(topo.nodes.values(), key=lambda n: n.name):
-        inner = [_netns_cluster(topo, node.root)] + [_netns_cluster(topo, ns) for _, ns in sorted(node.namespaces.items())]
+        inner = [_netns_cluster(drawn, node.root)] + [_netns_cluster(drawn, ns) for _, ns in sorted(node.namespaces.items())]
         inner = [c for c in inner if c.nodes or c.style != "root"]  # no empty box for a bare node
         if topo.single_node:
             clusters += inner
         else:
             label = node.name + (f" ({node.host})" if node.host else "")
             clusters.append(Cluster(_id(node.name), label, "node", children=inner))
-    edges = [Edge(_end_id(w.a), _end_id(w.b), w.label, w.kind) for kind in kinds() for w in kind.wires(topo)]
+    edges = [Edge(_end_id(w.a), _end_id(w.b), w.label, w.kind) for kind in modules for w in kind.wires(topo)]
     return Diagram(clusters, edges)
 
 
