@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator
 
-from .effects import Effect, Effects
+from .effects import Effect, Effects, ForeignNamespace
 from .keys import LinkKey, ObjectKey
 from .plan import Action, Change, Conflict, Op, Unmanaged
 
@@ -32,14 +32,15 @@ class DiffContext:
         """The namespace as it is now; None when it does not exist or the plan makes it anew."""
         return None if effects.made(netns) else self.live.netns(netns)
 
-    def in_scope(self, netns: str | None, effects: Effects) -> bool:
-        """Whether the namespace's insides are compared with the file: the root namespace, the
-        lab's namespaces, and foreign ones (whose differences are conflicts)."""
-        return netns is None or netns in self.record.namespaces or effects.foreign_namespace(netns)
+    def scope(self, effects: Effects) -> set[str]:
+        """The namespaces whose insides are compared with the file: the lab's, and foreign ones
+        (whose differences are conflicts); the root namespace always is."""
+        return set(self.record.namespaces) | {f.name for f in effects.of_type(ForeignNamespace)}
 
     def scoped(self, effects: Effects) -> Iterator["Netns"]:
         """The node's namespaces (root first) whose insides are compared with the file."""
-        return (ns for ns in self.node.all_netns() if self.in_scope(ns.place.netns, effects))
+        names = self.scope(effects)
+        return (ns for ns in self.node.all_netns() if ns.place.netns is None or ns.place.netns in names)
 
 
 @dataclass(frozen=True)

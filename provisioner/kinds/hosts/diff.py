@@ -17,8 +17,9 @@ def entries(n: int) -> str:
 
 def diff(ctx: DiffContext, effects: Effects) -> Outcome:
     out = Outcome()
+    scope = ctx.scope(effects)
     for name, ns in sorted(ctx.node.namespaces.items()):
-        if not ctx.in_scope(name, effects):
+        if name not in scope:
             continue
         live = ctx.live_ns(name, effects)
         if effects.foreign_namespace(name) and live is not None:

@@ -20,7 +20,8 @@ def changed(proc: Process, cur: LiveProcess) -> bool:
 
 def diff(ctx: DiffContext, effects: Effects) -> Outcome:
     out = Outcome()
-    want = {(name, p.name): p for name, ns in ctx.node.namespaces.items() if ctx.in_scope(name, effects)
+    scope = ctx.scope(effects)
+    want = {(name, p.name): p for name, ns in ctx.node.namespaces.items() if name in scope
             for p in ns.processes.values()}
     for key, cur in sorted(ctx.live.processes.items()):
         proc = want.get(key)
