@@ -255,18 +255,25 @@ def stop(roots: Roots, lab: str, netns: str, name: str) -> None:
 
 def session_members(rec: ProcessRecord) -> list[int]:
     """The processes of the session the recorded process leads (sid = its pid), started no
-    earlier than it (a reused pid's session is another's): it and everything it started that
-    did not leave the session."""
+    earlier than it (a reused pid's session is another's) and outside the node's own network
+    namespace (a forged or stale record never reaches the node's processes): it and everything
+    it started that did not leave the session."""
     out = []
+    if not isinstance(rec.pid, int) or not isinstance(rec.start_time, int) or rec.pid <= 1:
+        return out  # not a record topo wrote
+    own = os.stat("/proc/self/ns/net").st_ino  # the node's namespace: a lab's process never runs here
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            if fields[0] in ("Z", "X") or int(fields[3]) != rec.pid or int(fields[19]) < rec.start_time:
+                continue
+            if os.stat(f"{entry.path}/ns/net").st_ino == own:
+                continue  # started by `ip netns exec`, it is in a lab namespace: this one is not the lab's
+        except (OSError, ValueError, IndexError):
             continue
-        if fields[0] not in ("Z", "X") and int(fields[3]) == rec.pid and int(fields[19]) >= rec.start_time:
-            out.append(int(entry.name))
+        out.append(int(entry.name))
     return out
 
 

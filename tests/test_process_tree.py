@@ -65,3 +65,17 @@ def test_a_process_that_exits_at_once_fails_the_apply(sandbox: Sandbox, tmp_path
     applied = sandbox.topo("apply", str(path), check=False)
     assert applied.returncode == 1, applied.stdout + applied.stderr
     assert "exited right after it started" in applied.stderr and "cannot bind" in applied.stderr, applied.stderr
+
+
+def test_a_forged_process_record_stops_nothing_of_the_node(sandbox: Sandbox, tmp_path: Path) -> None:
+    """A process record is untrusted: one naming a process of the node's own namespace (its
+    session, any start time) makes destroy signal nothing there."""
+    path = tmp_path / "lab.yaml"
+    path.write_text(LAB.format(command="exec sleep 600"))
+    sandbox.topo("apply", str(path))
+    victim = int(sandbox.run(["sh", "-c", "setsid sleep 600 > /dev/null 2>&1 & echo $!"]).stdout)
+    forged = {"netns": "web-pod", "name": "web", "command": "exec sleep 600", "env": [], "pid": victim,
+              "start_time": 0, "user": None}
+    sandbox.run(["sh", "-c", "cat > /var/lib/topo/procs/tree/web-pod.web.json"], input=json.dumps(forged))
+    sandbox.topo("destroy", str(path))
+    assert sandbox.run(["kill", "-0", str(victim)], check=False).returncode == 0, "a process of the node was signalled"

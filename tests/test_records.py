@@ -196,6 +196,7 @@ def test_record_schema_agrees_with_the_reader(tmp_path) -> None:
         {"lab": "lab1", "root_routes": ["|x|y"]}, {"lab": "lab1", "version": 4}, {"lab": "lab1", "extra": 1},
         {"lab": "lab1", "root_routes": [{"dst": "x", "metric": 0}]}, {"lab": "lab1", "root_routes": [{"dst": "10.0.0.0/8"}]},
         {"lab": "lab1", "root_routes": [{"dst": "10.0.0.0/8", "metric": True}]},
+        {"lab": "lab1", "uses": ["../etc"]}, {"lab": "lab1", "uses": "br0"},
         {"lab": "lab1", "netns_ids": {"a": "1"}}, {"lab": "lab1", "namespaces": ["a\x1bb"]},
     ]
     for case in cases:
