@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from .hostsfile import HostsEntries, read_managed_block, read_netns_hosts, read_node_entries
 from .model import IPAddress, IPInterface, IPNetwork
-from .kinds.sysctl.read import missing as missing_sysctls, read as read_sysctl
+from .kinds.sysctl.read import interface_of, missing as missing_sysctls, read as read_sysctl
 from .netns import NetnsPool, list_netns, netns_inode
 from .processes import LiveProcess, read_processes
 from .rtnl import RT_TABLE_MAIN, RTN_UNICAST, RTNH_F_ONLINK, RTPROT_KERNEL, RTPROT_TOPO, RawLink, RawRoute
@@ -73,6 +74,26 @@ class LiveNetns:
     fdb: dict[str, set[IPAddress]] = field(default_factory=dict)  # VXLAN device -> remotes (all-zero MAC entries)
     nsid: int | None = None  # for a namespace about to be deleted: the id the root namespace gives it
 
+    def renamed(self, renames: dict[str, str]) -> "LiveNetns":
+        """The namespace as it is once the plan renamed these links (old -> new name): the same
+        devices, addresses and routes under the new names. A per-interface sysctl of a new name
+        is not read yet (its file appears with the name): unknown, so the plan sets it."""
+        def new(name: str | None) -> str | None:
+            return renames.get(name, name) if name is not None else None
+
+        links = {}
+        for name, link in self.links.items():
+            link = replace(link, name=new(name) or name, master=new(link.master))
+            links[link.name] = link
+        renamed_to = set(renames.values())
+        sysctls = {k: (None if interface_of(k) in renamed_to else v) for k, v in self.sysctls.items()}
+        return replace(self, links=links,
+                       addresses={new(n) or n: a for n, a in self.addresses.items()},
+                       routes=[replace(r, dev=new(r.dev)) for r in self.routes],
+                       sysctls=sysctls,
+                       missing_sysctls={k for k in self.missing_sysctls if interface_of(k) not in renamed_to},
+                       fdb={new(n) or n: r for n, r in self.fdb.items()})
+
 
 @dataclass
 class LiveState:
@@ -83,6 +104,7 @@ class LiveState:
     unpinned: set[str] = field(default_factory=set)  # of the lab's names there: files with no namespace mounted
     node_hosts: HostsEntries = field(default_factory=dict)  # the entries of /etc/hosts that are not the lab's (if asked)
     other_labs: dict[str, Any] = field(default_factory=dict)  # the machine's other labs' records (state.LabRecord), by lab
+    live_rename: bool = True  # the kernel renames a link that is up (Linux 6.2 and later)
 
     def netns(self, name: str | None) -> LiveNetns | None:
         return self.root if name is None else self.namespaces.get(name)
@@ -201,4 +223,12 @@ def read_live(pool: NetnsPool, lab: str, namespaces: Iterable[str], sysctls: dic
                 continue
             found[name] = read_netns(pool, name, sysctls.get(name, ()), lab, readers)
     processes = read_processes(roots, lab, {name: ns.inode for name, ns in found.items()})
-    return LiveState(root, found, existing, processes, unpinned, read_node_entries(roots.etc_hosts, lab) if node_hosts else {})
+    return LiveState(root, found, existing, processes, unpinned, read_node_entries(roots.etc_hosts, lab) if node_hosts else {},
+                     live_rename=renames_while_up(os.uname().release))
+
+
+def renames_while_up(release: str) -> bool:
+    """Whether a kernel of this release renames a link that is up (Linux 6.2, commit bd039b5e
+    "net/core: Allow live renaming when an interface is up"); before it only a link that is down."""
+    found = re.match(r"(\d+)\.(\d+)", release)
+    return found is not None and (int(found[1]), int(found[2])) >= (6, 2)

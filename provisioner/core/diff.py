@@ -29,8 +29,13 @@ class DiffContext:
     registry: Any = None  # the kinds (core.registry.Registry), for a diff that asks its members
 
     def live_ns(self, netns: str | None, effects: Effects) -> "LiveNetns | None":
-        """The namespace as it is now; None when it does not exist or the plan makes it anew."""
-        return None if effects.made(netns) else self.live.netns(netns)
+        """The namespace as it is now (its links the plan renames under their new names); None
+        when it does not exist or the plan makes it anew."""
+        if effects.made(netns):
+            return None
+        live = self.live.netns(netns)
+        renames = effects.renames(netns)
+        return live.renamed(renames) if live is not None and renames else live
 
     def scope(self, effects: Effects) -> set[str]:
         """The namespaces whose insides are compared with the file: the lab's, and foreign ones

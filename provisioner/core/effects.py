@@ -61,6 +61,15 @@ class LinkGoes:
 
 
 @dataclass(frozen=True)
+class LinkRenamed:
+    """The plan renames this link of the lab in place (to `new`): it keeps its addresses,
+    routes, neighbours and counters; every kind sees it by its new name."""
+
+    link: LinkKey
+    new: str
+
+
+@dataclass(frozen=True)
 class LinkGoesDown:
     """The plan sets this link down: the kernel flushes its IPv6 addresses."""
 
@@ -88,8 +97,8 @@ class IPv4AddressGoes:
     netns: str | None
 
 
-Effect = Union[NamespaceMade, NamespaceRemade, NamespaceGoes, ForeignNamespace, LinkMade, LinkGoes, LinkGoesDown, ForeignLink, RefusedLink,
-               IPv4AddressGoes]
+Effect = Union[NamespaceMade, NamespaceRemade, NamespaceGoes, ForeignNamespace, LinkMade, LinkRenamed, LinkGoes, LinkGoesDown,
+               ForeignLink, RefusedLink, IPv4AddressGoes]
 
 
 @dataclass(frozen=True)
@@ -97,9 +106,18 @@ class Effects:
     """The effects so far, in order; `plus` makes a new set with more."""
 
     facts: frozenset[Effect] = field(default_factory=frozenset)
+    renamed_in: frozenset[str | None] = frozenset()  # the namespaces with a LinkRenamed (looked up often)
 
     def plus(self, more: Iterable[Effect]) -> "Effects":
-        return Effects(self.facts | frozenset(more))
+        more = tuple(more)
+        renamed = frozenset(f.link.netns for f in more if isinstance(f, LinkRenamed))
+        return Effects(self.facts | frozenset(more), self.renamed_in | renamed)
+
+    def renames(self, netns: str | None) -> dict[str, str]:
+        """The links of a namespace the plan renames: old name -> new name."""
+        if netns not in self.renamed_in:
+            return {}
+        return {f.link.name: f.new for f in self.facts if isinstance(f, LinkRenamed) and f.link.netns == netns}
 
     def made(self, netns: str | None) -> bool:
         return netns is not None and NamespaceMade(netns) in self.facts

@@ -22,14 +22,15 @@ class Stage(IntEnum):
     address, an address before its link)."""
 
     STOP = 0  # processes stop before what they use goes
-    UNSCOPE = 1  # namespaces are deleted: the kernel removes their contents with them
-    DELETE = 2  # everything else that goes
-    SCOPE = 3  # namespaces are made (or adopted)
-    CREATE = 4  # devices are made
-    CONFIGURE = 5  # settings inside one namespace each: one netlink batch per namespace
-    CONNECT = 6  # entries towards other nodes, once the node itself is set up
-    FILES = 7  # hosts files
-    START = 8  # processes, last
+    RENAME = 1  # links renamed in place: every later step names them by their new names
+    UNSCOPE = 2  # namespaces are deleted: the kernel removes their contents with them
+    DELETE = 3  # everything else that goes
+    SCOPE = 4  # namespaces are made (or adopted)
+    CREATE = 5  # devices are made
+    CONFIGURE = 6  # settings inside one namespace each: one netlink batch per namespace
+    CONNECT = 7  # entries towards other nodes, once the node itself is set up
+    FILES = 8  # hosts files
+    START = 9  # processes, last
 
 
 class Change(str, Enum):

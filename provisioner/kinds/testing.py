@@ -79,7 +79,7 @@ def _route(data: dict[str, Any]) -> LiveRoute:
 
 def live_state(data: dict[str, Any] | None) -> LiveState:
     """LiveState from `{root: NS, namespaces: {name: NS}, existing, unpinned, processes,
-    node_hosts}`, each NS `{inode, nsid, links: {name: LINK}, routes: [ROUTE], sysctls, hosts,
+    node_hosts, live_rename}`, each NS `{inode, nsid, links: {name: LINK}, routes: [ROUTE], sysctls, hosts,
     fdb: {vxlan: [remote]}}` (hosts: text, or `{topo: LAB, entries}` as topo writes it); a LINK `{kind, alias, mtu, mac, up, master, peer: NS:NAME,
     netnsid, vxlan: [vni, port, local], macvlan: [mode, parent], addresses: [...]}` (lo is added
     when not named; a macvlan's parent is a root link's name or an ifindex, and its netnsid
@@ -106,7 +106,7 @@ def live_state(data: dict[str, Any] | None) -> LiveState:
         rec = ProcessRecord(netns, name, p["command"], [list(e) for e in p.get("env") or []], p.get("pid", 100), 1, p.get("user"))
         procs[(netns, name)] = LiveProcess(rec, p.get("alive", True), p.get("in_place", True))
     hosts = {k: tuple(ipaddress.ip_address(a) for a in v) for k, v in (data.get("node_hosts") or {}).items()}
-    return LiveState(built[None], namespaces, existing, procs, unpinned, hosts)
+    return LiveState(built[None], namespaces, existing, procs, unpinned, hosts, live_rename=data.get("live_rename", True))
 
 
 def _hosts(data: Any) -> str | None:

@@ -10,6 +10,7 @@ from ...core.requests import Built, Request
 from ...model import Interface, Kind
 from ..link.apply import LinkSpec, link_msg
 from ..link.diff import LinkDiff, link_summary, spec_of
+from ..link.rename import rename_alone
 
 if TYPE_CHECKING:
     from ...live import LiveLink
@@ -42,3 +43,6 @@ class Bridge:
 
     def pairs(self, d: LinkDiff) -> None:
         """Not paired."""
+
+    def renames(self, d: LinkDiff) -> None:
+        rename_alone(d, "bridge")

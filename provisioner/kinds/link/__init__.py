@@ -5,7 +5,7 @@ kinds of link (loopback, bridge, vxlan, veth, macvlan) each add their own device
 from ...core.diff import DiffContext, Outcome
 from ...core.effects import Effects
 from ...core.registry import KindSpec
-from .apply import DELETE_LINK, SET_LINK
+from .apply import DELETE_LINK, RENAME_LINK, SET_LINK
 
 
 def _diff(ctx: DiffContext, effects: Effects) -> Outcome:
@@ -14,4 +14,4 @@ def _diff(ctx: DiffContext, effects: Effects) -> Outcome:
     return diff(ctx, effects, ctx.registry.links())
 
 
-KIND = KindSpec("link", depends=("netns",), ops=(DELETE_LINK, SET_LINK), diff=_diff)
+KIND = KindSpec("link", depends=("netns",), ops=(RENAME_LINK, DELETE_LINK, SET_LINK), diff=_diff)

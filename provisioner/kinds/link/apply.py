@@ -84,6 +84,24 @@ def _set_link(ex: Any, a: Action) -> Built:
     return [Request(a.netns, link_msg(ex, a.netns, spec.name, spec), a)], []
 
 
+@dataclass(frozen=True)
+class RenameSpec:
+    """A link of the lab renamed in place, named by its index (read by the plan)."""
+
+    index: int
+    old: str
+    new: str
+
+
+def rename_msg(spec: RenameSpec) -> Msg:
+    return Msg(RTM_NEWLINK, 0, ifinfo(spec.index) + rta_str(IFLA_IFNAME, spec.new))
+
+
+def _rename_link(ex: Any, a: Action) -> Built:
+    assert isinstance(a.payload, RenameSpec)
+    return [Request(a.netns, rename_msg(a.payload), a)], []
+
+
 def _delete_link(ex: Any, a: Action) -> None:
     """Delete a link now (the ones that vanish with a deleted namespace were waited for by
     `_wait_vanishing`: the kernel removes those in one batch, much faster)."""
@@ -125,3 +143,4 @@ def _wait_vanishing(ex: Any, actions: list[Action]) -> list[Action]:
 
 DELETE_LINK = Op("delete-link", Stage.DELETE, run=_delete_link, prepare=_wait_vanishing)
 SET_LINK = Op("set-link", Stage.CONFIGURE, encode=_set_link)
+RENAME_LINK = Op("rename-link", Stage.RENAME, encode=_rename_link)

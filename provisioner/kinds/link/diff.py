@@ -32,6 +32,9 @@ class LinkKind(Protocol):
     def pairs(self, d: "LinkDiff") -> None:
         """For a paired kind: plan every pair of the node."""
 
+    # optional: `renames(d)`, the kind's links the file now names otherwise, renamed in place
+    # (link/rename.py), before any kind plans its devices
+
 
 def link_summary(iface: Interface) -> str:
     parts = [iface.name]
@@ -105,7 +108,12 @@ class LinkDiff:
     # ---- the passes ---------------------------------------------------------------------------
     def run(self) -> Outcome:
         """Each kind of link in registry order (a kind after its parents': a macvlan sees its
-        parent being remade), then the links no longer declared, then the settings."""
+        parent being remade), then the links no longer declared, then the settings. Renames
+        come first: every later pass sees the renamed links by their new names."""
+        for kind in self.kinds:
+            renames = getattr(kind, "renames", None)
+            if renames is not None:
+                renames(self)
         for kind in self.kinds:
             if kind.paired:
                 kind.pairs(self)

@@ -32,11 +32,12 @@ def test_kinds_registry_every_op_belongs_to_exactly_one_kind() -> None:
 
 
 def test_kinds_registry_phase_order() -> None:
-    """stop, unscope, delete (reverse dependency order: a route before its address, an address
+    """stop, rename, unscope, delete (reverse dependency order: a route before its address, an address
     before its link), scope, create, configure, connect, files, start."""
     ops = [op.value for op in REGISTRY.ops()]
     assert ops == [
         "stop-process",
+        "rename-link",
         "delete-namespace",
         "delete-route", "delete-address", "delete-fdb", "delete-link",
         "create-namespace", "adopt-namespace",

@@ -12,6 +12,7 @@ from ...model import EndRef, Interface, Kind
 from ...rtnl import IFF_UP, NLM_F_CREATE, NLM_F_EXCL, RTM_NEWLINK, Msg
 from ..link.apply import LinkSpec, link_msg
 from ..link.diff import LinkDiff, link_summary, spec_of
+from ..link.rename import renamable, rename
 
 if TYPE_CHECKING:
     from ...live import LiveLink
@@ -84,6 +85,15 @@ def _end(end: EndRef) -> str:
     return f"{end.place.netns or '(root)'}:{end.ifname}"
 
 
+def _peers(p: "LiveLink", q: "LiveLink") -> bool:
+    return p.peer_index == q.index and q.peer_index == p.index
+
+
+def _spare_veths(d: LinkDiff, netns: str | None) -> list["LiveLink"]:
+    live = d.live_ns(netns)
+    return [link for link in live.links.values() if link.kind == "veth" and renamable(d, netns, link)] if live else []
+
+
 class Veth:
     name = Kind.VETH
     paired = True
@@ -95,6 +105,33 @@ class Veth:
         for pair in d.ctx.topo.veths:
             if pair.a.place.node == d.ctx.node.name:
                 self.pair(d, pair.a, pair.b)
+
+    def renames(self, d: LinkDiff) -> None:
+        """Pairs the file names otherwise: an end whose peer is the other end the file names
+        (or both ends, when exactly one pair of the lab's links the two namespaces)."""
+        for pair in d.ctx.topo.veths:
+            if pair.a.place.node == d.ctx.node.name:
+                self.rename_pair(d, pair.a, pair.b)
+
+    def rename_pair(self, d: LinkDiff, a: EndRef, b: EndRef) -> None:
+        la, lb = d.live_link(a.place.netns, a.ifname), d.live_link(b.place.netns, b.ifname)
+        if la is not None and lb is not None:
+            return
+        if la is None and lb is None:
+            candidates = [(p, q) for p in _spare_veths(d, a.place.netns) for q in _spare_veths(d, b.place.netns)
+                          if _peers(p, q) and (a.place.netns != b.place.netns or p.name != q.name)]
+            if len(candidates) == 1:
+                p, q = candidates[0]
+                rename(d, a.place.netns, p, a.ifname)
+                rename(d, b.place.netns, q, b.ifname)
+            return
+        present, missing = (la, b) if la is not None else (lb, a)
+        assert present is not None
+        if present.kind != "veth" or not d.owned((a if la is not None else b).place.netns, present):
+            return
+        peers = [q for q in _spare_veths(d, missing.place.netns) if _peers(present, q)]
+        if len(peers) == 1:
+            rename(d, missing.place.netns, peers[0], missing.ifname)
 
     def pair(self, d: LinkDiff, a: EndRef, b: EndRef) -> None:
         topo = d.ctx.topo
