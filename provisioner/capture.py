@@ -38,7 +38,7 @@ another tool (or lab): `topo plan FILE` shows no changes and lists them as unman
 leaves them alone, destroy keeps them); a difference made later is a conflict naming it.
 `topo plan --adopt FILE` lists only taking them over, never a change to them: adopt-namespace
 for each namespace, a `set-link` whose only change is topo's alias mark on each link, a topo
-hosts file for each namespace, and each root-namespace route rewritten with topo's protocol
+hosts file for each namespace with hosts entries, and each root-namespace route rewritten with topo's protocol
 number. No namespace, link, address or sysctl is created, changed or deleted. An interface
 topo does not model inside a captured namespace makes the plan a conflict (and would be
 deleted by `apply --adopt`: a lab's namespace holds only what its file says): the warning names it.
@@ -372,7 +372,7 @@ def header(cap: Capture, schema_ref: str) -> str:
         "# On a clean machine `topo apply FILE` makes this state. On this machine `topo plan FILE` shows no",
         "# changes: the objects are there as written, made by another tool, and topo leaves them alone",
         "# (unmanaged; destroy keeps them). `topo apply --adopt FILE` takes them over (each namespace, topo's",
-        "# alias mark on each link, a topo hosts file for each namespace, root routes re-marked as topo's).",
+        "# alias mark on each link, a hosts file for each namespace with entries, root routes re-marked as topo's).",
     ]
     return escape_template("\n".join(lines) + "\n")
 

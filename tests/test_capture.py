@@ -143,8 +143,8 @@ def _planned_route_words(text: str) -> tuple[str, str | None, str | None]:
 def assert_only_adoptions(box: Sandbox, path: Path) -> list[dict[str, Any]]:
     """The decision for a captured file on its original machine: `topo plan --adopt` lists only
     taking the objects over, never a change to them. Allowed: adopt-namespace; set-link whose only
-    change is topo's alias mark; a namespace's hosts file (topo gives every lab namespace its
-    own); a root-namespace route that exists exactly so (the planner re-marks it with topo's
+    change is topo's alias mark; a namespace's hosts file (topo writes one for a namespace with
+    hosts entries); a root-namespace route that exists exactly so (the planner re-marks it with topo's
     protocol number, `~ route`); the lab's /etc/hosts block. Nothing is deleted, and no
     namespace, link, address or sysctl is created or changed."""
     rc, changes, conflicts = plan_changes(box, path, "--adopt")
