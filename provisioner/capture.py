@@ -39,7 +39,8 @@ leaves them alone, destroy keeps them); a difference made later is a conflict na
 `topo plan --adopt FILE` lists only taking them over, never a change to them: adopt-namespace
 for each namespace, a `set-link` whose only change is topo's alias mark on each link, a topo
 hosts file for each namespace with hosts entries, and each root-namespace route rewritten with
-topo's protocol number. No namespace, link, address or sysctl is created, changed or deleted. An interface
+topo's protocol number. No namespace, link, address or sysctl is created, changed or deleted.
+An interface
 topo does not model inside a captured namespace makes the plan a conflict (and would be
 deleted by `apply --adopt`: a lab's namespace holds only what its file says): the warning names it.
 """
