@@ -23,7 +23,10 @@ What is captured (the same rules are repeated in the file's header):
   each with its device; in the root namespace only the routes whose device is a captured
   bridge or veth end: the node's other routes (its uplink's default route, DHCP routes ...)
   are the machine's, not the lab's;
-- sysctls: net.ipv4.ip_forward and net.ipv6.conf.all.forwarding where they are 1;
+- interface settings: the queue length when not the kernel's 1000, a bridge port's hairpin
+  mode, an IPv4 address's broadcast address; a port's other settings are noted as dropped;
+- sysctls: net.ipv4.ip_forward and net.ipv6.conf.all.forwarding where they are 1, and each
+  captured interface's per-interface ones (kinds/link/capture.py) that are not its namespace's default;
 - hosts: /etc/netns/NS/hosts without the standard localhost lines; for the root namespace
   the entries in topo's marked blocks of /etc/hosts (the user's own lines are not a lab's).
 What topo does not model (other link kinds such as vxlan, dummy, tun, macvlan; bridges inside
@@ -35,8 +38,9 @@ another tool (or lab): `topo plan FILE` shows no changes and lists them as unman
 leaves them alone, destroy keeps them); a difference made later is a conflict naming it.
 `topo plan --adopt FILE` lists only taking them over, never a change to them: adopt-namespace
 for each namespace, a `set-link` whose only change is topo's alias mark on each link, a topo
-hosts file for each namespace, and each root-namespace route rewritten with topo's protocol
-number. No namespace, link, address or sysctl is created, changed or deleted. An interface
+hosts file for each namespace with hosts entries, and each root-namespace route rewritten with
+topo's protocol number. No namespace, link, address or sysctl is created, changed or deleted.
+An interface
 topo does not model inside a captured namespace makes the plan a conflict (and would be
 deleted by `apply --adopt`: a lab's namespace holds only what its file says): the warning names it.
 """
@@ -55,9 +59,10 @@ from .capture_core import Captured, CaptureError, Notes, NsName, Options, descri
 from .desired import valid_ifname, valid_nsname
 from .dump import dump_yaml, escape_template
 from .hostsfile import netns_hosts_path
-from .kinds.address.capture import capture_addresses
+from .kinds.address.capture import capture_addresses, capture_broadcasts
 from .kinds.bridge.capture import capture_bridge, capture_masters, drop_portless, keep_chosen_mtu
 from .kinds.hosts.capture import capture_entries, capture_root_hosts
+from .kinds.link.capture import capture_interface_sysctls, capture_link_settings
 from .kinds.loopback.capture import capture_loopback
 from .kinds.route.capture import capture_routes
 from .kinds.sysctl.capture import CAPTURED_SYSCTLS, capture_sysctls
@@ -287,6 +292,8 @@ def _build(reader: _Reader, lab: str, opts: Options, notes: Notes) -> Topology:
     keep_chosen_mtu(root)
     for ns, iface in cap.interfaces:
         iface.addresses = capture_addresses(iface.name, reader.addresses(ns, iface.name))
+        iface.broadcasts = capture_broadcasts(iface.addresses, cap.live[ns].broadcasts.get(iface.name, {}))
+    capture_link_settings(cap, notes)
     for ns, netns in nss.items():
         ifaces = {i.name: i for n, i in cap.interfaces if n == ns}
         local = {a.ip for i in netns.interfaces.values() for a in i.addresses}
@@ -294,6 +301,7 @@ def _build(reader: _Reader, lab: str, opts: Options, notes: Notes) -> Topology:
         netns.sysctls = capture_sysctls(cap.live[ns].sysctls)
         netns.hosts = (capture_root_hosts(reader.pool.roots.etc_hosts, notes) if ns is None
                        else capture_entries(str(netns_hosts_path(reader.pool.roots.etc_netns, ns)), cap.live[ns].hosts, notes))
+    capture_interface_sysctls(cap, reader.pool)
     nodes = {IMPLICIT_NODE: Node(IMPLICIT_NODE, root, {name: nss[name] for name in sorted(reader.captured)})}
     return Topology(lab, nodes, pairs)
 
@@ -348,7 +356,9 @@ def header(cap: Capture, schema_ref: str) -> str:
         "#   the default, MAC, state; lo only where it differs from topo's default (up). Routes of the main",
         "#   table except the kernel's own (proto kernel/ra), each with its device; in the root namespace",
         "#   only routes whose device is a captured bridge or veth end (routes via the node's uplink are",
-        "#   the machine's, not the lab's). Sysctls: " + ", ".join(CAPTURED_SYSCTLS) + " where 1.",
+        "#   the machine's, not the lab's). Queue length when not 1000, hairpin, broadcast addresses.",
+        "#   Sysctls: " + ", ".join(CAPTURED_SYSCTLS) + " where 1; an interface's accept_ra, arp_notify ...",
+        "#   where not its namespace's default.",
         "#   Hosts: /etc/netns/NS/hosts without the standard localhost lines, and topo's blocks of /etc/hosts.",
     ]
     if cap.skipped:
@@ -363,7 +373,7 @@ def header(cap: Capture, schema_ref: str) -> str:
         "# On a clean machine `topo apply FILE` makes this state. On this machine `topo plan FILE` shows no",
         "# changes: the objects are there as written, made by another tool, and topo leaves them alone",
         "# (unmanaged; destroy keeps them). `topo apply --adopt FILE` takes them over (each namespace, topo's",
-        "# alias mark on each link, a topo hosts file for each namespace, root routes re-marked as topo's).",
+        "# alias mark on each link, a hosts file for each namespace with entries, root routes re-marked as topo's).",
     ]
     return escape_template("\n".join(lines) + "\n")
 

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable
 
 from .hostsfile import HostsEntries, read_managed_block, read_netns_hosts, read_node_entries
 from .model import IPAddress, IPInterface, IPNetwork
+from .kinds.link.read import PortFacts, read_port
 from .kinds.sysctl.read import interface_of, missing as missing_sysctls, read as read_sysctl
 from .netns import NetnsPool, list_netns, netns_inode
 from .processes import LiveProcess, read_processes
@@ -43,6 +44,12 @@ class LiveLink:
     peer_netnsid: int | None = None  # the peer's namespace, as the id this namespace gives it
     info: Any = None  # the kind's own facts, from its reader: a VXLAN device's (VNI, port, local), ...
     link_index: int = 0  # IFLA_LINK: a veth's peer, a macvlan's parent (in the namespace of peer_netnsid)
+    txqlen: int = 1000  # IFLA_TXQLEN (the kernel's default for most kinds)
+    port: PortFacts | None = None  # a bridge port's settings (hairpin ...); None: not a bridge port
+
+    @property
+    def hairpin(self) -> bool:
+        return self.port is not None and self.port.hairpin
 
     @property
     def vxlan(self) -> tuple[int, int, IPAddress | None] | None:
@@ -67,6 +74,7 @@ class LiveNetns:
     inode: int | None = None
     links: dict[str, LiveLink] = field(default_factory=dict)
     addresses: dict[str, set[IPInterface]] = field(default_factory=dict)
+    broadcasts: dict[str, dict[IPInterface, IPAddress]] = field(default_factory=dict)  # link -> address -> IFA_BROADCAST
     routes: list[LiveRoute] = field(default_factory=list)
     sysctls: dict[str, str | None] = field(default_factory=dict)
     missing_sysctls: set[str] = field(default_factory=set)  # of the keys read: those with no /proc/sys file
@@ -89,6 +97,7 @@ class LiveNetns:
         sysctls = {k: (None if interface_of(k) in renamed_to else v) for k, v in self.sysctls.items()}
         return replace(self, links=links,
                        addresses={new(n) or n: a for n, a in self.addresses.items()},
+                       broadcasts={new(n) or n: b for n, b in self.broadcasts.items()},
                        routes=[replace(r, dev=new(r.dev)) for r in self.routes],
                        sysctls=sysctls,
                        missing_sysctls={k for k in self.missing_sysctls if interface_of(k) not in renamed_to},
@@ -127,6 +136,8 @@ def _link(raw: RawLink, names: dict[int, str], readers: LinkReaders) -> LiveLink
         peer_netnsid=raw.link_netnsid,
         info=reader(raw) if reader is not None else None,
         link_index=raw.link,
+        txqlen=raw.txqlen,
+        port=read_port(raw),
     )
 
 
@@ -175,6 +186,8 @@ def read_netns(pool: NetnsPool, name: str | None, sysctls: Iterable[str], lab: s
         ifname = names.get(a.index)
         if ifname is not None:
             live.addresses[ifname].add(a.address)
+            if a.broadcast is not None:
+                live.broadcasts.setdefault(ifname, {})[a.address] = a.broadcast
     for r in sock.routes():
         route = _route(r, names)
         if route is not None:

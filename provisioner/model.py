@@ -110,6 +110,9 @@ class Interface:
     peer: EndRef | None = None  # the other end of a veth pair
     spec: Any = None  # the kind's own settings: a `Vxlan` for a VXLAN device, a macvlan's parent and mode
     description: str | None = None
+    txqueuelen: int | None = None  # IFLA_TXQLEN; None: the kernel's
+    hairpin: bool = False  # a bridge port's hairpin mode (frames may go back out of the port they came in)
+    broadcasts: dict[IPInterface, IPAddress] = field(default_factory=dict)  # an IPv4 address's IFA_BROADCAST, where given
     path: YamlPath = field(default=(), compare=False)
 
     @property

@@ -51,9 +51,11 @@ NTF_SELF = 0x02
 # links (linux/if_link.h)
 IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_MASTER, IFLA_LINKINFO, IFLA_NET_NS_FD, IFLA_IFALIAS = 1, 3, 4, 5, 10, 18, 28, 20
 IFLA_LINK_NETNSID = 37
-IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
+IFLA_TXQLEN = 13
+IFLA_INFO_KIND, IFLA_INFO_DATA, IFLA_INFO_SLAVE_KIND, IFLA_INFO_SLAVE_DATA = 1, 2, 4, 5
+IFLA_BRPORT_MODE = 4  # a bridge port's hairpin mode (linux/if_link.h), in IFLA_INFO_SLAVE_DATA
 # addresses (linux/if_addr.h)
-IFA_ADDRESS, IFA_LOCAL, IFA_FLAGS = 1, 2, 8
+IFA_ADDRESS, IFA_LOCAL, IFA_BROADCAST, IFA_FLAGS = 1, 2, 4, 8
 IFA_F_NODAD = 0x02
 # routes (linux/rtnetlink.h)
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_TABLE = 1, 4, 5, 6, 7, 15
@@ -113,6 +115,9 @@ class RawLink:
     link: int  # peer ifindex for veths (in the peer's namespace)
     link_netnsid: int | None
     info_data: bytes = b""  # IFLA_INFO_DATA: the kind's own attributes (its folder's reader decodes them)
+    txqlen: int = 0
+    slave_kind: str = ""  # IFLA_INFO_SLAVE_KIND: "bridge" for a bridge port
+    slave_data: bytes = b""  # IFLA_INFO_SLAVE_DATA: the port's attributes (IFLA_BRPORT_*)
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,7 @@ class RawFdb:
 class RawAddr:
     index: int
     address: ipaddress.IPv4Interface | ipaddress.IPv6Interface
+    broadcast: ipaddress.IPv4Address | None = None  # IFA_BROADCAST
 
 
 @dataclass(frozen=True)
@@ -152,8 +158,9 @@ def _ip(family: int, raw: bytes) -> str:
 def parse_link(data: bytes, off: int, length: int) -> RawLink:
     _family, _type, index, flags, _change = _IFINFO.unpack_from(data, off + 16)
     name, kind, alias, mac = "", "", None, ""
-    mtu = master = link = 0
-    info = b""
+    mtu = master = link = txqlen = 0
+    info = slave = b""
+    slave_kind = ""
     netnsid: int | None = None
     for t, a, b in _attrs(data, off + 32, off + length):
         if t == IFLA_IFNAME:
@@ -170,13 +177,20 @@ def parse_link(data: bytes, off: int, length: int) -> RawLink:
             alias = _cstr(data, a, b) or None
         elif t == IFLA_LINK_NETNSID:
             netnsid = struct.unpack_from("=i", data, a)[0]
+        elif t == IFLA_TXQLEN:
+            txqlen = _U32.unpack_from(data, a)[0]
         elif t == IFLA_LINKINFO:
             for t2, a2, b2 in _attrs(data, a, b):
                 if t2 == IFLA_INFO_KIND:
                     kind = _cstr(data, a2, b2)
                 elif t2 == IFLA_INFO_DATA:
                     info = bytes(data[a2:b2])
-    return RawLink(index, name, kind, alias, mtu, mac, bool(flags & IFF_UP), master, link, netnsid, info)
+                elif t2 == IFLA_INFO_SLAVE_KIND:
+                    slave_kind = _cstr(data, a2, b2)
+                elif t2 == IFLA_INFO_SLAVE_DATA:
+                    slave = bytes(data[a2:b2])
+    return RawLink(index, name, kind, alias, mtu, mac, bool(flags & IFF_UP), master, link, netnsid, info, txqlen,
+                   slave_kind, slave)
 
 
 def attributes(data: bytes) -> Iterator[tuple[int, bytes]]:
@@ -207,16 +221,18 @@ def parse_fdb(data: bytes, off: int, length: int) -> RawFdb:
 
 def parse_addr(data: bytes, off: int, length: int) -> RawAddr:
     family, prefixlen, _flags, _scope, index = _IFADDR.unpack_from(data, off + 16)
-    local = address = None
+    local = address = broadcast = None
     for t, a, b in _attrs(data, off + 24, off + length):
         if t == IFA_LOCAL:
             local = data[a:b]
         elif t == IFA_ADDRESS:
             address = data[a:b]
+        elif t == IFA_BROADCAST and b - a == 4:
+            broadcast = ipaddress.IPv4Address(bytes(data[a:b]))
     raw = local if local is not None else address
     value = int.from_bytes(raw or b"", "big")  # built from the bytes: no text to parse
     iface = ipaddress.IPv6Interface((value, prefixlen)) if family == socket.AF_INET6 else ipaddress.IPv4Interface((value, prefixlen))
-    return RawAddr(index, iface)
+    return RawAddr(index, iface, broadcast)
 
 
 def parse_route(data: bytes, off: int, length: int) -> RawRoute:

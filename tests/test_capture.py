@@ -143,8 +143,8 @@ def _planned_route_words(text: str) -> tuple[str, str | None, str | None]:
 def assert_only_adoptions(box: Sandbox, path: Path) -> list[dict[str, Any]]:
     """The decision for a captured file on its original machine: `topo plan --adopt` lists only
     taking the objects over, never a change to them. Allowed: adopt-namespace; set-link whose only
-    change is topo's alias mark; a namespace's hosts file (topo gives every lab namespace its
-    own); a root-namespace route that exists exactly so (the planner re-marks it with topo's
+    change is topo's alias mark; a namespace's hosts file (topo writes one for a namespace with
+    hosts entries); a root-namespace route that exists exactly so (the planner re-marks it with topo's
     protocol number, `~ route`); the lab's /etc/hosts block. Nothing is deleted, and no
     namespace, link, address or sysctl is created or changed."""
     rc, changes, conflicts = plan_changes(box, path, "--adopt")
@@ -209,6 +209,7 @@ def test_capture_of_each_example_reproduces_it(sandbox: Sandbox, tmp_path: Path,
 # ---- (b) the real CNI bridge plugin ---------------------------------------------------------
 
 CNI_CONF = {"cniVersion": "0.4.0", "name": "test", "type": "bridge", "bridge": "cni0", "isGateway": True, "ipMasq": False,
+            "hairpinMode": True,
             "ipam": {"type": "host-local", "subnet": "10.88.0.0/24", "routes": [{"dst": "0.0.0.0/0"}]}}
 
 
@@ -247,19 +248,23 @@ def test_capture_of_two_cni_bridge_pods(sandbox: Sandbox, tmp_path: Path) -> Non
     assert "Captured by `topo capture`" in text
     assert sandbox.topo("validate", str(out)).stdout.strip() == f"{out}: valid"
     data = yaml.safe_load(text)
-    assert data["bridges"]["cni0"]["addresses"] == ["10.88.0.1/24"]
-    assert data["sysctls"] == {"net.ipv4.ip_forward": 1}  # isGateway turned forwarding on
+    assert data["bridges"]["cni0"]["addresses"] == [{"address": "10.88.0.1/24", "broadcast": "auto"}]
+    host_veths = sorted(r["interfaces"][1]["name"] for r in results.values())
+    assert data["sysctls"] == {"net.ipv4.ip_forward": 1,  # isGateway turned forwarding on
+                               **{f"net.ipv6.conf.{dev}.accept_ra": 0 for dev in ["cni0", *host_veths]}}
     for pod in ("pod1", "pod2"):
         ns = data["namespaces"][pod]
-        assert ns["interfaces"]["eth0"]["addresses"] == [f"{ips[pod]}/24"]
+        assert ns["interfaces"]["eth0"]["addresses"] == [{"address": f"{ips[pod]}/24", "broadcast": "auto"}]
+        assert ns["interfaces"]["eth0"]["txqueuelen"] == 0
+        assert ns["sysctls"] == {"net.ipv4.conf.eth0.arp_notify": 1, "net.ipv6.conf.eth0.accept_dad": 0}
         assert ns["interfaces"]["lo"] == {"up": False}  # the bridge plugin leaves lo down
         assert ns["routes"] == [{"to": "default", "via": "10.88.0.1", "dev": "eth0"}]
     host_ends = {link["a"]: link["b"]["at"] for link in data["links"]}
     assert set(host_ends) == {"pod1:eth0", "pod2:eth0"}
     assert {at.split(":")[1] for at in host_ends.values()} == {r["interfaces"][1]["name"] for r in results.values()}
 
+    assert all(link["b"]["hairpin"] and link["b"]["txqueuelen"] == 0 for link in data["links"])
     # on the original machine: no changes; the objects stay the CNI plugin's (unmanaged)
-    host_veths = sorted(r["interfaces"][1]["name"] for r in results.values())
     unmanaged = assert_no_changes(sandbox, out)
     assert sorted(unmanaged) == sorted(["namespace pod1", "namespace pod2", "link cni0"] + [f"link {v}" for v in host_veths])
     before = settled_snapshot(sandbox)
@@ -293,6 +298,85 @@ def test_capture_of_two_cni_bridge_pods(sandbox: Sandbox, tmp_path: Path) -> Non
         other.run(["ip", "netns", "exec", "pod1", "ping", "-c1", "-W2", ips["pod2"]])
         other.run(["ip", "netns", "exec", "pod2", "ping", "-c1", "-W2", "10.88.0.1"])
         assert other.topo("plan", str(out), check=False).returncode == 0
+    finally:
+        other.close()
+
+
+TIMERS = ("timer", "_life_time")
+"""Fields that count time (a port's forward delay timer, an address's lifetime): never equal twice."""
+TOPO_MARKS = ("ifalias", "protocol")
+"""How topo marks what it made (a link's alias, a route's protocol number): the only difference
+topo means to make."""
+IFACE_SYSCTLS = ("net.ipv6.conf.{}.accept_ra", "net.ipv6.conf.{}.accept_dad", "net.ipv4.conf.{}.arp_notify")
+
+
+def _normalised(value: Any, veths: dict[str, str]) -> Any:
+    """`ip -j` output without ifindexes (`ifindex`, `link_index`, `link_netnsid`), counters,
+    timers and topo's marks; host veth names as the pod they lead to."""
+    if isinstance(value, dict):
+        return {k: _normalised(v, veths) for k, v in value.items()
+                if k not in ("ifindex", "link_index", "link_netnsid", "stats", "stats64", *TOPO_MARKS)
+                and not any(t in k for t in TIMERS)}
+    if isinstance(value, list):
+        return [_normalised(v, veths) for v in value]
+    return veths.get(value, value) if isinstance(value, str) else value
+
+
+def kernel_view(box: Sandbox, pods: tuple[str, ...]) -> dict[str, Any]:
+    """What the kernel says of cni0, its ports and the pods, with `ip -j -d` (links, addresses),
+    `ip -j route`, the per-interface sysctls the plugin sets and whether a pod has its own
+    hosts file, normalised (`_normalised`)."""
+    ports = [link["ifname"] for link in box.ip_json("link", "show", "master", "cni0")]
+    veths = {}
+    for name in ports:
+        peer = box.ip_json("-d", "link", "show", name)[0]
+        veths[name] = next(f"veth-of-{pod}" for pod in pods
+                           if any(l["ifindex"] == peer["link_index"] for l in box.ip_json("link", "show", "eth0", netns=pod)))
+    out: dict[str, Any] = {}
+    for ns in (None, *pods):
+        devs = ["cni0", *ports] if ns is None else ["lo", "eth0"]
+        enter = ["ip", "netns", "exec", ns] if ns else []
+        sysctls = [box.run([*enter, "sysctl", "-n", key.format(dev)]).stdout.strip() for dev in devs if dev != "lo"
+                   for key in IFACE_SYSCTLS]
+        out[ns or "(root)"] = _normalised({
+            "links": {d: box.ip_json("-d", "link", "show", d, netns=ns) for d in devs},
+            "addresses": {d: box.ip_json("-d", "addr", "show", d, netns=ns) for d in devs},
+            "routes": [box.ip_json(f, "route", "show", netns=ns) for f in ("-4", "-6")],
+            "sysctls": sysctls,
+            "own hosts file": ns is not None and box.run(["test", "-e", f"/etc/netns/{ns}/hosts"], check=False).returncode == 0,
+        }, veths)
+    return out
+
+
+def settled(box: Sandbox) -> None:
+    """Until no address is tentative (IPv6 DAD on cni0 and the host veths)."""
+    box.run(["sh", "-c", "for i in $(seq 100); do ip -6 addr show tentative | grep -q . || exit 0; sleep 0.1; done; exit 1"])
+
+
+def test_cni_pods_applied_from_their_capture_are_the_plugins(sandbox: Sandbox, tmp_path: Path) -> None:
+    """The CNI bridge plugin's two pods (hairpin ports, broadcast addresses, txqueuelen 0 veths,
+    accept_ra off on cni0 and its ports, DAD off and arp_notify on in the pods, no hosts file),
+    captured and applied in a fresh sandbox: the same kernel state, as `ip -j -d` shows it;
+    and the pods resolve the node's /etc/hosts names in both."""
+    assert (CNI_DIR / "bridge").exists(), "Debian's containernetworking-plugins is missing: run scripts/setup.sh"
+    pods = ("pod1", "pod2")
+    for pod in pods:
+        cni_add(sandbox, pod, tmp_path / "cni-ipam")
+    settled(sandbox)
+    plugin = kernel_view(sandbox, pods)
+    out = tmp_path / "cni.yaml"
+    _, stderr = capture(sandbox, out)
+    assert "warning" not in stderr, stderr
+    other = Sandbox(tmp_path / "second").start()
+    try:
+        other.topo("apply", str(out))
+        settled(other)
+        applied = kernel_view(other, pods)
+        for ns in plugin:
+            for part in plugin[ns]:
+                assert applied[ns][part] == plugin[ns][part], f"{ns}: {part}"
+        for box in (sandbox, other):
+            assert box.run(["ip", "netns", "exec", "pod1", "getent", "hosts", "users-own-host"]).stdout.split()[0] == "192.0.2.99"
     finally:
         other.close()
 

@@ -109,7 +109,7 @@ def test_bad_fragments_are_refused_with_a_message(tmp_path: Path, fragment: dict
 def test_a_slot_declared_by_a_later_kind_is_not_there_yet(tmp_path: Path) -> None:
     kinds = [(name, path) for name, path in default_kinds() if name != "bridge"]
     kinds.append(("bridge", dict(default_kinds())["bridge"]))
-    with pytest.raises(SchemaBuildError, match="address: contributes to slot 'bridge'"):
+    with pytest.raises(SchemaBuildError, match="veth: contributes to slot 'bridge'"):
         build(kinds)
 
 

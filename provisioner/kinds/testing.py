@@ -81,7 +81,8 @@ def live_state(data: dict[str, Any] | None) -> LiveState:
     """LiveState from `{root: NS, namespaces: {name: NS}, existing, unpinned, processes,
     node_hosts, live_rename}`, each NS `{inode, nsid, links: {name: LINK}, routes: [ROUTE], sysctls, hosts,
     fdb: {vxlan: [remote]}}` (hosts: text, or `{topo: LAB, entries}` as topo writes it); a LINK `{kind, alias, mtu, mac, up, master, peer: NS:NAME,
-    netnsid, vxlan: [vni, port, local], macvlan: [mode, parent], addresses: [...]}` (lo is added
+    netnsid, vxlan: [vni, port, local], macvlan: [mode, parent], addresses: [...], broadcasts: {address: broadcast},
+    txqlen (1000), hairpin (a port's, false)}` (lo is added
     when not named; a macvlan's parent is a root link's name or an ifindex, and its netnsid
     defaults to 0 outside the root namespace);
     a ROUTE `{dst (or default, default6), via, dev, metric, onlink, src, proto, type}`."""
@@ -96,6 +97,8 @@ def live_state(data: dict[str, Any] | None) -> LiveState:
         for name, spec in specs[ns].items():
             live.links[name] = _link(ns, name, spec, specs)
             live.addresses[name] = {ipaddress.ip_interface(a) for a in spec.get("addresses") or []}
+            if spec.get("broadcasts"):
+                live.broadcasts[name] = {ipaddress.ip_interface(a): ipaddress.ip_address(b) for a, b in spec["broadcasts"].items()}
         built[ns] = live
     namespaces = {k: v for k, v in built.items() if k is not None}
     unpinned = set(data.get("unpinned") or [])
@@ -110,9 +113,12 @@ def live_state(data: dict[str, Any] | None) -> LiveState:
 
 
 def _hosts(data: Any) -> str | None:
-    """A hosts file as text, or `{topo: LAB, entries: {name: address}}`: as topo writes it for lab LAB."""
+    """A hosts file as text, or `{topo: LAB, entries: {name: address}}`: as topo leaves it for
+    lab LAB (with no entries: no file, as topo leaves a namespace without hosts entries)."""
     if not isinstance(data, dict):
         return data
+    if not data.get("entries"):
+        return None
     from ..hostsfile import render_netns_hosts
 
     entries = {k: tuple(ipaddress.ip_address(a) for a in (v if isinstance(v, list) else [v]))
@@ -134,8 +140,11 @@ def _link(ns: str | None, name: str, spec: dict[str, Any], specs: dict[str | Non
     if "macvlan" in spec:
         info, netnsid = _macvlan(ns, spec, specs[None])
         link_index, other = info.parent_index, netnsid is not None
+    from .link.read import PortFacts
+
+    port = PortFacts(bool(spec.get("hairpin", False))) if spec.get("master") else None
     return LiveLink(spec["index"], name, spec["kind"], spec.get("alias"), spec["mtu"], spec["mac"], spec.get("up", True),
-                    spec.get("master"), peer_index, other, netnsid, info, link_index)
+                    spec.get("master"), peer_index, other, netnsid, info, link_index, spec.get("txqlen", 1000), port)
 
 
 def _macvlan(ns: str | None, spec: dict[str, Any], root: dict[str, dict[str, Any]]) -> tuple[Any, int | None]:

@@ -7,11 +7,12 @@ from typing import Any
 
 from ...core.plan import Action, Op, Stage
 from ...core.requests import Built, Request
-from ...model import IPInterface
+from ...model import IPAddress, IPInterface
 from ...rtnl import (
     AF_INET,
     AF_INET6,
     IFA_ADDRESS,
+    IFA_BROADCAST,
     IFA_F_NODAD,
     IFA_FLAGS,
     IFA_LOCAL,
@@ -33,12 +34,15 @@ class AddressSpec:
     address: IPInterface
     again: bool = False  # re-add one the kernel drops with another (NLM_F_REPLACE: no error if still there)
     announce: bool = False  # on a link the plan makes: tell the neighbours at once (gratuitous ARP)
+    broadcast: IPAddress | None = None  # IFA_BROADCAST (IPv4)
 
 
-def encode(index: int, addr: IPInterface, msg_type: int, flags: int) -> Msg:
+def encode(index: int, addr: IPInterface, msg_type: int, flags: int, broadcast: IPAddress | None = None) -> Msg:
     raw = addr.ip.packed
     body = ifaddr(AF_INET6 if addr.version == 6 else AF_INET, addr.network.prefixlen, index)
     body += rta(IFA_LOCAL, raw) + rta(IFA_ADDRESS, raw)
+    if broadcast is not None and msg_type == RTM_NEWADDR:
+        body += rta(IFA_BROADCAST, broadcast.packed)
     if addr.version == 6 and msg_type == RTM_NEWADDR:
         body += rta_u32(IFA_FLAGS, IFA_F_NODAD)
     return Msg(msg_type, flags, body)
@@ -48,7 +52,7 @@ def _add(ex: Any, a: Action) -> Built:
     spec = a.payload
     assert isinstance(spec, AddressSpec)
     flags = NLM_F_CREATE | (NLM_F_REPLACE if spec.again else NLM_F_EXCL)
-    return [Request(a.netns, encode(ex.index(a.netns, spec.ifname), spec.address, RTM_NEWADDR, flags), a)], []
+    return [Request(a.netns, encode(ex.index(a.netns, spec.ifname), spec.address, RTM_NEWADDR, flags, spec.broadcast), a)], []
 
 
 def _delete(ex: Any, a: Action) -> Built:

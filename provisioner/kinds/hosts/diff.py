@@ -1,5 +1,5 @@
-"""Hosts entries: each namespace's hosts file is the lab's; of the node's /etc/hosts only the
-lab's marked block is."""
+"""Hosts entries: each namespace's hosts file is the lab's (a namespace without entries has
+none: it sees the node's /etc/hosts); of the node's /etc/hosts only the lab's marked block is."""
 
 from __future__ import annotations
 
@@ -26,6 +26,13 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
             # another tool's namespace: its entries count, not topo's header and layout
             if (parse_entries(live.hosts)[0] if live.hosts is not None else {}) == ns.hosts:
                 continue
+        if not ns.hosts:
+            # no entries: no file, so `ip netns exec` sees the node's /etc/hosts (one topo
+            # wrote before, with localhost lines only, goes)
+            if live is not None and live.hosts is not None:
+                out.add(REMOVE_HOSTS, Change.DELETE, name, f"hosts file /etc/netns/{name}/hosts", HostsSpec(None),
+                        before="present" if effects.foreign_namespace(name) else entries(0), key=HostsKey(name))
+            continue
         want = render_netns_hosts(ctx.topo.name, ns.hosts)
         if live is None or live.hosts != want:
             out.add(WRITE_HOSTS, Change.CREATE if live is None or live.hosts is None else Change.UPDATE, name,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...core.plan import Action, Op, Stage
-from ...hostsfile import set_managed_block, write_netns_hosts
+from ...hostsfile import remove_netns_dir, set_managed_block, write_netns_hosts
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,8 @@ def _write(ex: Any, a: Action) -> None:
         set_managed_block(ex.pool.roots.etc_hosts, ex.lab, spec.text)
     elif spec.text is not None:
         write_netns_hosts(ex.pool.roots.etc_netns, a.netns, spec.text)
+    else:
+        remove_netns_dir(ex.pool.roots.etc_netns, a.netns)
 
 
 WRITE_HOSTS = Op("write-hosts", Stage.FILES, run=_write)

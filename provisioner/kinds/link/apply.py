@@ -11,12 +11,16 @@ from ...core.requests import Built, Request
 from ...rtnl import (
     IFF_UP,
     IFLA_ADDRESS,
+    IFLA_BRPORT_MODE,
     IFLA_IFALIAS,
     IFLA_IFNAME,
     IFLA_INFO_KIND,
+    IFLA_INFO_SLAVE_DATA,
+    IFLA_INFO_SLAVE_KIND,
     IFLA_LINKINFO,
     IFLA_MASTER,
     IFLA_MTU,
+    IFLA_TXQLEN,
     NLM_F_CREATE,
     NLM_F_EXCL,
     RTM_DELLINK,
@@ -43,6 +47,8 @@ class LinkSpec:
     master: str | None = None
     nomaster: bool = False
     alias: str | None = None
+    txqlen: int | None = None
+    hairpin: bool | None = None  # a bridge port's hairpin mode (a request of its own, after the master is set)
     vanishes: bool = False  # for deletions: goes away with a namespace this plan deletes
 
 
@@ -57,6 +63,8 @@ def link_attrs(ex: Any, netns: str | None, name: str, spec: LinkSpec) -> list[by
         attrs.append(rta_u32(IFLA_MTU, spec.mtu))
     if spec.mac is not None:
         attrs.append(rta(IFLA_ADDRESS, mac_bytes(spec.mac)))
+    if spec.txqlen is not None:
+        attrs.append(rta_u32(IFLA_TXQLEN, spec.txqlen))
     if spec.master is not None:
         attrs.append(rta_u32(IFLA_MASTER, ex.index(netns, spec.master)))
     elif spec.nomaster:
@@ -78,10 +86,22 @@ def link_msg(ex: Any, netns: str | None, name: str, spec: LinkSpec, *, create: s
     return Msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL if create else 0, body)
 
 
+def port_msg(name: str, hairpin: bool) -> Msg:
+    """RTM_NEWLINK that sets bridge port `name`'s hairpin mode (IFLA_INFO_SLAVE_DATA, as `ip link
+    set NAME type bridge_slave hairpin on`). The kernel applies a port's settings before the
+    rest of a request: this one goes after the request that makes the link a port."""
+    port = rta(IFLA_INFO_SLAVE_DATA, rta(IFLA_BRPORT_MODE, bytes([int(hairpin)])))
+    info = rta(IFLA_LINKINFO, rta_str(IFLA_INFO_SLAVE_KIND, "bridge") + port)
+    return Msg(RTM_NEWLINK, 0, ifinfo() + rta_str(IFLA_IFNAME, name) + info)
+
+
 def _set_link(ex: Any, a: Action) -> Built:
     spec = a.payload
     assert isinstance(spec, LinkSpec) and spec.name
-    return [Request(a.netns, link_msg(ex, a.netns, spec.name, spec), a)], []
+    requests = [Request(a.netns, link_msg(ex, a.netns, spec.name, spec), a)]
+    if spec.hairpin is not None:
+        requests.append(Request(a.netns, port_msg(spec.name, spec.hairpin), a))
+    return requests, []
 
 
 @dataclass(frozen=True)

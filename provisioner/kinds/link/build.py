@@ -11,9 +11,10 @@ from typing import Any
 
 from ...diagnostics import DiagnosticSink, YamlPath, format_path
 from ...model import Interface, Kind, Place, Topology
+from ..address.build import build_addresses
 from ..buildctx import BuildContext
 
-IFACE_SETTINGS = ("addresses", "mtu", "mac", "up", "description")
+IFACE_SETTINGS = ("addresses", "mtu", "mac", "up", "description", "txqueuelen", "hairpin")
 IPV6_MIN_MTU = 1280
 """Below this MTU Linux turns IPv6 off on an interface: it drops the interface's IPv6 addresses
 and refuses new ones and IPv6 routes out of it."""
@@ -31,13 +32,11 @@ def settings(ctx: BuildContext, iface: Interface, path: YamlPath, raw: dict[str,
             continue
         origin[key] = path + (key,)
         if key == "addresses":
-            loopback = iface.kind == Kind.LOOPBACK
-            addrs = [ctx.interface_address(path + (key, i), a, loopback) for i, a in enumerate(raw[key])]
-            iface.addresses = tuple(a for a in addrs if a is not None)
+            build_addresses(ctx, iface, path + (key,), raw[key], iface.kind == Kind.LOOPBACK)
         elif key == "mac":
             iface.mac = _mac(ctx, path + (key,), raw[key])
-        elif key == "mtu":
-            iface.mtu = ctx.integer(path + (key,), raw[key])
+        elif key in ("mtu", "txqueuelen"):
+            setattr(iface, key, ctx.integer(path + (key,), raw[key]))
         elif key == "description":
             iface.description = ctx.text(path + (key,), raw[key])
         else:
@@ -54,8 +53,14 @@ def _mac(ctx: BuildContext, path: YamlPath, raw: Any) -> str:
 
 
 def finish(ctx: BuildContext, topo: Topology) -> None:
-    """IPv6 addresses and routes on an interface whose MTU turns IPv6 off (the kernel refuses them)."""
+    """IPv6 addresses and routes on an interface whose MTU turns IPv6 off (the kernel refuses
+    them); hairpin mode on an interface that is no bridge's port."""
     for ns in topo.all_netns():
+        for iface in ns.interfaces.values():
+            if iface.hairpin and iface.master is None:
+                ctx.sink.error(iface.path + ("hairpin",) if iface.path else iface.path,
+                               f"hairpin mode is a bridge port's setting and {iface.name} is no bridge's port",
+                               "attach it to a bridge (a link end `BRIDGE:IFNAME`), or leave `hairpin` out", key=True)
         low = {name: i.mtu for name, i in ns.interfaces.items() if i.mtu is not None and i.mtu < IPV6_MIN_MTU}
         if not low:
             continue

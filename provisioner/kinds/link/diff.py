@@ -157,6 +157,8 @@ class LinkDiff:
             name = ns.place.netns
             live = self.live_ns(name)
             for iface in ns.interfaces.values():
+                if self.effects.link_made(name, iface.name):
+                    made_settings(self, name, iface)
                 if iface.kind in paired or self.effects.link_made(name, iface.name):
                     continue
                 link = live.links.get(iface.name) if live else None
@@ -190,6 +192,10 @@ class LinkDiff:
             spec["mac"] = iface.mac
             before.append(f"mac {link.mac}")
             after.append(f"mac {iface.mac}")
+        for key, was, want in port_and_queue(iface, link):
+            spec[key] = want
+            before.append(was)
+            after.append(describe_setting(key, want))
         if link.up != iface.up:
             spec["up"] = iface.up
             if not iface.up:
@@ -211,6 +217,35 @@ class LinkDiff:
             self.out.add(SET_LINK, Change.UPDATE, netns, f"link {iface.name}", LinkSpec(iface.name, **spec),  # type: ignore[arg-type]
                          before=", ".join(before), after=", ".join(after), key=LinkKey(netns, iface.name),
                          links=(LinkKey(netns, iface.name),))
+
+
+def made_settings(d: LinkDiff, netns: str | None, iface: Interface) -> None:
+    """A link the plan makes: the settings its kind's create request leaves out (queue
+    length, a port's hairpin mode), once it exists and is a port."""
+    wanted = [(key, want) for key, _, want in port_and_queue(iface, None)]
+    if wanted:
+        d.out.add(SET_LINK, Change.UPDATE, netns, f"link {iface.name}", LinkSpec(iface.name, **dict(wanted)),  # type: ignore[arg-type]
+                  before="(new)", after=", ".join(describe_setting(k, v) for k, v in wanted),
+                  key=LinkKey(netns, iface.name), links=(LinkKey(netns, iface.name),))
+
+
+def port_and_queue(iface: Interface, link: LiveLink | None) -> list[tuple[str, str, object]]:
+    """(LinkSpec field, what the link has, what the file wants) of the queue length and a
+    port's hairpin mode where they differ; `link` None: a link the plan makes (the kernel's
+    defaults: its queue length left alone unless declared, hairpin off). A port that changes
+    bridge is a new port (hairpin off)."""
+    out: list[tuple[str, str, object]] = []
+    if iface.txqueuelen is not None and (link is None or link.txqlen != iface.txqueuelen):
+        out.append(("txqlen", f"txqueuelen {link.txqlen}" if link else "(new)", iface.txqueuelen))
+    if iface.master is not None:
+        have = link is not None and link.master == iface.master and link.hairpin
+        if have != iface.hairpin:
+            out.append(("hairpin", f"hairpin {'on' if have else 'off'}", iface.hairpin))
+    return out
+
+
+def describe_setting(key: str, value: object) -> str:
+    return f"txqueuelen {value}" if key == "txqlen" else f"hairpin {'on' if value else 'off'}"
 
 
 def heir_of(ctx: DiffContext, link: LiveLink) -> str | None:

@@ -12,7 +12,8 @@ if TYPE_CHECKING:
 
 
 def settings(iface: Interface, *, mtu: bool = True) -> Data:
-    """An interface's settings that differ from the defaults (`up: true`, no MTU, MAC or description);
+    """An interface's settings that differ from the defaults (`up: true`, no MTU, MAC, queue
+    length or description, hairpin off);
     `mtu=False` leaves the MTU out (it is written elsewhere)."""
     out: Data = addresses(iface)
     if mtu and iface.mtu is not None:
@@ -21,6 +22,10 @@ def settings(iface: Interface, *, mtu: bool = True) -> Data:
         out["mac"] = iface.mac
     if not iface.up:
         out["up"] = False
+    if iface.txqueuelen is not None:
+        out["txqueuelen"] = iface.txqueuelen
+    if iface.hairpin:
+        out["hairpin"] = True
     if iface.description is not None:
         out["description"] = iface.description
     return out

@@ -36,14 +36,21 @@ def test_address_read(case: str) -> None:
     assert (raw.index, raw.address) == (index, ipaddress.ip_interface(want))
 
 
+def test_address_read_broadcast() -> None:
+    raw = parse(parse_addr, addr(2, 24, 3, [("IFA_LOCAL", "10.9.0.1"), ("IFA_BROADCAST", "10.9.0.255")]))
+    assert raw.broadcast == ipaddress.ip_address("10.9.0.255")
+    assert parse(parse_addr, addr(2, 24, 3, [("IFA_LOCAL", "10.9.0.1")])).broadcast is None
+
+
 def test_address_read_namespace_gathers_them_per_link(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(live, "read_managed_block", lambda *args: None)
     links = [pyroute2_bytes(ifinfmsg, {"index": i}, [("IFLA_IFNAME", n)], RTM_NEWLINK) for i, n in ((1, "lo"), (3, "eth0"))]
     sock = DumpSocket(link_msgs=links, addr_msgs=[
         addr(2, 8, 1, [("IFA_LOCAL", "127.0.0.1")]), addr(10, 128, 1, [("IFA_ADDRESS", "::1")]),
-        addr(2, 24, 3, [("IFA_LOCAL", "10.9.0.2")]), addr(10, 64, 3, [("IFA_ADDRESS", "fd00::2")]),
+        addr(2, 24, 3, [("IFA_LOCAL", "10.9.0.2"), ("IFA_BROADCAST", "10.9.0.255")]), addr(10, 64, 3, [("IFA_ADDRESS", "fd00::2")]),
         addr(2, 24, 99, [("IFA_LOCAL", "10.99.0.1")]),  # a link that went between the dumps: dropped
     ])
     ns = live.read_netns(DumpPool({None: sock}), None, (), "lab")  # type: ignore[arg-type]
     assert ns.addresses == {"lo": {ipaddress.ip_interface("127.0.0.1/8"), ipaddress.ip_interface("::1/128")},
                             "eth0": {ipaddress.ip_interface("10.9.0.2/24"), ipaddress.ip_interface("fd00::2/64")}}
+    assert ns.broadcasts == {"eth0": {ipaddress.ip_interface("10.9.0.2/24"): ipaddress.ip_address("10.9.0.255")}}

@@ -16,6 +16,15 @@ def problems(iface: str, link: str = "") -> list[tuple[str, str]]:
     return [(format_path(d.path), d.message) for d in validate_document(load_text("t.yaml", LAB % (iface, link))).diagnostics]
 
 
+def test_hairpin_only_on_a_bridge_port() -> None:
+    text = "name: lab\nnamespaces: {a: {}}\nbridges: {br0: {}}\nlinks: [{a: a:eth0, b: {at: 'br0:v0', hairpin: true}}]\n"
+    topo = validate_document(load_text("t.yaml", text)).topology
+    assert topo is not None and topo.nodes["host"].root.interfaces["v0"].hairpin
+    bad = text.replace("br0:v0", "host:v0")
+    found = [d.message for d in validate_document(load_text("t.yaml", bad)).diagnostics]
+    assert found == ["hairpin mode is a bridge port's setting and v0 is no bridge's port"]
+
+
 def test_settings_from_interfaces_and_the_link() -> None:
     doc = load_text("t.yaml", LAB % ("{addresses: [10.0.0.1/24], mac: '02:AA:00:00:00:01', up: false}", ", mtu: 1400"))
     topo = validate_document(doc).topology
@@ -32,6 +41,13 @@ def test_settings_from_interfaces_and_the_link() -> None:
     ("{addresses: [10.0.0.1]}", "", [("namespaces.a.interfaces.eth0.addresses[0]", "address '10.0.0.1' has no prefix length")]),
     ("{addresses: [224.0.0.1/24]}", "", [("namespaces.a.interfaces.eth0.addresses[0]",
                                           "224.0.0.1/24 is a multicast address: a group an interface joins, not an address it has")]),
+    ("{addresses: [{address: 'fd00::1/64', broadcast: auto}]}", "", [(
+        "namespaces.a.interfaces.eth0.addresses[0].broadcast", "fd00::1/64 is an IPv6 address: IPv6 has no broadcast address")]),
+    ("{addresses: [{address: 10.0.0.1/24, broadcast: 'fd00::ff'}]}", "", [(
+        "namespaces.a.interfaces.eth0.addresses[0].broadcast", "broadcast fd00::ff is not an IPv4 address")]),
+    ("{addresses: [{address: 10.0.0.1}]}", "", [("namespaces.a.interfaces.eth0.addresses[0].address",
+                                                  "address '10.0.0.1' has no prefix length")]),
+    ("{txqueuelen: 0}", "", []),
     ("{mtu: 1200, addresses: ['fd00::1/64']}", ", mtu: 1200", [("namespaces.a.interfaces.eth0", "eth0 has MTU 1200 and the IPv6 "
                                                                 "address fd00::1/64: Linux turns IPv6 off below MTU 1280 and refuses the address")]),
 ])

@@ -24,3 +24,12 @@ def test_mtu_and_state_are_drawn() -> None:
     text = render_graph(load_topology(CASE), "dot")
     assert 'n_host_a_eth0 [label="eth0\\nmtu 1400\\ndown", shape=ellipse' in text
     assert 'n_host_root_veth_2d_a [label="veth-a", shape=ellipse' in text
+
+
+def test_queue_length_and_hairpin_round_trip() -> None:
+    model = load_topology(CASE.parent / "queue_and_hairpin.yaml")
+    assert validate_document(load_text("dump.yaml", dump_yaml(model))).topology == model
+    data = dump_topology(model)
+    assert data["namespaces"]["a"]["interfaces"]["eth0"] == {"txqueuelen": 0}
+    assert data["bridges"]["br0"] == {"txqueuelen": 500}
+    assert data["links"][0]["b"] == {"at": "br0:veth-a", "txqueuelen": 0, "hairpin": True}

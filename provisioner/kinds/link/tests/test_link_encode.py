@@ -23,6 +23,7 @@ CASES: dict[str, tuple[LinkSpec, tuple[int, int], dict[str, Any]]] = {
     "master by index": (LinkSpec("veth1", master="br0"), (0, 0), {"IFLA_MASTER": 3}),
     "no master": (LinkSpec("veth1", nomaster=True), (0, 0), {"IFLA_MASTER": 0}),
     "alias": (LinkSpec("veth1", alias="topo:lab"), (0, 0), {"IFLA_IFALIAS": "topo:lab"}),
+    "queue length": (LinkSpec("veth1", txqlen=0), (0, 0), {"IFLA_TXQLEN": 0}),
     "all at once": (LinkSpec("veth1", 9000, "aa:bb:cc:00:00:02", True, "br0", alias="topo:lab"), (1, 1),
                     {"IFLA_IFNAME": "veth1", "IFLA_MTU": 9000, "IFLA_ADDRESS": "aa:bb:cc:00:00:02", "IFLA_MASTER": 3,
                      "IFLA_IFALIAS": "topo:lab"}),
@@ -40,6 +41,22 @@ def test_link_encode_set(case: str) -> None:
     assert (msg["index"], msg["flags"], msg["change"]) == (0, flags, change)  # by name
     assert {k: msg.get_attr(k) for k in attrs} == attrs
     assert set(attr_names(msg)) == {"IFLA_IFNAME", *attrs}
+
+
+@pytest.mark.parametrize("hairpin", [True, False])
+def test_link_encode_hairpin_after_the_rest(hairpin: bool) -> None:
+    """A port's hairpin mode is a request of its own, after the one that may make the link a
+    port (the kernel applies IFLA_INFO_SLAVE_DATA before the rest of a request)."""
+    spec = LinkSpec("veth1", master="br0", hairpin=hairpin)
+    requests, followups = SET_LINK.encode(EX, Action(SET_LINK, Change.UPDATE, None, "link veth1", spec))  # type: ignore[misc]
+    assert followups == [] and len(requests) == 2
+    first, port = (decode(r.msg, ifinfmsg) for r in requests)
+    assert first.get_attr("IFLA_MASTER") == 3 and first.get_attr("IFLA_LINKINFO") is None
+    assert (requests[1].msg.type, requests[1].msg.flags, port["index"]) == (RTM_NEWLINK, 0, 0)
+    assert port.get_attr("IFLA_IFNAME") == "veth1" and attr_names(port) == ["IFLA_IFNAME", "IFLA_LINKINFO"]
+    info = port.get_attr("IFLA_LINKINFO")
+    assert info.get_attr("IFLA_INFO_SLAVE_KIND") == "bridge"
+    assert info.get_attr("IFLA_INFO_SLAVE_DATA").get_attr("IFLA_BRPORT_MODE") == int(hairpin)
 
 
 def test_link_encode_delete_by_name() -> None:

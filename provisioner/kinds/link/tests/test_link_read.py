@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 
+from provisioner.kinds.link.read import PortFacts
 from provisioner.kinds.testing import parse, pyroute2_bytes
 from provisioner.live import _link
 from provisioner.rtnl import RTM_NEWLINK, parse_link
@@ -27,6 +28,16 @@ CASES: dict[str, tuple[dict[str, Any], list[tuple[str, Any]], dict[str, Any]]] =
     "master unknown to the dump": ({"index": 8}, [("IFLA_IFNAME", "veth1"), ("IFLA_MASTER", 99)], {"master": None}),
     "kind from linkinfo": ({"index": 9}, [("IFLA_IFNAME", "d0"), ("IFLA_LINKINFO", {"attrs": [("IFLA_INFO_KIND", "dummy")]})],
                            {"kind": "dummy", "info": None}),
+    "queue length": ({"index": 7}, [("IFLA_IFNAME", "eth0"), ("IFLA_TXQLEN", 0)], {"txqlen": 0}),
+    "not a bridge port": ({"index": 7}, [("IFLA_IFNAME", "eth0")], {"port": None, "hairpin": False}),
+    "bridge port, hairpin on": ({"index": 8}, [("IFLA_IFNAME", "veth1"), ("IFLA_MASTER", 2), ("IFLA_LINKINFO", {"attrs": [
+        ("IFLA_INFO_KIND", "veth"), ("IFLA_INFO_SLAVE_KIND", "bridge"),
+        ("IFLA_INFO_SLAVE_DATA", {"attrs": [("IFLA_BRPORT_MODE", 1), ("IFLA_BRPORT_LEARNING", 1), ("IFLA_BRPORT_COST", 2)]})]})],
+        {"kind": "veth", "hairpin": True, "port": PortFacts(True, ())}),
+    "bridge port, settings topo does not model": ({"index": 8}, [("IFLA_IFNAME", "veth1"), ("IFLA_LINKINFO", {"attrs": [
+        ("IFLA_INFO_SLAVE_KIND", "bridge"), ("IFLA_INFO_SLAVE_DATA", {"attrs": [
+            ("IFLA_BRPORT_MODE", 0), ("IFLA_BRPORT_LEARNING", 0), ("IFLA_BRPORT_ISOLATED", 1)]})]})],
+        {"hairpin": False, "port": PortFacts(False, ("learning off", "isolated on"))}),
     "attributes after linkinfo still read": ({"index": 9}, [("IFLA_LINKINFO", {"attrs": [("IFLA_INFO_KIND", "dummy")]}),
                                                             ("IFLA_IFNAME", "d0"), ("IFLA_MTU", 1280)],
                                              {"kind": "dummy", "name": "d0", "mtu": 1280}),
