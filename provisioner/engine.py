@@ -7,9 +7,10 @@ the lock, and the namespace pool (which carries them to the live reader and the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import TYPE_CHECKING, Callable
 
-from .checkpoint import checkpoint_topology, delete_checkpoint, save_checkpoint
+from .checkpoint import checkpoint_topology, delete_checkpoint, load_checkpoint, save_checkpoint
 from .core.plan import ActionFailed
 from .diagnostics import TopoError
 from .executor import Executor
@@ -42,22 +43,33 @@ class NotConverged(Exception):
         self.remaining = remaining
 
 
-class RolledBack(Exception):
-    """Apply failed and the lab was returned to its checkpoint; `cause` says what failed."""
+class RollbackTarget(Enum):
+    """Where a rollback took the lab, as verified afterwards."""
 
-    def __init__(self, cause: Exception, rollback: "ApplyResult"):
+    REMOVED = "removed"  # the failed run created the lab: nothing of it is left
+    CHECKPOINT = "checkpoint"  # the lab's last verified apply (of another file than this run's)
+    SAME_FILE = "same-file"  # the last verified apply was of this very file: going back applied it again
+
+
+class RolledBack(Exception):
+    """Apply failed and the lab was returned to `target` (verified); `cause` says what failed."""
+
+    def __init__(self, cause: Exception, rollback: "ApplyResult", target: RollbackTarget):
         super().__init__(f"{cause}; rolled back ({len(rollback.done)} actions)")
         self.cause = cause
         self.rollback = rollback
+        self.target = target
 
 
 class RollbackFailed(Exception):
-    """Apply failed, and so did the way back: the machine is as far as both got."""
+    """Apply failed, and so did the way back: the machine is as far as both got (`rollback`:
+    the plan back and what of it was done)."""
 
-    def __init__(self, cause: Exception, error: Exception):
+    def __init__(self, cause: Exception, error: Exception, rollback: "ApplyResult | None" = None):
         super().__init__(f"{cause}; rollback failed too: {error}")
         self.cause = cause
         self.error = error
+        self.rollback = rollback
 
 
 @dataclass
@@ -131,6 +143,7 @@ class RunOptions:
     notify: Callable[[str], None] | None = None  # told when waiting for the lock
     rollback: bool = False  # apply: on failure, return the lab to its checkpoint
     checkpoint: str | None = None  # apply: the rendered file, kept as the checkpoint once verified
+    on_rollback: Callable[[Plan], None] | None = None  # apply --rollback: told the plan back before it runs
 
 
 def apply_node(roots: Roots, topo: Topology, node: str, *, adopt: bool = False, source: str | None = None,
@@ -171,7 +184,8 @@ def _apply(roots: Roots, topo: Topology, node: str, adopt: bool, source: str | N
         except (ActionFailed, NotConverged) as failure:
             if back is None:
                 raise
-            raise _roll_back(pool, back, node, failure, progress, stop, existed=record is not None) from failure
+            target = _rollback_target(roots, topo.name, record is not None, options)
+            raise _roll_back(pool, back, node, failure, progress, stop, target, options.on_rollback) from failure
         _keep_checkpoint(roots, topo.name, options)
         return ApplyResult(plan, ex.done)
 
@@ -181,27 +195,38 @@ def _keep_checkpoint(roots: Roots, lab: str, options: RunOptions) -> None:
         save_checkpoint(roots, lab, options.checkpoint)
 
 
-def _roll_back(pool: NetnsPool, back: Topology, node: str, failure: Exception,
-               progress: Callable[[Action], None] | None, stop: "StopFlag", existed: bool) -> Exception:
+def _rollback_target(roots: Roots, lab: str, existed: bool, options: RunOptions) -> RollbackTarget:
+    """Where a rollback of this run would take the lab."""
+    if not existed:
+        return RollbackTarget.REMOVED
+    same = options.checkpoint is not None and load_checkpoint(roots, lab) == options.checkpoint
+    return RollbackTarget.SAME_FILE if same else RollbackTarget.CHECKPOINT
+
+
+def _roll_back(pool: NetnsPool, back: Topology, node: str, failure: Exception, progress: Callable[[Action], None] | None,
+               stop: "StopFlag", target: RollbackTarget, on_rollback: Callable[[Plan], None] | None) -> Exception:
     """Plan from what is there now to the checkpoint, run it, verify; the error to raise."""
     roots = pool.roots
     record = load_record(roots, back.name)  # the intent record: covers everything the failed run made
+    plan, ex = None, None
     try:
         plan = make_plan(back, node, _read(pool, back, node, record), record, adopt=False)
         assert plan.record is not None
+        if on_rollback is not None:
+            on_rollback(plan)
         ex = Executor(pool, back.name, progress, stop=stop)
         ex.run(plan)
         remaining = verify(back, node, _read(pool, back, node, plan.record), plan.record)
         if not remaining.empty:
             raise NotConverged(remaining)
     except (ActionFailed, NotConverged) as error:
-        return RollbackFailed(failure, error)
-    if existed:
-        save_record(roots, plan.record)
-    else:  # the failed run created the lab: nothing of it is left
+        return RollbackFailed(failure, error, None if plan is None else ApplyResult(plan, ex.done if ex else []))
+    if target is RollbackTarget.REMOVED:  # the failed run created the lab: nothing of it is left
         delete_record(roots, back.name)
         delete_checkpoint(roots, back.name)
-    return RolledBack(failure, ApplyResult(plan, ex.done))
+    else:
+        save_record(roots, plan.record)
+    return RolledBack(failure, ApplyResult(plan, ex.done), target)
 
 
 def destroy_node(roots: Roots, lab: str, node: str, *, progress: Callable[[Action], None] | None = None,

@@ -178,7 +178,7 @@ def assert_no_changes(box: Sandbox, path: Path) -> list[str]:
     unmanaged = [u["target"] for u in node["unmanaged"]]
     assert {f"namespace {ns}" for ns in doc.get("namespaces", {})} <= set(unmanaged), unmanaged
     text = box.topo("plan", str(path)).stdout
-    assert text.startswith("No changes.") and "made by another tool or lab" in text, text
+    assert text.startswith(f"No changes: the machine matches {path}.") and "made by another tool or lab" in text, text
     return unmanaged
 
 

@@ -87,7 +87,7 @@ def test_processes_started_restarted_and_stopped(sandbox: Sandbox, tmp_path: Pat
     sandbox.run(["kill", "-KILL", str(next(iter(pids)))])
     time.sleep(0.1)
     plan = sandbox.topo("plan", str(lab), check=False)
-    assert plan.returncode == 2 and "process ticker" in plan.stdout and "dead" in plan.stdout
+    assert plan.returncode == 2 and "process ticker" in plan.stdout and f"pid {next(iter(pids))} exited -> restart" in plan.stdout
     sandbox.topo("apply", str(lab))
     again = _pids(sandbox, "pod")
     assert len(again) == 1 and again != pids

@@ -115,7 +115,7 @@ def test_second_apply_fails_with_no_wait_and_waits_without(sandbox: Sandbox, tmp
     out2, err2 = second.communicate(timeout=120)
     assert second.returncode == 0, f"{out2}\n{err2}"
     # the second run planned only after the first had finished: nothing was left to do
-    assert "No changes. Lab bench is up to date." in out2, out2
+    assert f"No changes: the machine matches {lab}." in out2, out2
     assert box.topo("plan", str(lab), check=False).returncode == 0
     box.topo("destroy", str(lab))
     assert machine(box) == before
@@ -134,7 +134,7 @@ def test_concurrent_applies_never_interleave(sandbox: Sandbox, tmp_path: Path, s
         results = [(rc, out, err) for out, err, rc in results]
         assert [rc for rc, _, _ in results] == [0, 0, 0], results
         assert sum("Apply complete: 302 actions" in out for _, out, _ in results) == 1, results
-        assert sum("No changes. Lab bench is up to date." in out for _, out, _ in results) == 2, results
+        assert sum(f"No changes: the machine matches {lab}." in out for _, out, _ in results) == 2, results
         assert box.topo("plan", str(lab), check=False).returncode == 0
         box.topo("destroy", str(lab))
         assert machine(box) == before

@@ -19,7 +19,9 @@ __all__ = ["main", "run"]
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="topo")
-def main() -> None:
+@click.option("--quiet", "-q", is_flag=True,
+              help="Print no warnings about the file (errors still print); each command's own --quiet does too.")
+def main(quiet: bool) -> None:
     """topo: declarative network labs on Linux (namespaces, veths, bridges, routes, hosts).
 
     \b
@@ -27,6 +29,7 @@ def main() -> None:
       topo validate topologies/*.yaml
       topo graph topologies/05-flannel-cni0.yaml > lab.mmd
       topo render topologies/07-templated-pods.yaml --var pods=5
+      topo -q apply lab.yaml          # without the file's warnings
     """
 
 

@@ -97,23 +97,33 @@ def output_option(help: str) -> Decorator:
     return click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help=help)
 
 
-def print_diagnostics(diags: list[Diagnostic]) -> None:
-    for d in diags:
-        click.echo(d.render(), err=True)
+def print_diagnostics(diags: list[Diagnostic], quiet: bool = False) -> None:
+    """Print diagnostics on stderr, each once; `quiet` (or `topo --quiet`) leaves out the warnings."""
+    quiet = quiet or global_quiet()
+    for d in dict.fromkeys(diags):
+        if not (quiet and d.severity is Severity.WARNING):
+            click.echo(d.render(), err=True)
 
 
-def load_valid(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...]) -> ValidationResult:
-    """Validate or exit 1 after printing every diagnostic."""
+def global_quiet() -> bool:
+    """`topo --quiet CMD`: given before the command, it silences warnings of every command."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.find_root().params.get("quiet"))
+
+
+def load_valid(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], quiet: bool = False) -> ValidationResult:
+    """Validate or exit 1 after printing every diagnostic; the warnings of a valid file are
+    printed here, once for the command (not with --quiet)."""
     result = validate_file(file, parse_vars(var_pairs), list(vars_files))
     if not result.ok:
-        print_diagnostics(result.diagnostics)
+        print_diagnostics(result.diagnostics, quiet)
         raise SystemExit(EXIT_ERROR)
-    print_diagnostics([d for d in result.diagnostics if d.severity is Severity.WARNING])
+    print_diagnostics([d for d in result.diagnostics if d.severity is Severity.WARNING], quiet)
     return result
 
 
-def valid_topology(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...]) -> "Topology":
-    result = load_valid(file, var_pairs, vars_files)
+def valid_topology(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], quiet: bool = False) -> "Topology":
+    result = load_valid(file, var_pairs, vars_files, quiet)
     assert result.topology is not None
     return result.topology
 
@@ -174,10 +184,12 @@ def echo_json(doc: Any) -> None:
 
 @dataclass(frozen=True)
 class Progress:
-    """The two callbacks a run takes: `on_plan` (print the plan, start the bar), `advance`."""
+    """The callbacks a run takes: `on_plan` (print the plan, start the bar), `advance`, and
+    `on_rollback` (say that the run goes back, count the plan back as a step of its own)."""
 
     on_plan: Callable[["Plan"], None]
     advance: Callable[["Action"], None]
+    on_rollback: Callable[["Plan"], None]
 
 
 @contextmanager
@@ -193,10 +205,21 @@ def progress(quiet: bool, as_json: bool) -> Iterator[Progress]:
             print_plan(plan, quiet)
         bar.start(plan)
 
+    def on_rollback(plan: "Plan") -> None:
+        bar.finish()
+        if not as_json:
+            click.echo(f"rolling back: {count(len(plan.actions), 'action')}", err=True)
+        bar.start(plan)
+
     try:
-        yield Progress(on_plan, bar.advance)
+        yield Progress(on_plan, bar.advance, on_rollback)
     finally:
         bar.finish()
+
+
+def no_changes_line(file: Path) -> str:
+    """What plan and apply say when the machine already matches the file."""
+    return f"No changes: the machine matches {file}."
 
 
 def stacked(*decorators: Decorator) -> Decorator:

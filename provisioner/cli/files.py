@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..diagnostics import TopoError
+from ..diagnostics import Diagnostic, TopoError
 from ..loader import load
 from ..validate import validate_file
 from .common import (EXIT_ERROR, EXIT_OK, echo_json, file_argument, json_option, parse_vars, print_diagnostics,
@@ -32,8 +32,10 @@ def validate(files: tuple[Path, ...], var_pairs: tuple[str, ...], vars_files: tu
     if as_json:
         echo_json([d.to_json() for r in results for d in r.diagnostics])
     else:
+        shown: set[Diagnostic] = set()  # a file named twice: its warnings once
         for r in results:
-            print_diagnostics(r.diagnostics)
+            print_diagnostics([d for d in r.diagnostics if d not in shown])
+            shown.update(r.diagnostics)
             if r.ok:
                 click.echo(f"{r.file}: valid", err=False)
     raise SystemExit(EXIT_ERROR if failed else EXIT_OK)

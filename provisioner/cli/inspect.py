@@ -75,7 +75,7 @@ def show(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
 @click.option("--junit", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Also write the results as JUnit XML to this file (for CI).")
 @json_option("Print the results as JSON.")
-@quiet_option("Print only failures and the summary line.")
+@quiet_option("Print only failures and the summary line, and no warnings about the file.")
 def check(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, junit: Path | None,
           as_json: bool, quiet: bool) -> None:
     """Run the lab's declared checks (`checks:`) from its namespaces: ping, TCP, name lookups.
@@ -90,7 +90,7 @@ def check(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     from ..probes import run_checks
     from ..render.checks import render_table, to_json, to_junit
 
-    topo = valid_topology(file, var_pairs, vars_files)
+    topo = valid_topology(file, var_pairs, vars_files, quiet)
     require_root()
     node_name = pick_node(topo, node)
     if not topo.checks:

@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from .common import (EXIT_CHANGES, EXIT_ERROR, EXIT_OK, count, echo_json, fail, json_option, lab_options, load_valid,
-                     no_wait_option, node_roots, pick_node, print_plan, progress, quiet_option, require_root,
-                     run_options, valid_topology)
+                     no_changes_line, no_wait_option, node_roots, pick_node, print_plan, progress, quiet_option,
+                     require_root, run_options, valid_topology)
 from .remote import fan_out, report_fanout
 
 if TYPE_CHECKING:
+    from ..core.plan import Plan
+    from ..engine import NotConverged
     from ..fanout import FanoutResult
     from ..roots import Roots
 
@@ -27,7 +29,7 @@ def _exit_after_run(res: "FanoutResult") -> NoReturn:
 @click.option("--adopt", is_flag=True, help="Plan to take over existing objects the file names (not the lab's: unmanaged or in conflict).")
 @click.option("--destroy", "destroying", is_flag=True, help="Plan the destroy of the lab instead.")
 @json_option("Print the plan as JSON (format: schemas/plan.schema.json).")
-@quiet_option("Print only the summary line.")
+@quiet_option("Print only the summary line, and no warnings about the file.")
 def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, inventory: Path | None,
          fail_fast: bool, skip_host_key_check: bool, adopt: bool, destroying: bool, as_json: bool, quiet: bool) -> None:
     """Show what apply would change; never changes the network.
@@ -43,20 +45,26 @@ def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
 
     if inventory is not None:
         res = fan_out(file, var_pairs, vars_files, inventory, state="absent" if destroying else "present", check=True,
-                      adopt=adopt, fail_fast=fail_fast, skip_host_key_check=skip_host_key_check)
+                      adopt=adopt, fail_fast=fail_fast, skip_host_key_check=skip_host_key_check, quiet=quiet)
         report_fanout(res, as_json, quiet, "plan")
         if res.failed or any(p.conflicts for p in res.plans):
             raise SystemExit(EXIT_ERROR)
         raise SystemExit(EXIT_CHANGES if any(not p.empty for p in res.plans) else EXIT_OK)
     from ..engine import plan_destroy_node, plan_node
 
+    from ..state import load_record
+
     roots = node_roots()
-    topo = valid_topology(file, var_pairs, vars_files)
+    topo = valid_topology(file, var_pairs, vars_files, quiet)
     require_root()
     node_name = pick_node(topo, node)
     result = plan_destroy_node(roots, topo.name, node_name) if destroying else plan_node(roots, topo, node_name, adopt)
     if as_json:
         echo_json(plan_to_json([result]))
+    elif result.empty and destroying:
+        click.echo(nothing_to_destroy(topo.name, applied=load_record(roots, topo.name) is not None))
+    elif result.empty:
+        _say_no_changes(result, file, quiet)
     else:
         print_plan(result, quiet)
     if result.conflicts:
@@ -64,7 +72,67 @@ def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
     raise SystemExit(EXIT_OK if result.empty else EXIT_CHANGES)
 
 
-def _apply_failed(exc: Exception, lab: str, as_json: bool) -> NoReturn:
+def _say_no_changes(plan: "Plan", file: Path, quiet: bool) -> None:
+    """The one way plan and apply say that the machine already matches the file."""
+    from ..render.plan import unmanaged_line
+
+    click.echo(no_changes_line(file))
+    if (note := unmanaged_line(plan)) and not quiet:
+        click.echo(note)
+
+
+def nothing_to_destroy(lab: str, applied: bool) -> str:
+    """What plan --destroy and destroy say when there is nothing of the lab here."""
+    if not applied:
+        return f"Nothing to destroy: lab {lab} is not applied on this node (no record of it, no objects marked with it)."
+    return f"Nothing to destroy: lab {lab} has no objects on this machine."
+
+
+def _still_to_do(exc: "NotConverged") -> list[str]:
+    from ..render.plan import action_line
+
+    return [f"  {action_line(a)}" for a in exc.remaining.actions]
+
+
+def _failure_lines(cause: Exception) -> list[str]:
+    """What failed: the action the kernel refused, or the verification and what it found left."""
+    from ..engine import NotConverged
+
+    if isinstance(cause, NotConverged):
+        return ["error: verification failed; still to do after apply:", *_still_to_do(cause)]
+    return [f"error: {cause}"]
+
+
+def _rolled_back_lines(exc: Exception, lab: str, file: Path) -> list[str]:
+    """What the machine is after a rollback, truthfully: where the (verified) rollback took the
+    lab, or how far the failed one got and what is left."""
+    from ..engine import NotConverged, RollbackFailed, RolledBack, RollbackTarget
+    from ..render.plan import action_line
+
+    if isinstance(exc, RolledBack):
+        done = count(len(exc.rollback.done), "action")
+        return {
+            RollbackTarget.REMOVED: [f"rolled back: lab {lab} is removed, as it was before this apply created it "
+                                     f"({done}; verified: nothing of it is left)"],
+            RollbackTarget.CHECKPOINT: [f"rolled back: lab {lab} is back at its last verified state, the last apply "
+                                        f"that verified, not {file} ({done}; verified)"],
+            RollbackTarget.SAME_FILE: [f"not rolled back: lab {lab}'s last verified state is {file} itself, so the way "
+                                       f"back applied it again ({done}); verified: the machine now matches {file}"],
+        }[exc.target]
+    assert isinstance(exc, RollbackFailed)
+    back = exc.rollback
+    done = "" if back is None else f" ({len(back.done)} of its {count(len(back.plan.actions), 'action')} done)"
+    lines = [f"error: could not roll back{done}: {exc.error}",
+             f"lab {lab} is partly changed: neither at its last verified state nor as {file} says"]
+    if isinstance(exc.error, NotConverged):
+        lines += ["still to do to reach the last verified state:", *_still_to_do(exc.error)]
+    elif back is not None:
+        finished = {id(a) for a in back.done}
+        lines += ["not done of the way back:", *(f"  {action_line(a)}" for a in back.plan.actions if id(a) not in finished)]
+    return lines + ["  hint: fix the cause and apply again (this file, or the last one that verified), or destroy the lab"]
+
+
+def _apply_failed(exc: Exception, lab: str, file: Path, as_json: bool) -> NoReturn:
     """Say how an apply failed (and what the rollback did), exit 1; re-raise what is not an apply's failure."""
     from ..checkpoint import NoCheckpoint
     from ..engine import ConflictError, NotConverged, RollbackFailed, RolledBack
@@ -73,18 +141,14 @@ def _apply_failed(exc: Exception, lab: str, as_json: bool) -> NoReturn:
     if isinstance(exc, NoCheckpoint):
         fail(f"error: {exc}; nothing was changed",
              "  hint: apply once without --rollback (or destroy the lab) to make a checkpoint")
-    if isinstance(exc, RolledBack):
-        fail(f"error: {exc.cause}",
-             f"rolled back: lab {lab} is as it was before this apply ({count(len(exc.rollback.done), 'action')} to undo it)")
-    if isinstance(exc, RollbackFailed):
-        fail(f"error: {exc.cause}", f"error: the rollback failed as well: {exc.error}; run apply or destroy again")
+    if isinstance(exc, (RolledBack, RollbackFailed)):
+        fail(*_failure_lines(exc.cause), *_rolled_back_lines(exc, lab, file))
     if isinstance(exc, ConflictError):
         if as_json:
             echo_json(plan_to_json([exc.plan]))
         fail(*(f"error: {c.message}\n  hint: {c.hint}" for c in exc.plan.conflicts))
     if isinstance(exc, NotConverged):
-        fail("error: verification failed; still to do after apply:",
-             *(f"  {a.change.value} {a.where}: {a.target}" for a in exc.remaining.actions))
+        fail(*_failure_lines(exc))
     raise exc
 
 
@@ -92,7 +156,7 @@ def _apply_failed(exc: Exception, lab: str, as_json: bool) -> NoReturn:
 @lab_options()
 @click.option("--adopt", is_flag=True, help="Take over existing objects the file names (a user's bridge, another tool's namespace).")
 @json_option("Print the plan that was applied as JSON.")
-@quiet_option("Print only the summary.")
+@quiet_option("Print only the summary, and no warnings about the file.")
 @no_wait_option
 @click.option("--rollback", is_flag=True,
               help="If an action or the verification fails, return the lab to its last verified state "
@@ -110,7 +174,7 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     """
     if inventory is not None:
         res = fan_out(file, var_pairs, vars_files, inventory, state="present", check=False, adopt=adopt, fail_fast=fail_fast,
-                      skip_host_key_check=skip_host_key_check)
+                      skip_host_key_check=skip_host_key_check, quiet=quiet)
         report_fanout(res, as_json, quiet, "apply")
         _exit_after_run(res)
     from dataclasses import replace
@@ -120,7 +184,7 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     from ..render.plan import plan_to_json
 
     roots = node_roots()
-    result_doc = load_valid(file, var_pairs, vars_files)
+    result_doc = load_valid(file, var_pairs, vars_files, quiet)
     topo = result_doc.topology
     assert topo is not None and result_doc.document is not None
     require_root()
@@ -129,17 +193,13 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     try:
         with progress(quiet, as_json) as shown:
             result = apply_node(roots, topo, node_name, adopt=adopt, source=str(file.resolve()), on_plan=shown.on_plan,
-                                progress=shown.advance, options=options)
+                                progress=shown.advance, options=replace(options, on_rollback=shown.on_rollback))
     except (NoCheckpoint, RolledBack, RollbackFailed, ConflictError, NotConverged) as exc:
-        _apply_failed(exc, topo.name, as_json)
+        _apply_failed(exc, topo.name, file, as_json)
     if as_json:
         echo_json(plan_to_json([result.plan]))
     elif result.plan.empty:
-        from ..render.plan import unmanaged_line
-
-        click.echo(f"No changes. Lab {topo.name} is up to date.")
-        if (note := unmanaged_line(result.plan)) and not quiet:
-            click.echo(note)
+        _say_no_changes(result.plan, file, quiet)
     else:
         click.echo(f"Apply complete: {count(len(result.done), 'action')}; verified: the machine matches {file}.")
 
@@ -171,7 +231,7 @@ def _recorded_node(roots: "Roots", lab: str, node: str | None, from_kernel: bool
               help="With --lab: do not read the lab's record (corrupt or lost); remove the links marked topo:LAB and "
                    "the namespaces holding only such links, then set the record aside.")
 @json_option("Print the plan that was carried out as JSON.")
-@quiet_option("Print only the summary.")
+@quiet_option("Print only the summary, and no warnings about the file.")
 @no_wait_option
 def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None,
             inventory: Path | None, fail_fast: bool, skip_host_key_check: bool, lab: str | None, from_kernel: bool,
@@ -186,7 +246,7 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
     """
     from ..engine import NotConverged, destroy_node
     from ..render.plan import plan_to_json
-    from ..state import check_lab_name
+    from ..state import check_lab_name, load_record
 
     if (file is None) == (lab is None):
         raise click.UsageError("give a FILE or --lab NAME (one of them)")
@@ -196,18 +256,19 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
         if file is None:
             raise click.UsageError("with -i, give the FILE (it names the lab's nodes)")
         res = fan_out(file, var_pairs, vars_files, inventory, state="absent", check=False, fail_fast=fail_fast,
-                      skip_host_key_check=skip_host_key_check)
+                      skip_host_key_check=skip_host_key_check, quiet=quiet)
         report_fanout(res, as_json, quiet, "destroy")
         _exit_after_run(res)
     roots = node_roots()
     if file is not None:
-        topo = valid_topology(file, var_pairs, vars_files)
+        topo = valid_topology(file, var_pairs, vars_files, quiet)
         lab_name, node_name = topo.name, pick_node(topo, node)
     else:
         assert lab is not None
         lab_name = check_lab_name(lab)
         node_name = _recorded_node(roots, lab, node, from_kernel)
     require_root()
+    applied = from_kernel or load_record(roots, lab_name) is not None
     try:
         with progress(quiet, as_json) as shown:
             result = destroy_node(roots, lab_name, node_name, on_plan=shown.on_plan, progress=shown.advance,
@@ -217,6 +278,6 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
     if as_json:
         echo_json(plan_to_json([result.plan]))
     elif result.plan.empty:
-        click.echo(f"Nothing to destroy: lab {lab_name} has no objects on this machine.")
+        click.echo(nothing_to_destroy(lab_name, applied))
     else:
         click.echo(f"Destroy complete: lab {lab_name} removed ({count(len(result.done), 'action')}).")

@@ -16,11 +16,12 @@ if TYPE_CHECKING:
 
 
 def fan_out(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], inventory: Path, *, state: str,
-            check: bool, adopt: bool = False, fail_fast: bool = False, skip_host_key_check: bool = False) -> "FanoutResult":
+            check: bool, adopt: bool = False, fail_fast: bool = False, skip_host_key_check: bool = False,
+            quiet: bool = False) -> "FanoutResult":
     """Validate and render here, then run the playbook on the lab's nodes."""
     from ..fanout import FanoutRequest, run as run_fanout
 
-    result = load_valid(file, var_pairs, vars_files)
+    result = load_valid(file, var_pairs, vars_files, quiet)
     assert result.topology is not None and result.document is not None
     req = FanoutRequest(result.topology, result.document.source.rendered, inventory, state, check, adopt, fail_fast,
                         skip_host_key_check)

@@ -27,7 +27,9 @@ class ProgressReporter:
     _started: float = 0.0
 
     def start(self, plan: Plan) -> None:
-        self._total = len(plan.actions)
+        """Count `plan`'s actions from 0 (a rollback's plan is counted on its own: finish the
+        run's bar, then start this one again)."""
+        self._total, self._done, self._op, self._count = len(plan.actions), 0, None, 0
         self._started = time.monotonic()
         if not self.enabled or self._total == 0:
             return

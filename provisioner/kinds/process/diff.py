@@ -18,6 +18,15 @@ def changed(proc: Process, cur: LiveProcess) -> bool:
             or cur.record.user != proc.user)
 
 
+def _restart_change(proc: Process, cur: LiveProcess) -> tuple[str, str]:
+    """(before, after) of restarting a process whose recorded pid exited: the recorded
+    command beside the file's when they differ."""
+    before, after = f"pid {cur.record.pid} exited", "restart"
+    if cur.record.command != proc.command:
+        before, after = f"{before}, command: {cur.record.command}", f"{after}, command: {proc.command}"
+    return before, after
+
+
 def diff(ctx: DiffContext, effects: Effects) -> Outcome:
     out = Outcome()
     scope = ctx.scope(effects)
@@ -26,6 +35,8 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
     for key, cur in sorted(ctx.live.processes.items()):
         proc = want.get(key)
         netns, pname = key
+        if proc is not None and not cur.alive:
+            continue  # a dead process the file still has: one change, its restart (the start clears what is left)
         stale = (proc is None or not cur.in_place or effects.made(netns) or effects.goes(netns)
                  or changed(proc, cur))
         if stale or not cur.alive:
@@ -39,8 +50,12 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
         if (missing := user_missing(proc.user)) is not None:
             out.conflict(key[0], f"process {proc.name}", f"process {proc.name}: {missing}",
                          "create the user on the node, or leave out `user:` to run the process as root")
-        if not running or is_changed:
-            before = None if cur is None else ("dead" if not cur.alive else "old command" if is_changed else "elsewhere")
+        if cur is not None and not cur.alive:
+            before, after = _restart_change(proc, cur)
+            out.add(START_PROCESS, Change.UPDATE, key[0], f"process {proc.name}", ProcessSpec(proc.name, proc),
+                    before=before, after=after, key=ProcessKey(*key))
+        elif not running or is_changed:
+            before = None if cur is None else ("old command" if is_changed else "elsewhere")
             out.add(START_PROCESS, Change.CREATE if cur is None else Change.UPDATE, key[0], f"process {proc.name}",
                     ProcessSpec(proc.name, proc), before=before, after=proc.command, key=ProcessKey(*key))
     return out
