@@ -153,8 +153,8 @@ def _recorded_node(roots: "Roots", lab: str, node: str | None, from_kernel: bool
     rec = None if from_kernel else load_record(roots, lab)
     if from_kernel:
         click.echo(f"note: not reading lab {lab}'s record: removing the links and namespaces marked topo:{lab}; "
-                   "root routes and the original values of root sysctls are known only to the record and "
-                   "are not restored", err=True)
+                   "root routes, the original values of root sysctls and of user bridges' MAC and MTU are known "
+                   "only to the record and are not restored", err=True)
     elif rec is None:
         from ..state import list_records
 
@@ -220,3 +220,5 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
         click.echo(f"Nothing to destroy: lab {lab_name} has no objects on this machine.")
     else:
         click.echo(f"Destroy complete: lab {lab_name} removed ({count(len(result.done), 'action')}).")
+    for note in result.notes:
+        click.echo(f"note: {note}", err=as_json)

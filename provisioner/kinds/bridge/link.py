@@ -10,6 +10,7 @@ from ...core.requests import Built, Request
 from ...model import Interface, Kind
 from ..link.apply import LinkSpec, link_msg
 from ..link.diff import LinkDiff, link_summary, spec_of
+from .original import keep_original
 
 if TYPE_CHECKING:
     from ...live import LiveLink
@@ -34,6 +35,10 @@ class Bridge:
 
     def plan(self, d: LinkDiff, netns: str | None, iface: Interface, link: LiveLink | None) -> None:
         if link is not None and (d.claim(netns, link, "bridge") or not d.owned(netns, link)):
+            if netns is None and d.effects.foreign_link(None, link.name):
+                keep_original(d, iface.name, link)  # another's, which the kernel changes as the lab's ports come and go
+            else:
+                d.ctx.record.bridges.pop(iface.name, None)  # the lab's (made or adopted): destroy deletes it
             return  # the lab's bridge (its settings come later), or another's object
         # none, or the lab's device of another kind, deleted by the claim: make the bridge
         d.out.add(CREATE_BRIDGE, Change.CREATE, netns, f"bridge {iface.name}", spec_of(iface, d.ctx.alias, master=False),
