@@ -14,6 +14,7 @@ from .checkpoint import checkpoint_topology, delete_checkpoint, load_checkpoint,
 from .core.plan import ActionFailed
 from .diagnostics import TopoError
 from .executor import Executor
+from .kinds.bridge.original import restore_bridges
 from .kinds.sysctl.read import to_read
 from .interrupt import stop_at_boundaries
 from .lock import node_lock
@@ -76,6 +77,7 @@ class RollbackFailed(Exception):
 class ApplyResult:
     plan: Plan
     done: list[Action] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # destroy: what it set back on others' objects, and could not
 
 
 def pick_node(topo: Topology, node: str | None) -> str:
@@ -268,7 +270,9 @@ def _destroy(roots: Roots, lab: str, node: str, progress: Callable[[Action], Non
             on_plan(plan)
         ex = Executor(pool, lab, progress, stop=stop)
         ex.run(plan)
-        remaining = verify(topo, node, _read(pool, topo, node, plan.record), plan.record)  # type: ignore[arg-type]
+        assert plan.record is not None
+        notes = restore_bridges(pool, plan.record)  # the lab's ports have left them
+        remaining = verify(topo, node, _read(pool, topo, node, plan.record), plan.record)
         if not remaining.empty:
             raise NotConverged(remaining)
     if from_kernel:
@@ -276,7 +280,7 @@ def _destroy(roots: Roots, lab: str, node: str, progress: Callable[[Action], Non
     delete_record(roots, lab)
     delete_checkpoint(roots, lab)
     forget_lab(roots, lab)
-    return ApplyResult(plan, ex.done)
+    return ApplyResult(plan, ex.done, notes)
 
 
 def _destroy_plan(pool: NetnsPool, empty: Topology, node: str) -> Plan:

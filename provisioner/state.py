@@ -60,6 +60,31 @@ def alias_for(lab: str) -> str:
     return f"{ALIAS_PREFIX}{lab}"
 
 
+@dataclass(frozen=True)
+class BridgeOriginal:
+    """A root bridge the lab does not own, as it was before the lab's first port joined it:
+    what the kernel changes as ports come and go (its MAC, taken from the ports and all zeros
+    once the last leaves; its MTU, the ports' smallest and 1500 once none is left)."""
+
+    mac: str
+    mtu: int
+
+
+_MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
+
+
+def _original(raw: Any) -> BridgeOriginal | None:
+    """A bridge's original as a record holds it, or None when it is not one topo writes."""
+    if not isinstance(raw, dict) or set(raw) != {"mac", "mtu"}:
+        return None
+    mac, mtu = raw["mac"], raw["mtu"]
+    if not isinstance(mac, str) or not _MAC.fullmatch(mac) or mac == "00:00:00:00:00:00":
+        return None
+    if not isinstance(mtu, int) or isinstance(mtu, bool) or not 68 <= mtu <= 65535:
+        return None
+    return BridgeOriginal(mac, mtu)
+
+
 @dataclass
 class LabRecord:
     lab: str
@@ -71,10 +96,11 @@ class LabRecord:
     version: int = RECORD_VERSION
     netns_ids: dict[str, int] = field(default_factory=dict)  # namespace -> nsfs inode when last seen as the lab's
     uses: list[str] = field(default_factory=list)  # root links of other labs the file declares: handed over when they go
+    bridges: dict[str, BridgeOriginal] = field(default_factory=dict)  # others' root bridges given ports: as before them
 
     def copy(self) -> "LabRecord":
         return LabRecord(self.lab, self.node, list(self.namespaces), list(self.root_routes), dict(self.sysctls),
-                         self.source, self.version, dict(self.netns_ids), list(self.uses))
+                         self.source, self.version, dict(self.netns_ids), list(self.uses), dict(self.bridges))
 
 
 def labs_dir(roots: Roots) -> Path:
@@ -126,6 +152,10 @@ def _problems(data: Any, lab: str) -> Iterator[str]:
     uses = data.get("uses", [])
     if not isinstance(uses, list) or not all(isinstance(u, str) and valid_ifname(u) is None for u in uses):
         yield "uses is not a list of link names"
+    bridges = data.get("bridges", {})
+    if not isinstance(bridges, dict) or not all(
+            isinstance(k, str) and valid_ifname(k) is None and _original(v) is not None for k, v in bridges.items()):
+        yield "bridges is not an object of link names to their original {mac, mtu}"
     ids = data.get("netns_ids", {})
     if not isinstance(ids, dict) or not all(
             isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v > 0 for k, v in ids.items()):
@@ -195,6 +225,7 @@ def load_record(roots: Roots, lab: str) -> LabRecord | None:
         version=version,
         netns_ids={k: v for k, v in data.get("netns_ids", {}).items() if k in data.get("namespaces", [])},
         uses=list(data.get("uses", [])),
+        bridges={k: o for k, v in data.get("bridges", {}).items() if (o := _original(v)) is not None},
     )
 
 

@@ -185,7 +185,8 @@ def test_record_schema_agrees_with_the_reader(tmp_path) -> None:
     schema = json.loads(schema_path("record.schema.json").read_text())
     roots = Roots(tmp_path, tmp_path / "etc-netns", tmp_path / "hosts", tmp_path / "run", tmp_path / "netns")
     good = state.LabRecord("lab1", "host", ["pod-a"], [RouteKey(None, ipaddress.ip_network("10.0.0.0/24"), 0)],
-                           {"net.ipv4.ip_forward": "0"}, "lab.yaml")
+                           {"net.ipv4.ip_forward": "0"}, "lab.yaml",
+                           bridges={"br-user": state.BridgeOriginal("02:00:00:00:00:01", 9000)})
     state.save_record(roots, good)
     written = json.loads((tmp_path / "labs" / "lab1.json").read_text())
     jsonschema.validate(written, schema)
@@ -198,6 +199,11 @@ def test_record_schema_agrees_with_the_reader(tmp_path) -> None:
         {"lab": "lab1", "root_routes": [{"dst": "10.0.0.0/8", "metric": True}]},
         {"lab": "lab1", "uses": ["../etc"]}, {"lab": "lab1", "uses": "br0"},
         {"lab": "lab1", "netns_ids": {"a": "1"}}, {"lab": "lab1", "namespaces": ["a\x1bb"]},
+        {"lab": "lab1", "bridges": {"br0": {"mac": "00:00:00:00:00:00", "mtu": 1500}}},
+        {"lab": "lab1", "bridges": {"br0": {"mac": "02:00:00:00:00:01"}}},
+        {"lab": "lab1", "bridges": {"br0": {"mac": "02:00:00:00:00:01", "mtu": 70000}}},
+        {"lab": "lab1", "bridges": {"a/b": {"mac": "02:00:00:00:00:01", "mtu": 1500}}},
+        {"lab": "lab1", "bridges": {"br0": {"mac": "02:00:00:00:00:01", "mtu": 1500, "up": True}}},
     ]
     for case in cases:
         with pytest.raises(jsonschema.ValidationError):

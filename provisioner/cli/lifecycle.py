@@ -213,8 +213,8 @@ def _recorded_node(roots: "Roots", lab: str, node: str | None, from_kernel: bool
     rec = None if from_kernel else load_record(roots, lab)
     if from_kernel:
         click.echo(f"note: not reading lab {lab}'s record: removing the links and namespaces marked topo:{lab}; "
-                   "root routes and the original values of root sysctls are known only to the record and "
-                   "are not restored", err=True)
+                   "root routes, the original values of root sysctls and of user bridges' MAC and MTU are known "
+                   "only to the record and are not restored", err=True)
     elif rec is None:
         from ..state import list_records
 
@@ -281,3 +281,5 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
         click.echo(nothing_to_destroy(lab_name, applied))
     else:
         click.echo(f"Destroy complete: lab {lab_name} removed ({count(len(result.done), 'action')}).")
+    for note in result.notes:
+        click.echo(f"note: {note}", err=as_json)

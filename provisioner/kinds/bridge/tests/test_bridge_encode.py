@@ -1,4 +1,4 @@
-"""create-bridge: the device made in one request, its MTU and alias set in a second one (set at
+"""create-bridge: the device made in one request (with a MAC of its own), its MTU and alias set in a second one (set at
 creation, the kernel would not count the MTU as chosen)."""
 
 from __future__ import annotations
@@ -26,3 +26,16 @@ def test_bridge_encode_create_then_settings() -> None:
     assert "IFLA_MTU" not in attr_names(made) and "IFLA_IFALIAS" not in attr_names(made)
     then = decode(settings, ifinfmsg)
     assert {a: then.get_attr(a) for a in attr_names(then)} == {"IFLA_IFNAME": "br0", "IFLA_MTU": 1400, "IFLA_IFALIAS": "topo:lab"}
+
+
+def test_bridge_encode_gives_a_bridge_without_a_mac_its_own() -> None:
+    """Not the kernel's choice, which follows the bridge's lowest port as ports come and go."""
+    action = Action(CREATE_BRIDGE, Change.CREATE, None, "bridge br0", LinkSpec("br0", up=True, alias="topo:lab"))
+    macs = set()
+    for _ in range(2):
+        requests, _followups = CREATE_BRIDGE.encode(FakeExecutor({}), action)  # type: ignore[misc]
+        mac = decode(requests[0].msg, ifinfmsg).get_attr("IFLA_ADDRESS")
+        first = int(mac.split(":")[0], 16)
+        assert first & 0x01 == 0 and first & 0x02 == 2, mac  # unicast, locally administered
+        macs.add(mac)
+    assert len(macs) == 2
