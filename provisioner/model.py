@@ -192,6 +192,7 @@ class Topology:
     description: str | None = None
     implicit_node: bool = True
     checks: list[Check] = field(default_factory=list)
+    services: list[Any] = field(default_factory=list)  # kinds/service: Service
 
     def netns(self, place: Place) -> Netns:
         node = self.nodes[place.node]
