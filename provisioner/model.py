@@ -159,6 +159,7 @@ class Netns:
     processes: dict[str, Process] = field(default_factory=dict)
     description: str | None = None
     path: YamlPath = field(default=(), compare=False)
+    labels: dict[str, str] = field(default_factory=dict)  # Kubernetes-style, for selectors
 
 
 @dataclass

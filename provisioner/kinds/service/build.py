@@ -113,23 +113,31 @@ def _service(ctx: BuildContext, pods: dict[str, Any], path: YamlPath, name: str,
         ports.append(ServicePort(p["port"], p.get("targetPort", p["port"]), p.get("protocol", "TCP").lower(), node_port,
                                  allocate=node_port is None and node_port_type))
     endpoints = []
-    for i, pod in enumerate(raw["endpoints"]):
-        ns = pods.get(str(pod))
+    named = [(path + ("endpoints", i), str(pod)) for i, pod in enumerate(raw.get("endpoints") or [])]
+    if "selector" in raw:
+        wanted = {str(k): str(v) for k, v in raw["selector"].items()}
+        named = [(path + ("selector",), name) for name, ns in sorted(pods.items())
+                 if all(ns.labels.get(k) == v for k, v in wanted.items())]
+        if not named:
+            sink.warning(path + ("selector",), "the selector matches no namespace of the lab: the Service has no endpoints "
+                         "and its connections go nowhere", "give the pods these `labels:`")
+    for where, pod in named:
+        ns = pods.get(pod)
         if ns is None:
-            sink.error(path + ("endpoints", i), f"{printable(str(pod))} is not a namespace of this lab",
-                       suggest(str(pod), sorted(pods)))
+            sink.error(where, f"{printable(pod)} is not a namespace of this lab", suggest(pod, sorted(pods)))
             ok = False
             continue
         v4 = [a.ip for iface in ns.interfaces.values() if iface.name != "lo" for a in iface.addresses if a.version == 4]
         if not v4:
-            sink.error(path + ("endpoints", i), f"namespace {ns.place.netns} has no IPv4 address to send the Service's "
+            sink.error(where, f"namespace {ns.place.netns} has no IPv4 address to send the Service's "
                        "connections to", "give one of its interfaces an IPv4 address")
             ok = False
             continue
         endpoints.append(Endpoint(ns.place.netns, v4[0]))
     if cluster_ip is None or not ok:
         return None
-    return Service(name, str(raw.get("namespace", "default")), cluster_ip, tuple(ports), tuple(endpoints), path)
+    selector = tuple(sorted((str(k), str(v)) for k, v in (raw.get("selector") or {}).items()))
+    return Service(name, str(raw.get("namespace", "default")), cluster_ip, tuple(ports), tuple(endpoints), path, selector)
 
 
 def check(topo: Topology, sink: Any) -> None:

@@ -32,5 +32,8 @@ def service(svc: Service) -> Data:
             port["nodePort"] = p.node_port
         ports.append(port)
     out["ports"] = ports
-    out["endpoints"] = [e.netns for e in svc.endpoints]
+    if svc.selector:
+        out["selector"] = dict(svc.selector)
+    else:
+        out["endpoints"] = [e.netns for e in svc.endpoints]
     return out

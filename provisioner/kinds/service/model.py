@@ -33,6 +33,7 @@ class Service:
     ports: tuple[ServicePort, ...]
     endpoints: tuple[Endpoint, ...]
     path: YamlPath = field(default=(), compare=False)
+    selector: tuple[tuple[str, str], ...] = ()  # the labels that chose the endpoints (the file's way)
 
     @property
     def node_ports(self) -> tuple[ServicePort, ...]:

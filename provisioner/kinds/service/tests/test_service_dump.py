@@ -25,3 +25,15 @@ def test_a_node_port_is_allocated_from_30000_past_the_ones_the_file_gives(tmp_pa
     path.write_text(text)
     udp = load_topology(path).services[0].ports[1]
     assert (udp.protocol, udp.node_port) == ("udp", 30000)  # another protocol: 30000/tcp does not take it
+
+
+def test_a_selector_picks_the_labelled_pods_and_round_trips(tmp_path: Path) -> None:
+    text = CASE.read_text().replace("  web-b:\n", "  web-b:\n    labels: {app: web}\n").replace(
+        "  web-c:\n", "  web-c:\n    labels: {app: web, tier: x}\n").replace("    endpoints: [web-a, web-b, web-c]", "    selector: {app: web}")
+    path = tmp_path / "lab.yaml"
+    path.write_text(text)
+    model = load_topology(path)
+    assert [e.netns for e in model.services[0].endpoints] == ["web-b", "web-c"]
+    assert validate_document(load_text("dump.yaml", dump_yaml(model))).topology == model
+    assert dump_topology(model)["services"]["web"]["selector"] == {"app": "web"}
+    assert dump_topology(model)["namespaces"]["web-c"]["labels"] == {"app": "web", "tier": "x"}
