@@ -116,6 +116,8 @@ def build_table(services: list[Service]) -> Table:
     ips: set[tuple[str, str]] = set()
     nodeports: set[tuple[str, str]] = set()
     for svc in services:
+        if not svc.endpoints:
+            continue  # a selector that matches nothing (warned): no chain can pick from none
         for port in svc.ports:
             chain = service_chain(svc, port)
             ips.add((_key(str(svc.cluster_ip), port.protocol, port.port), chain))

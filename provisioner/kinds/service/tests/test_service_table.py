@@ -95,3 +95,11 @@ def test_a_transaction_names_chains_only_once_they_exist_and_deletes_them_last()
     rules = [c["add"]["rule"] for c in cmds if "rule" in c.get("add", {})]
     # the lab's mark is on the rules of its hooks only
     assert all(("comment" in r) == (r["chain"].startswith("nat-")) for r in rules)
+
+
+def test_a_service_without_endpoints_has_no_chains() -> None:
+    topo = topology()
+    topo.services[0] = replace(topo.services[0], endpoints=())
+    table = build_table(topo.services)
+    assert not [c for c in table.chains if "/web/" in c]
+    assert all("10.96.0.20" not in key for key, _ in table.maps["service-ips"].elements)
