@@ -22,6 +22,7 @@ from .live import LiveState, read_live
 from .model import Topology
 from .netns import NetnsPool, list_netns, netns_inode
 from .processes import forget_lab
+from .kinds.registry import REGISTRY
 from .planner import FALLBACK_DEVICES, Action, Plan, empty_topology, make_plan
 from .names import namespace_name_problem
 from .roots import Roots
@@ -101,6 +102,7 @@ def _read(pool: NetnsPool, topo: Topology, node: str, record: LabRecord | None) 
     live = read_live(pool, topo.name, set(n.namespaces) | recorded, sysctls, doomed=recorded - set(n.namespaces),
                      node_hosts=bool(n.root.hosts), known_ids=record.netns_ids if record else None)
     live.other_labs = _other_labs(pool.roots, topo.name)
+    live.facts = {k.name: k.facts(pool, topo.name) for k in REGISTRY.kinds if k.facts is not None}
     return live
 
 

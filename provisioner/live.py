@@ -113,6 +113,7 @@ class LiveState:
     unpinned: set[str] = field(default_factory=set)  # of the lab's names there: files with no namespace mounted
     node_hosts: HostsEntries = field(default_factory=dict)  # the entries of /etc/hosts that are not the lab's (if asked)
     other_labs: dict[str, Any] = field(default_factory=dict)  # the machine's other labs' records (state.LabRecord), by lab
+    facts: dict[str, Any] = field(default_factory=dict)  # the kinds' own facts of the node (KindSpec.facts), by kind
     live_rename: bool = True  # the kernel renames a link that is up (Linux 6.2 and later)
 
     def netns(self, name: str | None) -> LiveNetns | None:

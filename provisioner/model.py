@@ -162,6 +162,7 @@ class Netns:
     processes: dict[str, Process] = field(default_factory=dict)
     description: str | None = None
     path: YamlPath = field(default=(), compare=False)
+    labels: dict[str, str] = field(default_factory=dict)  # Kubernetes-style, for selectors
 
 
 @dataclass
@@ -195,6 +196,7 @@ class Topology:
     description: str | None = None
     implicit_node: bool = True
     checks: list[Check] = field(default_factory=list)
+    services: list[Any] = field(default_factory=list)  # kinds/service: Service
 
     def netns(self, place: Place) -> Netns:
         node = self.nodes[place.node]

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(iproute2 iputils-ping procps util-linux curl graphviz python3-venv)
+DEBS=(iproute2 iputils-ping procps util-linux curl graphviz python3-venv nftables python3-nftables)
 if [ -f scripts/debian-packages.extra ]; then
   # shellcheck disable=SC2207
   DEBS+=($(grep -v '^#' scripts/debian-packages.extra))
@@ -40,6 +40,12 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     exit 1
   fi
   touch "$stamp"
+fi
+# libnftables' Python binding (Services' nftables tables) is Debian's python3-nftables, pure
+# Python over ctypes, of the libnftables the system's nft uses: the venv sees that one package
+site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+if [ -d /usr/lib/python3/dist-packages/nftables ] && [ ! -e "$site/nftables" ]; then
+  ln -s /usr/lib/python3/dist-packages/nftables "$site/nftables"
 fi
 if [ -f scripts/setup-extra.sh ]; then
   bash scripts/setup-extra.sh

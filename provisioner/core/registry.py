@@ -23,6 +23,8 @@ KINDS_PACKAGE = "provisioner.kinds"
 class KindSpec:
     """One kind of object, as its folder declares it.
 
+    `facts`: reads the kind's own facts of a node that no namespace holds (the lab's nftables
+    table), kept in `LiveState.facts` by kind name.
     `depends`: kinds that must come first (their objects are made first and removed last).
     `ops`: the steps it plans. `diff`: desired + facts -> its outcome. `link`: for a kind of
     link, what the shared link diff asks of it (kinds/link). `sysctls`: the sysctl keys
@@ -33,6 +35,7 @@ class KindSpec:
     ops: tuple[Op, ...] = ()
     diff: Optional[Differ] = None
     link: Any = None
+    facts: Optional[Callable[[Any, str], Any]] = None  # (pool, lab) -> the kind's own facts of the node
 
 
 @dataclass(frozen=True)

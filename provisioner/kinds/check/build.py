@@ -96,8 +96,8 @@ def _check(ctx: BuildContext, places: dict[str, Place], path: YamlPath, raw: dic
 
 @dataclass(frozen=True)
 class _LabOwn:
-    """What a check may reach without `external: true`: the lab's subnets and addresses, and
-    the names its hosts entries declare."""
+    """What a check may reach without `external: true`: the lab's subnets and addresses (its
+    Services' ClusterIPs too), and the names its hosts entries declare."""
 
     networks: frozenset[IPNetwork]
     names: dict[str, tuple[IPAddress, ...]]  # by lower-case name (resolvers ignore case)
@@ -106,6 +106,7 @@ class _LabOwn:
     def of(topo: Topology) -> "_LabOwn":
         nets = {a.network for ns in topo.all_netns() for i in ns.interfaces.values() for a in i.addresses}
         nets |= {ipaddress.ip_network(n.underlay.ip) for n in topo.nodes.values() if n.underlay is not None}
+        nets |= {ipaddress.ip_network(s.cluster_ip) for s in topo.services}  # the lab's Services' virtual addresses
         names: dict[str, tuple[IPAddress, ...]] = {}
         for ns in topo.all_netns():
             for name, addrs in ns.hosts.items():

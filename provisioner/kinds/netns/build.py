@@ -69,7 +69,8 @@ def _namespace(ctx: BuildContext, topo: Topology, nsname: str, nsraw: dict[str, 
     if node is None:
         return
     place = Place(node, nsname)
-    ns = Netns(place, description=ctx.text(path + ("description",), nsraw.get("description")), path=path)
+    ns = Netns(place, description=ctx.text(path + ("description",), nsraw.get("description")), path=path,
+               labels={str(k): str(v) for k, v in (nsraw.get("labels") or {}).items()})
     ctx.netns_parts_of(ns, path, nsraw)
     topo.nodes[node].namespaces[nsname] = ns
     ctx.owners.places[nsname] = Owner(place, None)

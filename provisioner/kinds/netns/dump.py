@@ -25,6 +25,8 @@ def namespace(ctx: DumpContext, ns: Netns) -> Data:
     out = ctx.placed(ns.place)
     if ns.description is not None:
         out["description"] = ns.description
+    if ns.labels:
+        out["labels"] = dict(ns.labels)
     interfaces = {iface.name: entry for iface in ns.interfaces.values() if (entry := ctx.interface(iface))}
     if interfaces:
         out["interfaces"] = interfaces

@@ -9,7 +9,7 @@ from provisioner.core.plan import Op, Stage
 from provisioner.core.registry import KindSpec, Registry
 from provisioner.kinds.registry import REGISTRY
 
-ORDER = ["netns", "link", "loopback", "bridge", "vxlan", "veth", "macvlan", "sysctl", "address", "route", "hosts", "process", "check"]
+ORDER = ["netns", "link", "loopback", "bridge", "vxlan", "veth", "macvlan", "sysctl", "address", "route", "service", "hosts", "process", "check"]
 
 
 def test_kinds_registry_order_puts_dependencies_first() -> None:
@@ -39,11 +39,11 @@ def test_kinds_registry_phase_order() -> None:
         "stop-process",
         "rename-link",
         "delete-namespace",
-        "delete-route", "delete-address", "delete-fdb", "delete-link",
+        "delete-nftables-table", "delete-route", "delete-address", "delete-fdb", "delete-link",
         "create-namespace", "adopt-namespace",
         "create-bridge", "create-vxlan", "create-veth", "create-macvlan",
         "set-link", "set-sysctl", "add-address", "set-route",
-        "add-fdb",
+        "add-fdb", "apply-nftables",
         "write-hosts", "remove-hosts",
         "start-process",
     ]
