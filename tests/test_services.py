@@ -33,7 +33,7 @@ def lab(endpoints: tuple[str, ...] = ("web-a", "web-b", "web-c"), *, extra_servi
                       f"      web: {{env: {{POD: {pod}}}, command: {json.dumps(TCP_SERVER)}}}",
                       f"      dns: {{env: {{POD: {pod}}}, command: {json.dumps(UDP_SERVER)}}}"]
     lines.append("links:")
-    lines += [f"  - {{a: {pod}:eth0, b: cni0:veth-{pod}}}" for pod in PODS]
+    lines += [f"  - {{a: {pod}:eth0, b: {{at: cni0:veth-{pod}, hairpin: true}}}}" for pod in PODS]
     lines += ["services:", "  web:", "    type: NodePort", "    clusterIP: 10.96.0.20",
               "    ports: [{port: 80, targetPort: 8080, nodePort: 30080}, {port: 53, targetPort: 5353, protocol: UDP}]",
               f"    endpoints: [{', '.join(endpoints)}]"]
@@ -91,6 +91,8 @@ def test_cluster_ip_node_port_and_udp_reach_every_endpoint(sandbox: Sandbox, tmp
     assert "error" not in " ".join(tcp_answers(sandbox, "client", "http://10.244.0.1:30080/", 20))
     # the node to the ClusterIP (output hook)
     assert "error" not in " ".join(tcp_answers(sandbox, None, "http://10.96.0.20/", 10))
+    # a pod through its own Service (hairpin): every endpoint, itself included
+    assert set(tcp_answers(sandbox, "web-a", "http://10.96.0.20/", 40)) == {"web-a", "web-b", "web-c"}
     # UDP
     assert set(udp_answers(sandbox, "client", "10.96.0.20", 53, 30)) == {"web-a", "web-b", "web-c"}
     plan = sandbox.topo("plan", path, check=False)
