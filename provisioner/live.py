@@ -74,13 +74,13 @@ class LiveNetns:
     inode: int | None = None
     links: dict[str, LiveLink] = field(default_factory=dict)
     addresses: dict[str, set[IPInterface]] = field(default_factory=dict)
-    broadcasts: dict[str, dict[IPInterface, IPAddress]] = field(default_factory=dict)  # link -> address -> IFA_BROADCAST
     routes: list[LiveRoute] = field(default_factory=list)
     sysctls: dict[str, str | None] = field(default_factory=dict)
     missing_sysctls: set[str] = field(default_factory=set)  # of the keys read: those with no /proc/sys file
     hosts: str | None = None  # the namespace's hosts file, or the lab's block of /etc/hosts
     fdb: dict[str, set[IPAddress]] = field(default_factory=dict)  # VXLAN device -> remotes (all-zero MAC entries)
     nsid: int | None = None  # for a namespace about to be deleted: the id the root namespace gives it
+    broadcasts: dict[str, dict[IPInterface, IPAddress]] = field(default_factory=dict)  # link -> address -> IFA_BROADCAST
 
     def renamed(self, renames: dict[str, str]) -> "LiveNetns":
         """The namespace as it is once the plan renamed these links (old -> new name): the same

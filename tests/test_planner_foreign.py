@@ -176,9 +176,7 @@ def test_the_labs_own_objects_are_not_unmanaged() -> None:
         _set(name, alias="topo:lab")(m)
     _set("pod1:eth0", alias="topo:lab")(m)
     m.root_routes[1] = dataclasses.replace(m.root_routes[1], proto=RTPROT_TOPO)
-    from provisioner.hostsfile import render_netns_hosts
-
-    m.pod_hosts = render_netns_hosts("lab", {})
+    # pod1 declares no hosts entries: the lab wants no hosts file there (the machine has none)
     record = LabRecord("lab", "host", ["pod1"], [RouteKey(None, ipaddress.ip_network("10.10.0.0/16"), 0)])
     p = plan(m, record=record)
     assert [u.target for u in p.unmanaged] == ["/etc/hosts entries pod1"]
