@@ -197,6 +197,7 @@ class Topology:
     implicit_node: bool = True
     checks: list[Check] = field(default_factory=list)
     services: list[Any] = field(default_factory=list)  # kinds/service: Service
+    policies: list[Any] = field(default_factory=list)  # kinds/policy: Policy
 
     def netns(self, place: Place) -> Netns:
         node = self.nodes[place.node]

@@ -51,7 +51,7 @@ def build(ctx: BuildContext, topo: Topology) -> None:
         topo.services.append(made)
     _allocate_node_ports(topo)
     if topo.services:
-        _needs(topo)
+        needs_of_the_node(topo)
 
 
 def _allocate_node_ports(topo: Topology) -> None:
@@ -73,8 +73,8 @@ NEEDED_SYSCTLS = {"net.ipv4.ip_forward": "1"}
 BRIDGED_SYSCTLS = {"net.bridge.bridge-nf-call-iptables": "1"}
 
 
-def _needs(topo: Topology) -> None:
-    """What the translation needs of every node, set as the lab's own root sysctls (restored
+def needs_of_the_node(topo: Topology) -> None:
+    """What the translation (and the policies) need of every node, set as the lab's own root sysctls (restored
     by destroy) unless the file sets them: forwarding, and where pods sit on a bridge, bridged
     traffic through the NAT hooks (else a reply between two pods of one bridge skips the
     reverse translation)."""

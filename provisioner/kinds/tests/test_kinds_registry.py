@@ -9,7 +9,7 @@ from provisioner.core.plan import Op, Stage
 from provisioner.core.registry import KindSpec, Registry
 from provisioner.kinds.registry import REGISTRY
 
-ORDER = ["netns", "link", "loopback", "bridge", "vxlan", "veth", "macvlan", "sysctl", "address", "route", "service", "hosts", "process", "check"]
+ORDER = ["netns", "link", "loopback", "bridge", "vxlan", "veth", "macvlan", "sysctl", "address", "route", "policy", "service", "hosts", "process", "check"]
 
 
 def test_kinds_registry_order_puts_dependencies_first() -> None:
