@@ -130,6 +130,7 @@ class Process:
     env: tuple[tuple[str, str], ...] = ()
     description: str | None = field(default=None, compare=False)
     user: str | None = None  # a user of the node; None: root
+    config: str | None = None  # a file topo writes for it (a kind's server): its path is in TOPO_CONFIG
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,7 @@ class Topology:
     checks: list[Check] = field(default_factory=list)
     services: list[Any] = field(default_factory=list)  # kinds/service: Service
     policies: list[Any] = field(default_factory=list)  # kinds/policy: Policy
+    dns: Any = None  # kinds/dns: ClusterDns
 
     def netns(self, place: Place) -> Netns:
         node = self.nodes[place.node]

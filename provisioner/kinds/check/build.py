@@ -94,6 +94,23 @@ def _check(ctx: BuildContext, places: dict[str, Place], path: YamlPath, raw: dic
 
 # ---- semantic checks ---------------------------------------------------------------------
 
+def _dns_names(topo: Topology) -> list[tuple[str, tuple[IPAddress, ...]]]:
+    """The names the lab's cluster DNS answers, and the short forms a pod's search list
+    (default namespace) completes to them: web, web.default, web.default.svc."""
+    if topo.dns is None:
+        return []
+    out = []
+    for name, addrs in topo.dns.records:
+        out.append((name, addrs))
+        suffix = f".svc.{topo.dns.domain}"
+        if name.endswith(suffix):
+            short = name[: -len(suffix)]
+            out += [(short, addrs), (short + ".svc", addrs)]
+            if short.endswith(".default"):
+                out.append((short[: -len(".default")], addrs))
+    return out
+
+
 @dataclass(frozen=True)
 class _LabOwn:
     """What a check may reach without `external: true`: the lab's subnets and addresses (its
@@ -111,6 +128,8 @@ class _LabOwn:
         for ns in topo.all_netns():
             for name, addrs in ns.hosts.items():
                 names[name.lower()] = names.get(name.lower(), ()) + addrs
+        for name, addrs in _dns_names(topo):
+            names[name] = names.get(name, ()) + addrs
         return _LabOwn(frozenset(nets), names)
 
     def address_problem(self, ip: IPAddress, in_netns: bool) -> str | None:
