@@ -147,10 +147,12 @@ class Check:
     timeout: float = 2.0
     path: YamlPath = field(default=(), compare=False)
     external: bool = False  # the target may be outside the lab (else validation refuses it)
+    answers: tuple[str, ...] = ()  # an HTTP check: the set of bodies its connections get
+    connections: int = 20
 
     @property
     def kind(self) -> str:
-        return "resolve" if self.resolve else ("tcp" if self.port is not None else "icmp")
+        return "resolve" if self.resolve else ("http" if self.answers else "tcp" if self.port is not None else "icmp")
 
 
 @dataclass

@@ -61,6 +61,10 @@ def _shape_problem(raw: dict[str, Any]) -> tuple[YamlPath, str, bool] | None:
         return ("port",), "`port` goes with `to`, not with `resolve`", False
     if "address" in raw and "resolve" not in raw:
         return ("address",), "`address` is the expected answer of `resolve`", False
+    if ("answers" in raw or "connections" in raw) and "port" not in raw:
+        return ("answers" if "answers" in raw else "connections",), "`answers` and `connections` go with `to` and `port`", True
+    if "connections" in raw and "answers" not in raw:
+        return ("connections",), "`connections` goes with `answers`", True
     return None
 
 
@@ -89,7 +93,9 @@ def _check(ctx: BuildContext, places: dict[str, Place], path: YamlPath, raw: dic
     if "port" in raw and port is None:
         return None
     name = raw.get("name") or check_label(str(raw["from"]), target, port, "resolve" in raw, expect)
-    return Check(name, place, target, port, "resolve" in raw, address, expect, timeout, path, bool(raw.get("external", False)))
+    answers = tuple(sorted({str(a) for a in raw.get("answers") or []}))
+    return Check(name, place, target, port, "resolve" in raw, address, expect, timeout, path, bool(raw.get("external", False)),
+                 answers, int(raw.get("connections", 20)))
 
 
 # ---- semantic checks ---------------------------------------------------------------------
