@@ -51,14 +51,18 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
         change = TableChange(create=True, add_chains=tuple(want.chains.values()), add_maps=tuple(want.maps.values()),
                              add_elements=tuple((m.name, tuple(sorted(m.elements))) for m in want.maps.values()))
         out.add(APPLY_TABLE, Change.CREATE, None, _label(lab), TableAction(lab, change),
-                after=f"{len(services)} services, {len(want.chains)} chains")
+                after=f"{_counts(services, policies)}, {len(want.chains)} chains")
         return out
     _changes(out, lab, want, live)
     return out
 
 
 def _counts(services: list, policies: list) -> str:
-    parts = [f"{len(services)} services"] + ([f"{len(policies)} policies"] if policies else [])
+    def n(count: int, one: str, many: str) -> str:
+        return f"{count} {one if count == 1 else many}"
+
+    parts = ([n(len(services), "service", "services")] if services else []) + \
+        ([n(len(policies), "policy", "policies")] if policies else [])
     return ", ".join(parts)
 
 
