@@ -15,3 +15,17 @@ def pods_lab(n: int, name: str = "bench") -> str:
     out.append("links:")
     out += [f"  - {{a: pod-{i}:eth0, b: cni0:veth{i}, mtu: 1450}}" for i in range(n)]
     return "\n".join(out) + "\n"
+
+
+def services_lab(services: int, pods: int = 30, per_service: int = 3, name: str = "svcbench", drop: int | None = None) -> str:
+    """A pods lab with `services` ClusterIP Services of `per_service` endpoints each (taken in
+    turn from the pods); `drop`: that Service has one endpoint fewer."""
+    out = [pods_lab(pods, name)]
+    out.append("services:")
+    for s in range(services):
+        eps = [f"pod-{(s + k) % pods}" for k in range(per_service)]
+        if s == drop:
+            eps = eps[:-1]
+        ip = f"10.96.{s // 250}.{s % 250 + 2}"
+        out.append(f"  svc-{s}: {{clusterIP: {ip}, ports: [{{port: 80, targetPort: 8080}}], endpoints: [{', '.join(eps)}]}}")
+    return "\n".join(out) + "\n"

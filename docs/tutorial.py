@@ -141,6 +141,9 @@ L5 = "topologies/05-flannel-cni0.yaml"
 L6 = "topologies/06-node-to-pod.yaml"
 L7 = "topologies/07-templated-pods.yaml"
 L8 = "topologies/08-multi-node.yaml"
+L9 = "topologies/09-services.yaml"
+L10 = "topologies/10-cluster-dns.yaml"
+L11 = "topologies/11-network-policy.yaml"
 
 DOC: list[Block] = [
     p("""
@@ -615,6 +618,76 @@ DOC: list[Block] = [
     and over VXLAN), deletes a route on node2 and sees `plan` name it, makes one node fail, and
     checks that `destroy` leaves the nodes as they were.
     """),
+
+    # ---------------------------------------------------------------------------------- lesson 9
+    p(f"""
+    ## 9. Services: a ClusterIP and a NodePort in front of two pods
+
+    Seed 002 ends with Services: a virtual ClusterIP that kube-proxy translates, on the node, to
+    one of the pods behind it. `{L9}` declares one (`services:`), with a NodePort, in front of two
+    web pods that each answer with their name; their bridge ports are in hairpin mode, so a pod
+    can reach itself through its own Service.
+    """),
+    *lesson_lab(L9),
+    Cmd(f"topo apply {L9}"),
+    p("""
+    topo made the lab's own nftables table, as kube-proxy's nftables mode would: a verdict map
+    from (ClusterIP, protocol, port) to a chain per Service port, which picks an endpoint at
+    random and jumps to its chain, which DNATs to the pod:
+    """),
+    Cmd("nft list chain inet topo-services service-default/web/tcp/80"),
+    Cmd("nft list chain inet topo-services endpoint-default/web/tcp/80/web-a"),
+    p("""
+    The checks prove it: 30 connections to the ClusterIP from the client pod, to the NodePort
+    from the node, and from web-a to its own Service are each answered by both pods:
+    """),
+    Cmd(f"topo check {L9}"),
+    p("""
+    The table is drift-checked like the rest: flush a chain behind topo's back and `plan` names
+    it; `apply` sets only that chain again.
+    """),
+    Cmd("nft flush chain inet topo-services service-default/web/tcp/80"),
+    Cmd(f"topo plan {L9}", rc=2),
+    Cmd(f"topo apply {L9}"),
+    Cmd(f"topo destroy {L9}"),
+    Cmd("nft list ruleset"),
+
+    # ---------------------------------------------------------------------------------- lesson 10
+    p(f"""
+    ## 10. The cluster DNS
+
+    Seed 004 ends with kube-dns: every pod's `/etc/resolv.conf` points at the cluster DNS, whose
+    search list finds a Service by its short name. `{L10}` turns it on with `dns:`: topo runs a
+    DNS server (dnsmasq) in the `coredns` pod behind a `kube-dns` Service at 10.96.0.10 and
+    writes each other pod's resolv.conf as kubelet does.
+    """),
+    Cmd(f"grep -v '^#' {L10}", fence="yaml"),
+    Cmd(f"topo apply {L10}"),
+    Wait("ip netns exec client getent hosts web"),
+    Cmd("topo exec client -- cat /etc/resolv.conf"),
+    Cmd("topo exec client -- getent hosts web"),
+    Cmd("topo exec client -- getent hosts web.default.svc.cluster.local"),
+    p("""
+    A name that is not the lab's is refused at once: the server knows only the lab's Services and
+    hosts entries, and never asks anyone else.
+    """),
+    Cmd("topo exec client -- getent hosts example.com", rc=2),
+    Cmd(f"topo check {L10}"),
+    Cmd(f"topo destroy {L10}"),
+
+    # ---------------------------------------------------------------------------------- lesson 11
+    p(f"""
+    ## 11. A network policy
+
+    `{L11}` selects the web pod with a NetworkPolicy-style `policies:` entry: it accepts only
+    pods labelled `role: frontend`, on port 8080. Pods no policy selects stay open; replies of
+    allowed connections pass.
+    """),
+    Cmd(f"grep -v '^#' {L11}", fence="yaml"),
+    Cmd(f"topo apply {L11}"),
+    Cmd(f"topo check {L11}"),
+    Cmd("nft list chain inet topo-network-policy ingress/web"),
+    Cmd(f"topo destroy {L11}"),
 
     # ---------------------------------------------------------------------------------- about
     p("""

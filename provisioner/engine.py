@@ -102,7 +102,8 @@ def _read(pool: NetnsPool, topo: Topology, node: str, record: LabRecord | None) 
     live = read_live(pool, topo.name, set(n.namespaces) | recorded, sysctls, doomed=recorded - set(n.namespaces),
                      node_hosts=bool(n.root.hosts), known_ids=record.netns_ids if record else None)
     live.other_labs = _other_labs(pool.roots, topo.name)
-    live.facts = {k.name: k.facts(pool, topo.name) for k in REGISTRY.kinds if k.facts is not None}
+    names = set(n.namespaces) | recorded
+    live.facts = {k.name: k.facts(pool, topo.name, names) for k in REGISTRY.kinds if k.facts is not None}
     return live
 
 

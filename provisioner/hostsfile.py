@@ -185,10 +185,15 @@ def read_netns_hosts(etc_netns: Path, ns: str) -> str | None:
     """The namespace's hosts file, None when there is none, or when /etc/netns/NS or its
     hosts file is a link or not what topo writes: topo never reads through it (and refuses to
     write through it, see write_netns_hosts; destroy leaves it)."""
+    return read_netns_file(etc_netns, ns, NETNS_HOSTS)
+
+
+def read_netns_file(etc_netns: Path, ns: str, filename: str) -> str | None:
+    """A file of /etc/netns/NS (hosts, resolv.conf), read as read_netns_hosts reads hosts."""
     path = netns_dir_path(etc_netns, ns)
     try:
         with opened_root(etc_netns) as root, opened_dir(path, ns, root) as fd:
-            return read_bytes(fd, NETNS_HOSTS, path / NETNS_HOSTS).decode("utf-8", "surrogateescape")
+            return read_bytes(fd, filename, path / filename).decode("utf-8", "surrogateescape")
     except (FileNotFoundError, UnsafePath):
         return None
 
@@ -300,15 +305,23 @@ def write_netns_hosts(etc_netns: Path, ns: str, text: str) -> None:
     made (marked as topo's) when missing, and refused when it is a link or not a directory."""
     path = netns_dir_path(etc_netns, ns)
     check_netns_text(text, str(path / NETNS_HOSTS))
+    write_netns_file(etc_netns, ns, NETNS_HOSTS, text)
+
+
+def write_netns_file(etc_netns: Path, ns: str, filename: str, text: str) -> None:
+    """Write a file of /etc/netns/NS atomically (the caller checked its text); /etc/netns/NS is
+    made (marked as topo's) when missing, and refused when it is a link or not a directory."""
+    path = netns_dir_path(etc_netns, ns)
     etc_netns.mkdir(parents=True, exist_ok=True)
     with opened_root(etc_netns) as root, own_dir(root, ns, path) as fd:
-        _write_atomic_at(fd, NETNS_HOSTS, path / NETNS_HOSTS, text, 0o644, None)
+        _write_atomic_at(fd, filename, path / filename, text, 0o644, None)
 
 
-def remove_netns_dir(etc_netns: Path, ns: str) -> None:
-    """Remove what topo wrote in /etc/netns/NS: its hosts file (a regular file; never a link
-    or anything else) and its temporary files; then the directory itself, only when topo made
-    it and nothing else is left in it. A link at /etc/netns/NS is not followed and stays."""
+def remove_netns_dir(etc_netns: Path, ns: str, filename: str = NETNS_HOSTS) -> None:
+    """Remove what topo wrote in /etc/netns/NS: its hosts file (or `filename`: a regular file;
+    never a link or anything else) and its temporary files; then the directory itself, only
+    when topo made it and nothing else is left in it. A link at /etc/netns/NS is not followed
+    and stays."""
     path = netns_dir_path(etc_netns, ns)
     try:
         with opened_root(etc_netns) as root:
@@ -319,11 +332,11 @@ def remove_netns_dir(etc_netns: Path, ns: str) -> None:
                 return
             try:
                 try:
-                    if regular_file(fd, NETNS_HOSTS, path / NETNS_HOSTS) is not None:
-                        os.unlink(NETNS_HOSTS, dir_fd=fd)
+                    if regular_file(fd, filename, path / filename) is not None:
+                        os.unlink(filename, dir_fd=fd)
                 except UnsafePath:
                     pass  # not topo's file: it stays
-                _remove_stale_at(fd, NETNS_HOSTS)
+                _remove_stale_at(fd, filename)
                 mine = is_marked(fd)
             finally:
                 os.close(fd)

@@ -130,6 +130,7 @@ class Process:
     env: tuple[tuple[str, str], ...] = ()
     description: str | None = field(default=None, compare=False)
     user: str | None = None  # a user of the node; None: root
+    config: str | None = None  # a file topo writes for it (a kind's server): its path is in TOPO_CONFIG
 
 
 @dataclass(frozen=True)
@@ -146,10 +147,12 @@ class Check:
     timeout: float = 2.0
     path: YamlPath = field(default=(), compare=False)
     external: bool = False  # the target may be outside the lab (else validation refuses it)
+    answers: tuple[str, ...] = ()  # an HTTP check: the set of bodies its connections get
+    connections: int = 20
 
     @property
     def kind(self) -> str:
-        return "resolve" if self.resolve else ("tcp" if self.port is not None else "icmp")
+        return "resolve" if self.resolve else ("http" if self.answers else "tcp" if self.port is not None else "icmp")
 
 
 @dataclass
@@ -197,6 +200,8 @@ class Topology:
     implicit_node: bool = True
     checks: list[Check] = field(default_factory=list)
     services: list[Any] = field(default_factory=list)  # kinds/service: Service
+    policies: list[Any] = field(default_factory=list)  # kinds/policy: Policy
+    dns: Any = None  # kinds/dns: ClusterDns
 
     def netns(self, place: Place) -> Netns:
         node = self.nodes[place.node]

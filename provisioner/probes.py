@@ -34,6 +34,23 @@ _TCP = (
 )
 
 
+# HTTP GET over N connections (each new); prints each answer's body, one per line
+_HTTP = (
+    "import socket, sys\n"
+    "host, port, timeout, n = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])\n"
+    "for _ in range(n):\n"
+    "    try:\n"
+    "        with socket.create_connection((host, port), timeout=timeout) as s:\n"
+    "            s.sendall(b'GET / HTTP/1.0\\r\\nHost: ' + host.encode() + b'\\r\\n\\r\\n')\n"
+    "            data = b''\n"
+    "            while chunk := s.recv(65536):\n"
+    "                data += chunk\n"
+    "        print(data.partition(b'\\r\\n\\r\\n')[2].decode('utf-8', 'replace').strip().replace('\\n', ' ')[:200])\n"
+    "    except OSError as e:\n"
+    "        print('(' + (e.strerror or str(e)) + ')')\n"
+)
+
+
 @dataclass(frozen=True)
 class CheckResult:
     check: Check
@@ -45,7 +62,9 @@ class CheckResult:
 
 def _argv(check: Check) -> list[str]:
     t = check.timeout
-    if check.kind == "icmp":
+    if check.kind == "http":
+        cmd = [sys.executable, "-c", _HTTP, check.target, str(check.port), str(t), str(check.connections)]
+    elif check.kind == "icmp":
         cmd = ["ping", "-c", "1", "-W", str(max(1, round(t))), "--", check.target]
     elif check.kind == "tcp":
         cmd = [sys.executable, "-c", _TCP, check.target, str(check.port), str(t), "1" if check.expect_success else "0"]
@@ -58,7 +77,8 @@ def _argv(check: Check) -> list[str]:
 def run_check(check: Check) -> CheckResult:
     start = time.monotonic()
     try:
-        res = subprocess.run(_argv(check), capture_output=True, text=True, timeout=check.timeout + 3)
+        res = subprocess.run(_argv(check), capture_output=True, text=True,
+                             timeout=check.timeout * (check.connections if check.answers else 1) + 3)
         ok, out = res.returncode == 0, (res.stdout + res.stderr).strip()
     except subprocess.TimeoutExpired:
         ok, out = False, "timed out"
@@ -69,6 +89,10 @@ def run_check(check: Check) -> CheckResult:
             ok, detail = False, f"resolved to {got}, expected {check.address}"
         else:
             detail = f"resolved to {got}" if got else "no such name"
+    elif check.kind == "http":
+        got = sorted(set(out.splitlines())) if ok else []
+        ok = ok and got == list(check.answers)
+        detail = f"{check.connections} connections answered by {', '.join(got) or 'nothing'}"
     elif check.kind == "icmp":
         detail = "reply" if ok else "no reply"
     else:

@@ -128,6 +128,11 @@ def _record_path(roots: Roots, lab: str, netns: str, name: str) -> Path:
     return inside(procs_dir(roots, lab), _file_name(netns, name, ".json"))
 
 
+def config_path(roots: Roots, lab: str, netns: str, name: str) -> Path:
+    """Where a process's `config` is written (topo's own root, 0600); TOPO_CONFIG names it."""
+    return inside(procs_dir(roots, lab), _file_name(netns, name, ".conf"))
+
+
 def _start_time(pid: int) -> int | None:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -174,11 +179,17 @@ def start(roots: Roots, lab: str, netns: str, proc: Process) -> ProcessRecord:
         raise OSError(errno.ENOENT, f"process {proc.name}: {user_missing(proc.user)}") from None
     log = log_path(roots, lab, netns, proc.name)
     _private_dir(log.parent)
+    env = environment(proc, who)
+    if proc.config is not None:
+        conf = config_path(roots, lab, netns, proc.name)
+        _private_dir(conf.parent)
+        write_atomic(conf, proc.config, mode=0o600)
+        env["TOPO_CONFIG"] = str(conf)
     fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     with open(fd, "ab") as out:
         os.fchmod(fd, 0o600)  # also a log an older topo left readable
         child = subprocess.Popen(_argv(netns, proc, who), stdin=subprocess.DEVNULL, stdout=out,
-                                 stderr=subprocess.STDOUT, start_new_session=True, env=environment(proc, who),
+                                 stderr=subprocess.STDOUT, start_new_session=True, env=env,
                                  close_fds=True)
     started = _start_time(child.pid)
     _wait_entered(child, roots.netns_run, netns)
@@ -240,6 +251,7 @@ def stop(roots: Roots, lab: str, netns: str, name: str) -> None:
         rec = ProcessRecord(**json.loads(path.read_text()))
     except (OSError, ValueError, TypeError):
         path.unlink(missing_ok=True)
+        config_path(roots, lab, netns, name).unlink(missing_ok=True)
         return
     for sig in (signal.SIGTERM, signal.SIGKILL):  # politely first
         members = session_members(rec)
@@ -251,6 +263,7 @@ def stop(roots: Roots, lab: str, netns: str, name: str) -> None:
         while session_members(rec) and time.monotonic() < deadline:
             time.sleep(0.02)
     path.unlink(missing_ok=True)
+    config_path(roots, lab, netns, name).unlink(missing_ok=True)
 
 
 def session_members(rec: ProcessRecord) -> list[int]:

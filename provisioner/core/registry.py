@@ -35,7 +35,7 @@ class KindSpec:
     ops: tuple[Op, ...] = ()
     diff: Optional[Differ] = None
     link: Any = None
-    facts: Optional[Callable[[Any, str], Any]] = None  # (pool, lab) -> the kind's own facts of the node
+    facts: Optional[Callable[[Any, str, Any], Any]] = None  # (pool, lab, namespaces) -> the kind's own facts of the node
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 and one line here."""
 
 from ..core.registry import Registry
-from . import address, bridge, check, hosts, link, loopback, macvlan, netns, process, route, service, sysctl, veth, vxlan
+from . import address, bridge, check, dns, hosts, link, loopback, macvlan, netns, policy, process, route, service, sysctl, veth, vxlan
 
 REGISTRY = Registry((
     netns.KIND,
@@ -15,8 +15,10 @@ REGISTRY = Registry((
     sysctl.KIND,
     address.KIND,
     route.KIND,
+    policy.KIND,
     service.KIND,
     hosts.KIND,
+    dns.KIND,
     process.KIND,
     check.KIND,
 ))

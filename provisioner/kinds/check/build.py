@@ -61,6 +61,10 @@ def _shape_problem(raw: dict[str, Any]) -> tuple[YamlPath, str, bool] | None:
         return ("port",), "`port` goes with `to`, not with `resolve`", False
     if "address" in raw and "resolve" not in raw:
         return ("address",), "`address` is the expected answer of `resolve`", False
+    if ("answers" in raw or "connections" in raw) and "port" not in raw:
+        return ("answers" if "answers" in raw else "connections",), "`answers` and `connections` go with `to` and `port`", True
+    if "connections" in raw and "answers" not in raw:
+        return ("connections",), "`connections` goes with `answers`", True
     return None
 
 
@@ -89,10 +93,29 @@ def _check(ctx: BuildContext, places: dict[str, Place], path: YamlPath, raw: dic
     if "port" in raw and port is None:
         return None
     name = raw.get("name") or check_label(str(raw["from"]), target, port, "resolve" in raw, expect)
-    return Check(name, place, target, port, "resolve" in raw, address, expect, timeout, path, bool(raw.get("external", False)))
+    answers = tuple(sorted({str(a) for a in raw.get("answers") or []}))
+    return Check(name, place, target, port, "resolve" in raw, address, expect, timeout, path, bool(raw.get("external", False)),
+                 answers, int(raw.get("connections", 20)))
 
 
 # ---- semantic checks ---------------------------------------------------------------------
+
+def _dns_names(topo: Topology) -> list[tuple[str, tuple[IPAddress, ...]]]:
+    """The names the lab's cluster DNS answers, and the short forms a pod's search list
+    (default namespace) completes to them: web, web.default, web.default.svc."""
+    if topo.dns is None:
+        return []
+    out = []
+    for name, addrs in topo.dns.records:
+        out.append((name, addrs))
+        suffix = f".svc.{topo.dns.domain}"
+        if name.endswith(suffix):
+            short = name[: -len(suffix)]
+            out += [(short, addrs), (short + ".svc", addrs)]
+            if short.endswith(".default"):
+                out.append((short[: -len(".default")], addrs))
+    return out
+
 
 @dataclass(frozen=True)
 class _LabOwn:
@@ -111,6 +134,8 @@ class _LabOwn:
         for ns in topo.all_netns():
             for name, addrs in ns.hosts.items():
                 names[name.lower()] = names.get(name.lower(), ()) + addrs
+        for name, addrs in _dns_names(topo):
+            names[name] = names.get(name, ()) + addrs
         return _LabOwn(frozenset(nets), names)
 
     def address_problem(self, ip: IPAddress, in_netns: bool) -> str | None:

@@ -33,6 +33,10 @@ def check(check: Check) -> Data:
         out["to"] = check.target
         if check.port is not None:
             out["port"] = check.port
+    if check.answers:
+        out["answers"] = list(check.answers)
+        if check.connections != 20:
+            out["connections"] = check.connections
     if not check.expect_success:
         out["expect"] = "failure"
     if check.timeout != DEFAULT_TIMEOUT:

@@ -12,7 +12,10 @@ if TYPE_CHECKING:
 
 
 def namespace(ctx: DumpContext, ns: Netns) -> Data:
-    return {"processes": {name: process(p) for name, p in ns.processes.items()}} if ns.processes else {}
+    """The file's processes (a kind's server, one with a `config` topo writes, comes from its
+    kind's part of the file)."""
+    declared = {name: process(p) for name, p in ns.processes.items() if p.config is None}
+    return {"processes": declared} if declared else {}
 
 
 def process(proc: Process) -> str | Data:

@@ -6,4 +6,4 @@ from .diff import diff
 from .ops import APPLY_TABLE, DELETE_TABLE
 from .read import read
 
-KIND = KindSpec("service", depends=("route",), ops=(DELETE_TABLE, APPLY_TABLE), diff=diff, facts=read)
+KIND = KindSpec("service", depends=("route", "policy"), ops=(DELETE_TABLE, APPLY_TABLE), diff=diff, facts=read)

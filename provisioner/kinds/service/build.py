@@ -16,7 +16,7 @@ from .model import NODE_PORTS, Endpoint, Service, ServicePort
 _NAME_HINT = "a DNS label: lower-case letters, digits and '-', at most 63, e.g. web"
 
 
-def _label_problem(text: str) -> str | None:
+def label_problem(text: str) -> str | None:
     if len(text) > 63 or not text or not all(c.isascii() and (c.islower() or c.isdigit() or c == "-") for c in text) \
             or text[0] == "-" or text[-1] == "-":
         return f"{printable(text)} is not a DNS label"
@@ -51,7 +51,7 @@ def build(ctx: BuildContext, topo: Topology) -> None:
         topo.services.append(made)
     _allocate_node_ports(topo)
     if topo.services:
-        _needs(topo)
+        needs_of_the_node(topo)
 
 
 def _allocate_node_ports(topo: Topology) -> None:
@@ -73,8 +73,8 @@ NEEDED_SYSCTLS = {"net.ipv4.ip_forward": "1"}
 BRIDGED_SYSCTLS = {"net.bridge.bridge-nf-call-iptables": "1"}
 
 
-def _needs(topo: Topology) -> None:
-    """What the translation needs of every node, set as the lab's own root sysctls (restored
+def needs_of_the_node(topo: Topology) -> None:
+    """What the translation (and the policies) need of every node, set as the lab's own root sysctls (restored
     by destroy) unless the file sets them: forwarding, and where pods sit on a bridge, bridged
     traffic through the NAT hooks (else a reply between two pods of one bridge skips the
     reverse translation)."""
@@ -90,7 +90,7 @@ def _service(ctx: BuildContext, pods: dict[str, Any], path: YamlPath, name: str,
     sink = ctx.sink
     ok = True
     for where, text in ((path, name), (path + ("namespace",), str(raw.get("namespace", "default")))):
-        if err := _label_problem(text):
+        if err := label_problem(text):
             sink.error(where, err, _NAME_HINT, key=where == path)
             ok = False
     cluster_ip = ctx.ip(path + ("clusterIP",), raw["clusterIP"])

@@ -23,11 +23,12 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
     out = Outcome()
     lab = ctx.topo.name
     services = ctx.topo.services if ctx.node.name in _service_nodes(ctx) else []
+    policies = ctx.topo.policies if ctx.node.name in _service_nodes(ctx) else []
     facts = ctx.live.facts.get("service")
     if not isinstance(facts, NftFacts):
         facts = NftFacts(False)
-    if services and not facts.available:
-        out.conflict(None, _label(lab), "Services need nftables: libnftables and its Python binding are not installed on "
+    if (services or policies) and not facts.available:
+        out.conflict(None, _label(lab), "Services and policies need nftables: libnftables and its Python binding are not installed on "
                      f"node {ctx.node.name}", "install Debian's nftables and python3-nftables (scripts/setup.sh does)")
         return out
     if facts.error is not None:
@@ -36,24 +37,33 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
     live = facts.table
     ours = live is not None and comment(lab) in facts.marks
     if live is not None and not ours:
-        if services:
+        if services or policies:
             out.conflict(None, _label(lab), f"{_label(lab)} exists and was not created by lab {lab}",
                          "delete it (`nft delete table inet NAME`) or rename the lab")
         return out
-    if not services:
+    if not services and not policies:
         if live is not None:
             out.add(DELETE_TABLE, Change.DELETE, None, _label(lab), TableAction(lab, TableChange()),
                     before=f"{len(live.chains)} chains")
         return out
-    want = build_table(services)
+    want = build_table(services, policies)
     if live is None:
         change = TableChange(create=True, add_chains=tuple(want.chains.values()), add_maps=tuple(want.maps.values()),
                              add_elements=tuple((m.name, tuple(sorted(m.elements))) for m in want.maps.values()))
         out.add(APPLY_TABLE, Change.CREATE, None, _label(lab), TableAction(lab, change),
-                after=f"{len(services)} services, {len(want.chains)} chains")
+                after=f"{_counts(services, policies)}, {len(want.chains)} chains")
         return out
     _changes(out, lab, want, live)
     return out
+
+
+def _counts(services: list, policies: list) -> str:
+    def n(count: int, one: str, many: str) -> str:
+        return f"{count} {one if count == 1 else many}"
+
+    parts = ([n(len(services), "service", "services")] if services else []) + \
+        ([n(len(policies), "policy", "policies")] if policies else [])
+    return ", ".join(parts)
 
 
 def _service_nodes(ctx: DiffContext) -> set[str]:

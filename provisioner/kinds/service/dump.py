@@ -11,7 +11,8 @@ if TYPE_CHECKING:
 
 
 def document(ctx: DumpContext) -> Data:
-    return {"services": {s.name: service(s) for s in ctx.topo.services}} if ctx.topo.services else {}
+    declared = [s for s in ctx.topo.services if s.made_by is None]
+    return {"services": {s.name: service(s) for s in declared}} if declared else {}
 
 
 def service(svc: Service) -> Data:

@@ -34,6 +34,7 @@ class Service:
     endpoints: tuple[Endpoint, ...]
     path: YamlPath = field(default=(), compare=False)
     selector: tuple[tuple[str, str], ...] = ()  # the labels that chose the endpoints (the file's way)
+    made_by: str | None = None  # the kind that declares it (the cluster DNS's kube-dns), not the file
 
     @property
     def node_ports(self) -> tuple[ServicePort, ...]:

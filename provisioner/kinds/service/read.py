@@ -30,7 +30,7 @@ def nft() -> Any:
     return ctx
 
 
-def read(pool: Any, lab: str) -> NftFacts:
+def read(pool: Any, lab: str, namespaces: Any = ()) -> NftFacts:
     """The node's table of the lab (read in the root namespace, where the engine runs)."""
     ctx = nft()
     if ctx is None:

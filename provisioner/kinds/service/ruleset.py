@@ -99,8 +99,13 @@ _L4_DPORT = {"concat": [{"meta": {"key": "l4proto"}}, {"payload": {"protocol": "
 _MARK = {"meta": {"key": "mark"}}
 
 
-def build_table(services: list[Service]) -> Table:
+def build_table(services: list[Service], policies: list[Any] = ()) -> Table:  # type: ignore[assignment]
+    """The lab's table: its Services' translation and its policies' chains."""
+    from ..policy.ruleset import policy_chains
+
     t = Table()
+    for chain in policy_chains(list(policies)):
+        t.add(chain)
     mark = {"&": [_MARK, MASQ_MARK]}
     t.add(Chain(MARK_CHAIN, (rule({"mangle": {"key": _MARK, "value": {"|": [_MARK, MASQ_MARK]}}}),)))
     t.add(Chain(SERVICES_CHAIN, (

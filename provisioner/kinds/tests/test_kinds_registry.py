@@ -9,7 +9,7 @@ from provisioner.core.plan import Op, Stage
 from provisioner.core.registry import KindSpec, Registry
 from provisioner.kinds.registry import REGISTRY
 
-ORDER = ["netns", "link", "loopback", "bridge", "vxlan", "veth", "macvlan", "sysctl", "address", "route", "service", "hosts", "process", "check"]
+ORDER = ["netns", "link", "loopback", "bridge", "vxlan", "veth", "macvlan", "sysctl", "address", "route", "policy", "service", "hosts", "dns", "process", "check"]
 
 
 def test_kinds_registry_order_puts_dependencies_first() -> None:
@@ -44,7 +44,7 @@ def test_kinds_registry_phase_order() -> None:
         "create-bridge", "create-vxlan", "create-veth", "create-macvlan",
         "set-link", "set-sysctl", "add-address", "set-route",
         "add-fdb", "apply-nftables",
-        "write-hosts", "remove-hosts",
+        "write-hosts", "remove-hosts", "write-resolv", "remove-resolv",
         "start-process",
     ]
     stages = [REGISTRY.phase(op)[0] for op in REGISTRY.ops()]

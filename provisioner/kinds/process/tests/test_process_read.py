@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 from provisioner.processes import _start_time, procs_dir, read_processes, session_members, ProcessRecord
@@ -33,8 +34,12 @@ def test_alive_dead_and_torn_records(tmp_path: Path) -> None:
 
 
 def test_no_session_member_in_the_nodes_own_namespace() -> None:
-    """This test runs in the node's namespace: its own session is never the lab's."""
-    me = os.getpid()
-    rec = ProcessRecord("pod", "x", "sleep 1", [], os.getsid(me), 0)
-    assert session_members(rec) == []
-    assert session_members(ProcessRecord("pod", "x", "sleep 1", [], 1, 0)) == []
+    """A session whose members all live in the node's own namespace is never the lab's (a
+    session of its own: this test's session may hold other programs, in other namespaces)."""
+    # a session of its own, started here: its members are all in this namespace
+    child = subprocess.Popen(["sleep", "5"], start_new_session=True)
+    try:
+        assert session_members(ProcessRecord("pod", "x", "sleep 5", [], child.pid, 0)) == []
+    finally:
+        child.kill()
+        child.wait()
