@@ -37,7 +37,7 @@ def test_mermaid_renders_every_example(tmp_path: Path) -> None:
     md.write_text("".join(f"```mermaid\n{render_graph(load_topology(p))}```\n\n" for p in EXAMPLES))
     res = mmdc(md, tmp_path / "out.md")
     assert res.returncode == 0, res.stderr
-    svgs = sorted(tmp_path.glob("out-*.svg"))
+    svgs = sorted(tmp_path.glob("out-*.svg"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))  # out-2 before out-10
     assert len(svgs) == len(EXAMPLES)
     for path, svg in zip(EXAMPLES, svgs):
         text = svg.read_text()
