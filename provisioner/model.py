@@ -200,6 +200,7 @@ class Topology:
     implicit_node: bool = True
     checks: list[Check] = field(default_factory=list)
     services: list[Any] = field(default_factory=list)  # kinds/service: Service
+    service_cidr: Any = None  # kinds/service: the range ClusterIPs are allocated from (IPv4Network)
     policies: list[Any] = field(default_factory=list)  # kinds/policy: Policy
     dns: Any = None  # kinds/dns: ClusterDns
 

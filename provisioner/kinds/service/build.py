@@ -4,6 +4,8 @@ used once, a (ClusterIP, protocol, port) is one Service's."""
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 from dataclasses import replace
 from typing import Any
 
@@ -28,9 +30,11 @@ def build(ctx: BuildContext, topo: Topology) -> None:
     pods = {ns.place.netns: ns for ns in topo.all_netns() if ns.place.netns is not None}
     seen_ports: dict[tuple[Any, str, int], YamlPath] = {}
     node_ports: dict[tuple[str, int], YamlPath] = {}
+    topo.service_cidr = _service_cidr(ctx)
+    allocated = _allocate_cluster_ips(ctx, topo.service_cidr, raw_all)
     for name, raw in raw_all.items():
         path: YamlPath = ("services", name)
-        made = _service(ctx, pods, path, str(name), raw)
+        made = _service(ctx, pods, path, str(name), raw, allocated.get(str(name)), topo.service_cidr)
         if made is None:
             continue
         for i, p in enumerate(made.ports):
@@ -52,6 +56,57 @@ def build(ctx: BuildContext, topo: Topology) -> None:
     _allocate_node_ports(topo)
     if topo.services:
         needs_of_the_node(topo)
+
+
+RESERVED = 11  # a range's first addresses: .1 is the API server's in a cluster, .10 its DNS
+
+
+def _service_cidr(ctx: BuildContext) -> Any:
+    raw = ctx.data.get("serviceCIDR")
+    if raw is None:
+        return None
+    try:
+        net = ipaddress.ip_network(str(raw))
+    except ValueError:
+        ctx.sink.error(("serviceCIDR",), f"{printable(str(raw))} is not an IPv4 prefix with its host bits zero", "e.g. 10.96.0.0/12")
+        return None
+    if net.version != 4 or net.num_addresses < 16:
+        ctx.sink.error(("serviceCIDR",), f"{net} is not an IPv4 range of at least 16 addresses", "e.g. 10.96.0.0/12")
+        return None
+    return net
+
+
+def _allocate_cluster_ips(ctx: BuildContext, cidr: Any, raw_all: dict[str, Any]) -> dict[str, Any]:
+    """A ClusterIP for each Service the file gives none: by a hash of its namespace and name
+    into the range (past its reserved first addresses, before its last), the next free one on
+    a collision; Services are taken in name order, so the file's order does not matter."""
+    wanted = sorted((str(raw.get("namespace", "default")), str(name)) for name, raw in raw_all.items() if "clusterIP" not in raw)
+    if not wanted:
+        return {}
+    if cidr is None:
+        for _, name in wanted:
+            ctx.sink.error(("services", name), "a Service without `clusterIP` needs the lab's `serviceCIDR` to allocate one from",
+                           "add e.g. serviceCIDR: 10.96.0.0/12 at the top level, or give the Service its clusterIP", key=True)
+        return {}
+    taken = set()
+    for raw in raw_all.values():
+        try:
+            taken.add(ipaddress.ip_address(str(raw.get("clusterIP"))))
+        except ValueError:
+            pass
+    span = cidr.num_addresses - RESERVED - 1
+    out = {}
+    for namespace, name in wanted:
+        start = int.from_bytes(hashlib.sha256(f"{namespace}/{name}".encode()).digest()[:8], "big") % span
+        for step in range(span):
+            ip = cidr.network_address + RESERVED + (start + step) % span
+            if ip not in taken:
+                taken.add(ip)
+                out[name] = ip
+                break
+        else:
+            ctx.sink.error(("services", name), f"serviceCIDR {cidr} has no free address left", "declare a larger range", key=True)
+    return out
 
 
 def _allocate_node_ports(topo: Topology) -> None:
@@ -86,14 +141,19 @@ def needs_of_the_node(topo: Topology) -> None:
                 node.root.sysctls.setdefault(key, value)
 
 
-def _service(ctx: BuildContext, pods: dict[str, Any], path: YamlPath, name: str, raw: dict[str, Any]) -> Service | None:
+def _service(ctx: BuildContext, pods: dict[str, Any], path: YamlPath, name: str, raw: dict[str, Any], allocated: Any,
+             cidr: Any) -> Service | None:
     sink = ctx.sink
     ok = True
     for where, text in ((path, name), (path + ("namespace",), str(raw.get("namespace", "default")))):
         if err := label_problem(text):
             sink.error(where, err, _NAME_HINT, key=where == path)
             ok = False
-    cluster_ip = ctx.ip(path + ("clusterIP",), raw["clusterIP"])
+    cluster_ip = ctx.ip(path + ("clusterIP",), raw["clusterIP"]) if "clusterIP" in raw else allocated
+    if cluster_ip is not None and "clusterIP" in raw and cidr is not None and cluster_ip not in cidr:
+        sink.error(path + ("clusterIP",), f"{cluster_ip} is outside the lab's serviceCIDR {cidr}",
+                   f"pick an address in {cidr}, or leave clusterIP out to have one allocated")
+        ok = False
     if cluster_ip is not None and (cluster_ip.version != 4 or cluster_ip.is_multicast or cluster_ip.is_loopback
                                    or cluster_ip.is_unspecified or int(cluster_ip) == 0xFFFFFFFF):
         sink.error(path + ("clusterIP",), f"{cluster_ip} cannot be a ClusterIP: a unicast IPv4 address is needed",
@@ -137,7 +197,8 @@ def _service(ctx: BuildContext, pods: dict[str, Any], path: YamlPath, name: str,
     if cluster_ip is None or not ok:
         return None
     selector = tuple(sorted((str(k), str(v)) for k, v in (raw.get("selector") or {}).items()))
-    return Service(name, str(raw.get("namespace", "default")), cluster_ip, tuple(ports), tuple(endpoints), path, selector)
+    return Service(name, str(raw.get("namespace", "default")), cluster_ip, tuple(ports), tuple(endpoints), path, selector,
+                   allocated="clusterIP" not in raw)
 
 
 def check(topo: Topology, sink: Any) -> None:

@@ -12,7 +12,8 @@ if TYPE_CHECKING:
 
 def document(ctx: DumpContext) -> Data:
     declared = [s for s in ctx.topo.services if s.made_by is None]
-    return {"services": {s.name: service(s) for s in declared}} if declared else {}
+    cidr = {"serviceCIDR": str(ctx.topo.service_cidr)} if ctx.topo.service_cidr is not None else {}
+    return {**cidr, "services": {s.name: service(s) for s in declared}} if declared else cidr
 
 
 def service(svc: Service) -> Data:
@@ -21,7 +22,8 @@ def service(svc: Service) -> Data:
         out["namespace"] = svc.namespace
     if svc.node_ports:
         out["type"] = "NodePort"
-    out["clusterIP"] = str(svc.cluster_ip)
+    if not svc.allocated:
+        out["clusterIP"] = str(svc.cluster_ip)
     ports = []
     for p in svc.ports:
         port: Data = {"port": p.port}

@@ -35,6 +35,7 @@ class Service:
     path: YamlPath = field(default=(), compare=False)
     selector: tuple[tuple[str, str], ...] = ()  # the labels that chose the endpoints (the file's way)
     made_by: str | None = None  # the kind that declares it (the cluster DNS's kube-dns), not the file
+    allocated: bool = False  # its ClusterIP was allocated from the service CIDR (the file gives none)
 
     @property
     def node_ports(self) -> tuple[ServicePort, ...]:

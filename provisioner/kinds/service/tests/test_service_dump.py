@@ -1,6 +1,7 @@
 """Services round-trip through a topology file: defaults left out, an allocated nodePort
 written as the one it got."""
 
+import ipaddress
 from pathlib import Path
 
 from provisioner.dump import dump_topology, dump_yaml
@@ -37,3 +38,20 @@ def test_a_selector_picks_the_labelled_pods_and_round_trips(tmp_path: Path) -> N
     assert validate_document(load_text("dump.yaml", dump_yaml(model))).topology == model
     assert dump_topology(model)["services"]["web"]["selector"] == {"app": "web"}
     assert dump_topology(model)["namespaces"]["web-c"]["labels"] == {"app": "web", "tier": "x"}
+
+
+def test_cluster_ips_allocated_from_the_service_cidr_are_stable(tmp_path: Path) -> None:
+    text = CASE.read_text().replace("services:\n", "serviceCIDR: 10.96.0.0/24\nservices:\n").replace("    clusterIP: 10.96.0.30\n", "")
+    path = tmp_path / "lab.yaml"
+    path.write_text(text)
+    model = load_topology(path)
+    other = next(s for s in model.services if s.name == "other")
+    assert other.allocated and other.cluster_ip in ipaddress.ip_network("10.96.0.0/24")
+    assert int(other.cluster_ip) - int(ipaddress.ip_address("10.96.0.0")) >= 11  # past the reserved .1 and .10
+    # the same on every load, whatever else the file has or in what order
+    reordered = tmp_path / "again.yaml"
+    reordered.write_text(text.replace("  web:\n", "  zzz: {clusterIP: 10.96.0.99, ports: [{port: 1}], endpoints: [web-a]}\n  web:\n"))
+    assert next(s for s in load_topology(reordered).services if s.name == "other").cluster_ip == other.cluster_ip
+    assert validate_document(load_text("dump.yaml", dump_yaml(model))).topology == model
+    data = dump_topology(model)
+    assert data["serviceCIDR"] == "10.96.0.0/24" and "clusterIP" not in data["services"]["other"]
