@@ -12,20 +12,13 @@ from typing import Any
 
 import pytest
 
+from podlabs import pod_on_bridge
 from sandbox import Sandbox
 
 pytestmark = pytest.mark.kernel
 
-LAB = """\
-name: {name}
-bridges:
-  br-user: {{addresses: [10.77.0.1/24]}}
-namespaces:
-  {name}-pod:
-    interfaces: {{eth0: {{addresses: [10.77.0.{host}/24]}}}}
-links:
-  - {{a: {name}-pod:eth0, b: br-user:veth-{name}}}
-"""
+def lab(name: str, host: int) -> str:
+    return pod_on_bridge(name, host, "br-user", "10.77.0", route=False)
 
 CARRIER = ("NO-CARRIER", "LOWER_UP")
 
@@ -68,7 +61,7 @@ def test_destroy_sets_back_what_the_labs_ports_changed_on_a_users_bridge(sandbox
     files = {}
     for name in sorted(labs):
         files[name] = tmp_path / f"{name}.yaml"
-        files[name].write_text(LAB.format(name=name, host={"a": 2, "b": 3}[name]))
+        files[name].write_text(lab(name, {"a": 2, "b": 3}[name]))
         applied = sandbox.topo("apply", str(files[name]))
         assert "link br-user" in applied.stdout  # unmanaged: the user's
     during = _bridge(sandbox)
@@ -93,7 +86,7 @@ def test_a_bridge_changed_by_someone_since_is_left_as_they_made_it(sandbox: Sand
     sandbox.run("ip addr add 10.77.0.1/24 dev br-user")
     sandbox.run("ip link set br-user up")
     file = tmp_path / "a.yaml"
-    file.write_text(LAB.format(name="a", host=2))
+    file.write_text(lab("a", 2))
     sandbox.topo("apply", str(file))
     sandbox.run("ip link set br-user address 02:00:00:00:77:01")  # the user's choice while the lab runs
     out = sandbox.topo("destroy", str(file)).stdout

@@ -9,21 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from podlabs import pod_on_bridge
 from sandbox import Sandbox
 
 pytestmark = pytest.mark.kernel
 
-LAB = """\
-name: {name}
-bridges:
-  br-left: {{addresses: [10.66.0.1/24]}}
-namespaces:
-  {name}-pod:
-    interfaces: {{eth0: {{addresses: [10.66.0.{host}/24]}}}}
-    routes: [{{to: default, via: 10.66.0.1}}]
-links:
-  - {{a: {name}-pod:eth0, b: br-left:veth-{name}}}
-"""
+def lab(name: str, host: int) -> str:
+    return pod_on_bridge(name, host, "br-left", "10.66.0")
 
 
 @pytest.mark.parametrize("first_gone", ["a", "b"])
@@ -31,7 +23,7 @@ def test_destroying_a_lab_keeps_what_another_declares(sandbox: Sandbox, tmp_path
     files = {}
     for name, host in (("a", 2), ("b", 3)):
         files[name] = tmp_path / f"{name}.yaml"
-        files[name].write_text(LAB.format(name=name, host=host))
+        files[name].write_text(lab(name, host))
     before = sandbox.snapshot()
     sandbox.topo("apply", str(files["a"]))
     applied = sandbox.topo("apply", str(files["b"]))

@@ -16,27 +16,20 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from podlabs import pod_on_bridge
 from sandbox import Sandbox
 
 pytestmark = pytest.mark.kernel
 
-LAB = """\
-name: {name}
-sysctls: {{net.ipv4.ip_forward: 1, net.ipv4.conf.all.rp_filter: 2}}
-hosts: {{shared.lab: 10.66.0.1, users-own-host: 192.0.2.99, {name}.lab: 10.66.0.{host}}}
-bridges:
-  br-shared: {{addresses: [10.66.0.1/24]}}
-namespaces:
-  {name}-pod:
-    interfaces: {{eth0: {{addresses: [10.66.0.{host}/24]}}}}
-    routes: [{{to: default, via: 10.66.0.1}}]
-links:
-  - {{a: {name}-pod:eth0, b: br-shared:veth-{name}}}
-checks:
-  - {{from: {name}-pod, to: 10.66.0.1}}
-  - {{from: host, resolve: {name}.lab, address: 10.66.0.{host}}}
-  - {{from: host, resolve: shared.lab, address: 10.66.0.1}}
-"""
+def lab(name: str, host: int) -> str:
+    """Both labs set the same root sysctls, share br-shared and hosts entries (one of them also
+    the user's own line), and each has its own pod."""
+    top = (f"sysctls: {{net.ipv4.ip_forward: 1, net.ipv4.conf.all.rp_filter: 2}}\n"
+           f"hosts: {{shared.lab: 10.66.0.1, users-own-host: 192.0.2.99, {name}.lab: 10.66.0.{host}}}\n")
+    tail = (f"checks:\n  - {{from: {name}-pod, to: 10.66.0.1}}\n"
+            f"  - {{from: host, resolve: {name}.lab, address: 10.66.0.{host}}}\n"
+            f"  - {{from: host, resolve: shared.lab, address: 10.66.0.1}}\n")
+    return pod_on_bridge(name, host, "br-shared", "10.66.0", top=top, tail=tail)
 
 LABS = {"a": 2, "b": 3}
 SYSCTLS = ("net/ipv4/ip_forward", "net/ipv4/conf/all/rp_filter")
@@ -86,7 +79,7 @@ def lab_files(tmp_path: Path) -> dict[str, Path]:
     files = {}
     for name, host in LABS.items():
         files[name] = tmp_path / f"{name}.yaml"
-        files[name].write_text(LAB.format(name=name, host=host))
+        files[name].write_text(lab(name, host))
     return files
 
 

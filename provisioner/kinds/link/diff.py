@@ -61,6 +61,13 @@ class LinkDiff:
     kinds: list[Any]
     out: Outcome = field(default_factory=Outcome)
     used: set[str] = field(default_factory=set)  # other labs' root links the file declares
+    _declared: dict[str | None, set[str]] | None = None  # the file's link names by namespace (made once)
+
+    def declared(self, netns: str | None) -> set[str]:
+        """The names the file gives the links of a namespace of the node."""
+        if self._declared is None:
+            self._declared = {ns.place.netns: set(ns.interfaces) for ns in self.ctx.node.all_netns()}
+        return self._declared.get(netns, set())
 
     def effect(self, *facts: Effect) -> None:
         self.out.effect(*facts)

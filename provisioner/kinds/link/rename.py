@@ -17,17 +17,12 @@ if TYPE_CHECKING:
     from .diff import LinkDiff
 
 
-def declared(d: "LinkDiff", netns: str | None) -> set[str]:
-    """The names the file gives the links of a namespace of the node."""
-    return {name for ns in d.ctx.node.all_netns() if ns.place.netns == netns for name in ns.interfaces}
-
-
 def renamable(d: "LinkDiff", netns: str | None, link: "LiveLink") -> bool:
     """A link of the lab the file no longer names, that the kernel can rename as it is (up,
     from Linux 6.2 only), and that no other lab declares."""
     from .diff import heir_of
 
-    if link.name == "lo" or link.name in declared(d, netns) or not d.owned(netns, link):
+    if link.name == "lo" or link.name in d.declared(netns) or not d.owned(netns, link):
         return False
     if netns is None and heir_of(d.ctx, link) is not None:
         return False

@@ -10,14 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..service.ruleset import Chain, Hook, rule
+from ..service.ruleset import Chain, Hook, match, payload, rule
 from .model import Policy, PolicyRule
 
 FORWARD_CHAIN = "policy-forward"
-
-
-def _payload(protocol: str, fieldname: str) -> dict[str, Any]:
-    return {"payload": {"protocol": protocol, "field": fieldname}}
 
 
 def _values(items: list[Any]) -> Any:
@@ -30,13 +26,9 @@ def _net(net: Any) -> Any:
         {"prefix": {"addr": str(net.network_address), "len": net.prefixlen}}
 
 
-def _match(left: dict[str, Any], right: Any) -> dict[str, Any]:
-    return {"match": {"op": "==", "left": left, "right": right}}
-
-
 def _allow(r: PolicyRule, peer_field: str) -> list[str]:
     """The rules that return (allow) for one of the file's rules: one per protocol of its ports."""
-    peer = [_match(_payload("ip", peer_field), _values([_net(n) for n in r.peers]))] if r.peers is not None else []
+    peer = [match(payload("ip", peer_field), _values([_net(n) for n in r.peers]))] if r.peers is not None else []
     if r.peers is not None and not r.peers:
         return []  # peers that are no pods: allows nothing
     if not r.ports:
@@ -44,7 +36,7 @@ def _allow(r: PolicyRule, peer_field: str) -> list[str]:
     out = []
     for proto in sorted({p for p, _ in r.ports}):
         ports = sorted({n for p, n in r.ports if p == proto})
-        out.append(rule(*peer, _match(_payload(proto, "dport"), _values(ports)), {"return": None}))
+        out.append(rule(*peer, match(payload(proto, "dport"), _values(ports)), {"return": None}))
     return out
 
 
@@ -67,6 +59,6 @@ def policy_chains(policies: list[Policy]) -> list[Chain]:
     for (side, table, field) in (("egress", egress, "saddr"), ("ingress", ingress, "daddr")):
         for (ns, ip), allowed in sorted(table.items()):
             name = f"{side}/{ns}"
-            jumps.append(rule(_match(_payload("ip", field), ip), {"jump": {"target": name}}))
+            jumps.append(rule(match(payload("ip", field), ip), {"jump": {"target": name}}))
             chains.append(Chain(name, tuple(allowed) + (rule({"drop": None}),)))
     return [Chain(FORWARD_CHAIN, tuple(jumps), Hook("filter", "forward", 0))] + chains

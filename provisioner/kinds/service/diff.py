@@ -48,9 +48,7 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
         return out
     want = build_table(services, policies)
     if live is None:
-        change = TableChange(create=True, add_chains=tuple(want.chains.values()), add_maps=tuple(want.maps.values()),
-                             add_elements=tuple((m.name, tuple(sorted(m.elements))) for m in want.maps.values()))
-        out.add(APPLY_TABLE, Change.CREATE, None, _label(lab), TableAction(lab, change),
+        out.add(APPLY_TABLE, Change.CREATE, None, _label(lab), TableAction(lab, TableChange.whole(want)),
                 after=f"{_counts(services, policies)}, {len(want.chains)} chains")
         return out
     _changes(out, lab, want, live)
@@ -76,9 +74,7 @@ def _changes(out: Outcome, lab: str, want: Table, live: Table) -> None:
             any(live.maps[n].type != m.type for n, m in want.maps.items() if n in live.maps):
         # a base chain's hook or a map's type cannot change in place: the table is made anew
         out.add(DELETE_TABLE, Change.DELETE, None, _label(lab), TableAction(lab, TableChange()), before="hooks or map types differ")
-        change = TableChange(create=True, add_chains=tuple(want.chains.values()), add_maps=tuple(want.maps.values()),
-                             add_elements=tuple((m.name, tuple(sorted(m.elements))) for m in want.maps.values()))
-        out.add(APPLY_TABLE, Change.CREATE, None, _label(lab), TableAction(lab, change))
+        out.add(APPLY_TABLE, Change.CREATE, None, _label(lab), TableAction(lab, TableChange.whole(want)))
         return
     for name, chain in want.chains.items():
         have = live.chains.get(name)

@@ -27,6 +27,12 @@ class TableChange:
     delete_elements: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     delete_maps: tuple[str, ...] = ()
 
+    @classmethod
+    def whole(cls, table: Table) -> "TableChange":
+        """Making the table with everything in it."""
+        return cls(create=True, add_chains=tuple(table.chains.values()), add_maps=tuple(table.maps.values()),
+                   add_elements=tuple((m.name, tuple(sorted(m.elements))) for m in table.maps.values()))
+
     def plus(self, other: "TableChange") -> "TableChange":
         return TableChange(self.create or other.create, self.add_chains + other.add_chains, self.set_chains + other.set_chains,
                            self.delete_chains + other.delete_chains, self.add_maps + other.add_maps,

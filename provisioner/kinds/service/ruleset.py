@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from .model import Service, ServicePort
 
@@ -71,7 +71,11 @@ class Table:
         self.chains[chain.name] = chain
 
 
-def _match(left: dict[str, Any], right: Any, op: str = "==") -> dict[str, Any]:
+def payload(protocol: str, fieldname: str) -> dict[str, Any]:
+    return {"payload": {"protocol": protocol, "field": fieldname}}
+
+
+def match(left: dict[str, Any], right: Any, op: str = "==") -> dict[str, Any]:
     return {"match": {"op": op, "left": left, "right": right}}
 
 
@@ -99,7 +103,7 @@ _L4_DPORT = {"concat": [{"meta": {"key": "l4proto"}}, {"payload": {"protocol": "
 _MARK = {"meta": {"key": "mark"}}
 
 
-def build_table(services: list[Service], policies: list[Any] = ()) -> Table:  # type: ignore[assignment]
+def build_table(services: Sequence[Service], policies: Sequence[Any] = ()) -> Table:
     """The lab's table: its Services' translation and its policies' chains."""
     from ..policy.ruleset import policy_chains
 
@@ -109,15 +113,15 @@ def build_table(services: list[Service], policies: list[Any] = ()) -> Table:  # 
     mark = {"&": [_MARK, MASQ_MARK]}
     t.add(Chain(MARK_CHAIN, (rule({"mangle": {"key": _MARK, "value": {"|": [_MARK, MASQ_MARK]}}}),)))
     t.add(Chain(SERVICES_CHAIN, (
-        rule({"vmap": {"key": {"concat": [{"payload": {"protocol": "ip", "field": "daddr"}}, *_L4_DPORT["concat"]]},
+        rule({"vmap": {"key": {"concat": [payload("ip", "daddr"), *_L4_DPORT["concat"]]},
                        "data": f"@{SERVICE_IPS}"}}),
-        rule(_match({"fib": {"result": "type", "flags": ["daddr"]}}, "local"),
+        rule(match({"fib": {"result": "type", "flags": ["daddr"]}}, "local"),
              {"vmap": {"key": _L4_DPORT, "data": f"@{NODE_PORTS_MAP}"}}),
     )))
     jump_services = rule({"jump": {"target": SERVICES_CHAIN}})
     t.add(Chain("nat-prerouting", (jump_services,), Hook("nat", "prerouting", -100)))
     t.add(Chain("nat-output", (jump_services,), Hook("nat", "output", -100)))
-    t.add(Chain("nat-postrouting", (rule(_match(mark, MASQ_MARK), {"masquerade": None}),), Hook("nat", "postrouting", 100)))
+    t.add(Chain("nat-postrouting", (rule(match(mark, MASQ_MARK), {"masquerade": None}),), Hook("nat", "postrouting", 100)))
     ips: set[tuple[str, str]] = set()
     nodeports: set[tuple[str, str]] = set()
     for svc in services:
@@ -132,9 +136,9 @@ def build_table(services: list[Service], policies: list[Any] = ()) -> Table:  # 
             t.add(Chain(chain, (rule(pick),)))
             for ep, name in zip(svc.endpoints, eps):
                 t.add(Chain(name, (
-                    rule(_match({"payload": {"protocol": "ip", "field": "saddr"}}, str(ep.address)),
+                    rule(match(payload("ip", "saddr"), str(ep.address)),
                          {"jump": {"target": MARK_CHAIN}}),
-                    rule(_match({"meta": {"key": "l4proto"}}, port.protocol),
+                    rule(match({"meta": {"key": "l4proto"}}, port.protocol),
                          {"dnat": {"family": "ip", "addr": str(ep.address), "port": port.target_port}}),
                 )))
             if port.node_port is not None:
