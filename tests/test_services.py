@@ -81,6 +81,9 @@ def chain_handles(box: Sandbox) -> dict[str, list[int]]:
 
 def test_cluster_ip_node_port_and_udp_reach_every_endpoint(sandbox: Sandbox, tmp_path: Path) -> None:
     path = write(tmp_path, lab())
+    # plan is read-only: no table, no namespace
+    assert sandbox.topo("plan", path, check=False).returncode == 2
+    assert sandbox.run(["nft", "list", "ruleset"]).stdout == "" and sandbox.run("ip netns list").stdout == ""
     applied = sandbox.topo("apply", path, check=False)
     assert applied.returncode == 0, applied.stdout + applied.stderr
     # 50 connections from a pod to the ClusterIP: every endpoint answers, nothing fails

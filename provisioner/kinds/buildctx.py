@@ -7,6 +7,9 @@ A kind's builder (`provisioner/kinds/<kind>/build.py`) may define, all optional:
     build(ctx, topo)              its lab-wide objects, once the namespaces exist
     finish(ctx, topo)             problems that need every kind's objects (after every build)
     check(topo, sink)             semantic checks of the built model (`provisioner/checks.py`)
+    lab_networks(topo)            addresses the kind makes the lab's own (a Service's ClusterIP)
+    lab_names(topo)               (name, addresses) the lab answers (the cluster DNS's names);
+                                  checks may reach both without `external: true`
 
 `provisioner/desired.py` runs them in the kinds' dependency order.
 """

@@ -100,27 +100,10 @@ def _check(ctx: BuildContext, places: dict[str, Place], path: YamlPath, raw: dic
 
 # ---- semantic checks ---------------------------------------------------------------------
 
-def _dns_names(topo: Topology) -> list[tuple[str, tuple[IPAddress, ...]]]:
-    """The names the lab's cluster DNS answers, and the short forms a pod's search list
-    (default namespace) completes to them: web, web.default, web.default.svc."""
-    if topo.dns is None:
-        return []
-    out = []
-    for name, addrs in topo.dns.records:
-        out.append((name, addrs))
-        suffix = f".svc.{topo.dns.domain}"
-        if name.endswith(suffix):
-            short = name[: -len(suffix)]
-            out += [(short, addrs), (short + ".svc", addrs)]
-            if short.endswith(".default"):
-                out.append((short[: -len(".default")], addrs))
-    return out
-
-
 @dataclass(frozen=True)
 class _LabOwn:
-    """What a check may reach without `external: true`: the lab's subnets and addresses (its
-    Services' ClusterIPs too), and the names its hosts entries declare."""
+    """What a check may reach without `external: true`: the lab's subnets and addresses, the
+    names its hosts entries declare, and what other kinds make the lab's own."""
 
     networks: frozenset[IPNetwork]
     names: dict[str, tuple[IPAddress, ...]]  # by lower-case name (resolvers ignore case)
@@ -129,13 +112,18 @@ class _LabOwn:
     def of(topo: Topology) -> "_LabOwn":
         nets = {a.network for ns in topo.all_netns() for i in ns.interfaces.values() for a in i.addresses}
         nets |= {ipaddress.ip_network(n.underlay.ip) for n in topo.nodes.values() if n.underlay is not None}
-        nets |= {ipaddress.ip_network(s.cluster_ip) for s in topo.services}  # the lab's Services' virtual addresses
         names: dict[str, tuple[IPAddress, ...]] = {}
         for ns in topo.all_netns():
             for name, addrs in ns.hosts.items():
                 names[name.lower()] = names.get(name.lower(), ()) + addrs
-        for name, addrs in _dns_names(topo):
-            names[name] = names.get(name, ()) + addrs
+        # what other kinds make the lab's own: a kind's build module may tell (`lab_networks`,
+        # `lab_names`: a Service's ClusterIP, the names the cluster DNS answers)
+        from ..registry import REGISTRY
+
+        for module in REGISTRY.modules("build"):
+            nets |= set(getattr(module, "lab_networks", lambda t: ())(topo))
+            for name, addrs in getattr(module, "lab_names", lambda t: ())(topo):
+                names[name] = names.get(name, ()) + addrs
         return _LabOwn(frozenset(nets), names)
 
     def address_problem(self, ip: IPAddress, in_netns: bool) -> str | None:

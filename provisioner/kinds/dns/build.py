@@ -74,3 +74,20 @@ def build(ctx: BuildContext, topo: Topology) -> None:
                                     "the lab's cluster DNS (dnsmasq, configured by topo)", None, config)
     topo.dns = dns
     needs_of_the_node(topo)
+
+
+def lab_names(topo: Topology) -> list[tuple[str, tuple[Any, ...]]]:
+    """The names the lab's cluster DNS answers, and the short forms a pod's search list
+    (default namespace) completes to them: web, web.default, web.default.svc."""
+    if topo.dns is None:
+        return []
+    out = []
+    for name, addrs in topo.dns.records:
+        out.append((name, addrs))
+        suffix = f".svc.{topo.dns.domain}"
+        if name.endswith(suffix):
+            short = name[: -len(suffix)]
+            out += [(short, addrs), (short + ".svc", addrs)]
+            if short.endswith(".default"):
+                out.append((short[: -len(".default")], addrs))
+    return out

@@ -212,3 +212,8 @@ def check(topo: Topology, sink: Any) -> None:
             sink.error(svc.path + ("clusterIP",), f"{svc.cluster_ip} is an address of {ifname} in "
                        f"{ns.place.netns or 'the root namespace'}: a ClusterIP is virtual, no interface has it",
                        "pick an address outside the pods' subnets, e.g. in 10.96.0.0/12")
+
+
+def lab_networks(topo: Topology) -> list[Any]:
+    """The lab's Services' ClusterIPs are its own addresses (a check may reach them)."""
+    return [ipaddress.ip_network(s.cluster_ip) for s in topo.services]

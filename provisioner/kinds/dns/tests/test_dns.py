@@ -91,3 +91,13 @@ def test_dns_round_trip() -> None:
     assert data["dns"] == {"pod": "dns-pod", "clusterIP": "10.96.0.10"}
     assert set(data["services"]) == {"web"}  # kube-dns is the DNS's own
     assert "processes" not in data["namespaces"]["dns-pod"]
+
+
+def test_the_server_configuration_is_only_lines_topo_renders() -> None:
+    """Every value in dnsmasq's file was checked first (DNS labels, addresses): no line of it
+    can be made to say anything else."""
+    import re
+
+    line = re.compile(r"[a-z-]+(=([a-z0-9.-]+,)?[0-9a-f.:,]*|=/#/|=-)?")
+    config = topology(LAB).dns.server_config()
+    assert all(line.fullmatch(text) for text in config.splitlines()), config
