@@ -120,3 +120,21 @@ def test_read_only_commands_change_nothing(sandbox: Sandbox) -> None:
         sandbox.topo(*args, check=False)
     assert sandbox.snapshot() == before
     assert sandbox.run(["ls", "-A", "/var/lib/topo"]).stdout == ""
+
+
+def test_every_change_to_an_adopted_bridge_is_a_plan_line(sandbox: Sandbox) -> None:
+    """Adopting a user's bridge with an address the file does not give it: the plan names the
+    address's removal before apply does it; destroy then deletes the bridge, which is the lab's
+    from the adoption on (issue 15, point 5; README, Ownership)."""
+    sandbox.run("ip link add cni0 type bridge")
+    sandbox.run("ip addr add 192.168.77.1/24 dev cni0")
+    sandbox.run("ip link set cni0 up")
+    plan = sandbox.topo("plan", "--adopt", example("05"), check=False)
+    assert plan.returncode == 2
+    assert "- (root): address 192.168.77.1/24 on cni0" in plan.stdout, plan.stdout
+    applied = sandbox.topo("apply", "--adopt", example("05"))
+    assert "- (root): address 192.168.77.1/24 on cni0" in applied.stdout
+    addrs = [a["local"] for a in sandbox.ip_json("-4", "addr", "show", "cni0")[0]["addr_info"]]
+    assert addrs == ["10.42.0.1"]
+    sandbox.topo("destroy", example("05"))
+    assert not any(link["ifname"] == "cni0" for link in sandbox.ip_json("link", "show"))
