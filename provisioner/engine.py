@@ -186,6 +186,7 @@ def _apply(roots: Roots, topo: Topology, node: str, adopt: bool, source: str | N
             remaining = verify(topo, node, _read(pool, topo, node, plan.record), plan.record)
             if not remaining.empty:
                 raise NotConverged(remaining)
+            _keep_verified(roots, plan.record, remaining)
         except (ActionFailed, NotConverged) as failure:
             if back is None:
                 raise
@@ -193,6 +194,13 @@ def _apply(roots: Roots, topo: Topology, node: str, adopt: bool, source: str | N
             raise _roll_back(pool, back, node, failure, progress, stop, target, options.on_rollback) from failure
         _keep_checkpoint(roots, topo.name, options)
         return ApplyResult(plan, ex.done)
+
+
+def _keep_verified(roots: Roots, record: LabRecord, verified: Plan) -> None:
+    """What the verification found equal (the kinds' fingerprints), kept for the next run."""
+    if verified.record is not None and verified.record.verified != record.verified:
+        record.verified = dict(verified.record.verified)
+        save_record(roots, record)
 
 
 def _keep_checkpoint(roots: Roots, lab: str, options: RunOptions) -> None:
@@ -224,6 +232,7 @@ def _roll_back(pool: NetnsPool, back: Topology, node: str, failure: Exception, p
         remaining = verify(back, node, _read(pool, back, node, plan.record), plan.record)
         if not remaining.empty:
             raise NotConverged(remaining)
+        plan.record.verified = dict(remaining.record.verified) if remaining.record is not None else {}
     except (ActionFailed, NotConverged) as error:
         return RollbackFailed(failure, error, None if plan is None else ApplyResult(plan, ex.done if ex else []))
     if target is RollbackTarget.REMOVED:  # the failed run created the lab: nothing of it is left

@@ -56,10 +56,11 @@ from .rtnl import (
 
 
 class RtnlSocket:
-    """A NETLINK_ROUTE socket, bound in the namespace that was current when it was made."""
+    """A NETLINK_ROUTE socket (or another netlink family's: `protocol`), bound in the namespace
+    that was current when it was made."""
 
-    def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_ROUTE)
+    def __init__(self, protocol: int = NETLINK_ROUTE) -> None:
+        self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, protocol)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         for option in (NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK):
@@ -77,7 +78,7 @@ class RtnlSocket:
         self.seq = (self.seq + 1) & 0xFFFFFFFF or 1
         return self.seq
 
-    def _dump(self, msg_type: int, body: bytes) -> Iterator[tuple[bytes, int, int]]:
+    def dump(self, msg_type: int, body: bytes) -> Iterator[tuple[bytes, int, int]]:
         return self.exchange(msg_type, NLM_F_REQUEST | NLM_F_DUMP, body)
 
     def exchange(self, msg_type: int, flags: int, body: bytes) -> Iterator[tuple[bytes, int, int]]:
@@ -106,19 +107,19 @@ class RtnlSocket:
 
     def links(self) -> list[RawLink]:
         body = _IFINFO.pack(0, 0, 0, 0, 0) + rta_u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS)
-        return [parse_link(d, o, n) for d, o, n in self._dump(RTM_GETLINK, body)]
+        return [parse_link(d, o, n) for d, o, n in self.dump(RTM_GETLINK, body)]
 
     def addresses(self) -> list[RawAddr]:
-        return [parse_addr(d, o, n) for d, o, n in self._dump(RTM_GETADDR, _IFADDR.pack(0, 0, 0, 0, 0))]
+        return [parse_addr(d, o, n) for d, o, n in self.dump(RTM_GETADDR, _IFADDR.pack(0, 0, 0, 0, 0))]
 
     def routes(self) -> list[RawRoute]:
         """Routes of the main table (the kernel filters by table with strict checking on)."""
         body = _RTMSG.pack(0, 0, 0, 0, RT_TABLE_MAIN, 0, 0, 0, 0)
-        return [parse_route(d, o, n) for d, o, n in self._dump(RTM_GETROUTE, body)]
+        return [parse_route(d, o, n) for d, o, n in self.dump(RTM_GETROUTE, body)]
 
     def fdb(self) -> list[RawFdb]:
         """Bridge forwarding entries (what `bridge fdb show` lists)."""
-        return [parse_fdb(d, o, n) for d, o, n in self._dump(RTM_GETNEIGH, _NDMSG.pack(AF_BRIDGE, 0, 0, 0, 0))]
+        return [parse_fdb(d, o, n) for d, o, n in self.dump(RTM_GETNEIGH, _NDMSG.pack(AF_BRIDGE, 0, 0, 0, 0))]
 
     def batch(self, msgs: Sequence["Msg"]) -> list[OSError | None]:
         """Send requests pipelined (several per send), then read every acknowledgement.

@@ -31,6 +31,7 @@ PACKAGE = Path(__file__).resolve().parent
 CORE_FRAGMENT = PACKAGE / "schema_core.json"
 KINDS_DIR = PACKAGE / "kinds"
 PUBLISHED = PACKAGE.parent / "schemas" / "topology.schema.json"
+COMPILED = PACKAGE / "_schema_fast.py"  # the published schema compiled to Python (validate.py; made by setup, not kept in git)
 FRAGMENT_NAME = "schema.json"
 
 _CORE_FIELDS = frozenset({"schema", "slots"})
@@ -208,9 +209,14 @@ def build(kinds: Sequence[tuple[str, Path]], core_path: Path = CORE_FRAGMENT) ->
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if args not in ([], ["--check"]):
-        print("usage: python -m provisioner.schema_build [--check]", file=sys.stderr)
+    if args not in ([], ["--check"], ["--compile"]):
+        print("usage: python -m provisioner.schema_build [--check | --compile]", file=sys.stderr)
         return 2
+    from .validate import compiled_checker_source
+
+    if args == ["--compile"]:  # only the compiled checker, from the published schema (setup.sh)
+        _write(COMPILED, compiled_checker_source(PUBLISHED.read_text(encoding="utf-8")))
+        return 0
     if not PUBLISHED.parent.is_dir():
         print(f"schema_build: no {PUBLISHED.parent}: run it from a source checkout", file=sys.stderr)
         return 1
@@ -229,8 +235,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if current != text:
         PUBLISHED.write_text(text, encoding="utf-8")
         print(f"wrote {PUBLISHED}")
+    _write(COMPILED, compiled_checker_source(text))
     return 0
 
+
+def _write(path: Path, text: str) -> None:
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
 
 if __name__ == "__main__":
     sys.exit(main())

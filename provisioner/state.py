@@ -97,10 +97,14 @@ class LabRecord:
     netns_ids: dict[str, int] = field(default_factory=dict)  # namespace -> nsfs inode when last seen as the lab's
     uses: list[str] = field(default_factory=list)  # root links of other labs the file declares: handed over when they go
     bridges: dict[str, BridgeOriginal] = field(default_factory=dict)  # others' root bridges given ports: as before them
+    # kind -> what it last found equal to the file, as the kind fingerprints it (the file's part
+    # and the kernel's): the same pair again needs no comparison as values
+    verified: dict[str, str] = field(default_factory=dict)
 
     def copy(self) -> "LabRecord":
         return LabRecord(self.lab, self.node, list(self.namespaces), list(self.root_routes), dict(self.sysctls),
-                         self.source, self.version, dict(self.netns_ids), list(self.uses), dict(self.bridges))
+                         self.source, self.version, dict(self.netns_ids), list(self.uses), dict(self.bridges),
+                         dict(self.verified))
 
 
 def labs_dir(roots: Roots) -> Path:
@@ -156,6 +160,11 @@ def _problems(data: Any, lab: str) -> Iterator[str]:
     if not isinstance(bridges, dict) or not all(
             isinstance(k, str) and valid_ifname(k) is None and _original(v) is not None for k, v in bridges.items()):
         yield "bridges is not an object of link names to their original {mac, mtu}"
+    verified = data.get("verified", {})
+    if not isinstance(verified, dict) or not all(
+            isinstance(k, str) and _KIND_NAME.fullmatch(k) and isinstance(v, str) and _VERIFIED.fullmatch(v)
+            for k, v in verified.items()):
+        yield "verified is not an object of kind names to fingerprints (hex:hex)"
     ids = data.get("netns_ids", {})
     if not isinstance(ids, dict) or not all(
             isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v > 0 for k, v in ids.items()):
@@ -163,6 +172,8 @@ def _problems(data: Any, lab: str) -> Iterator[str]:
 
 
 _FIELDS = frozenset(f.name for f in fields(LabRecord))
+_KIND_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_VERIFIED = re.compile(r"[0-9a-f]{64}:[0-9a-f]{64}")
 
 
 def _route_key(raw: Any) -> RouteKey | None:
@@ -226,6 +237,7 @@ def load_record(roots: Roots, lab: str) -> LabRecord | None:
         netns_ids={k: v for k, v in data.get("netns_ids", {}).items() if k in data.get("namespaces", [])},
         uses=list(data.get("uses", [])),
         bridges={k: o for k, v in data.get("bridges", {}).items() if (o := _original(v)) is not None},
+        verified=dict(data.get("verified", {})),
     )
 
 

@@ -47,6 +47,11 @@ site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purel
 if [ -d /usr/lib/python3/dist-packages/nftables ] && [ ! -e "$site/nftables" ]; then
   ln -s /usr/lib/python3/dist-packages/nftables "$site/nftables"
 fi
+# the published schema compiled to Python once (provisioner/_schema_fast.py), and the package
+# byte-compiled now (that checker is a large module: compiling it on a first run would cost
+# what it saves)
+.venv/bin/python -m provisioner.schema_build --compile
+.venv/bin/python -m compileall -q provisioner >/dev/null
 if [ -f scripts/setup-extra.sh ]; then
   bash scripts/setup-extra.sh
 fi

@@ -123,7 +123,15 @@ def test_removing_an_endpoint_touches_only_its_service(sandbox: Sandbox, tmp_pat
 def test_drift_in_the_table_is_named_and_repaired(sandbox: Sandbox, tmp_path: Path) -> None:
     path = write(tmp_path, lab())
     sandbox.topo("apply", path)
+    # the apply's verification found the table equal: the record keeps its fingerprints, so a
+    # plan compares them first; every damage below changes the kernel's and is found as values
+    record = json.loads(sandbox.run(["cat", "/var/lib/topo/labs/svc.json"]).stdout)
+    assert set(record["verified"]) == {"service"}
+    endpoint = "endpoint-default/web/tcp/80/web-a"
+    dnat = [i["rule"] for i in nft_json(sandbox, "-a", "list", "chain", "inet", "topo-svc", endpoint) if "rule" in i][1]
     for damage, named in (
+        (["nft", "replace", "rule", "inet", "topo-svc", endpoint, "handle", str(dnat["handle"]),
+          "meta", "l4proto", "tcp", "dnat", "ip", "to", "10.244.0.99:8080"], f"chain {endpoint}: 2 rules -> 2 rules"),
         (["nft", "flush", "chain", "inet", "topo-svc", "service-default/web/tcp/80"], "chain service-default/web/tcp/80"),
         (["nft", "add", "rule", "inet", "topo-svc", "services", "tcp", "dport", "22", "accept"], "chain services"),
         (["nft", "delete", "element", "inet", "topo-svc", "service-ips", "{ 10.96.0.30 . tcp . 8080 }"], "map service-ips"),
