@@ -203,6 +203,7 @@ class Topology:
     service_cidr: Any = None  # kinds/service: the range ClusterIPs are allocated from (IPv4Network)
     policies: list[Any] = field(default_factory=list)  # kinds/policy: Policy
     dns: Any = None  # kinds/dns: ClusterDns
+    impairments: list[Any] = field(default_factory=list)  # kinds/impair: Impaired
 
     def netns(self, place: Place) -> Netns:
         node = self.nodes[place.node]

@@ -84,6 +84,9 @@ def _pointer(schema: Any, pointer: str, owner: str) -> dict[str, Any]:
     node = schema
     for raw in pointer.split("/")[1:]:
         token = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]  # an array's item (RFC 6901), e.g. one branch of a oneOf
+            continue
         if not isinstance(node, dict) or token not in node:
             raise SchemaBuildError(f"{owner}: slot pointer {pointer!r} names nothing in the schema (no {token!r})")
         node = node[token]

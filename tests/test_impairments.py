@@ -1,0 +1,135 @@
+"""Impairments on a real kernel, in the sandbox: the example lab (topologies/12-impairments.yaml,
+two pods on a 10 Mbit/s link) applied, its rate measured with a bulk TCP transfer between the
+pods; drift (a changed and a removed qdisc) is plan exit 2 and apply repairs it; another's
+qdisc is a conflict; destroy leaves `tc -j qdisc show` as it was. netem's own settings need
+sch_netem: where it is missing, plan names it and changes nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sandbox import REPO, Sandbox
+
+pytestmark = pytest.mark.kernel
+
+LAB = REPO / "topologies" / "12-impairments.yaml"
+RATE = 10_000_000  # bits per second, as the file declares
+SECONDS = 4
+
+RECEIVER = """
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("10.70.0.2", 5201)); s.listen(1)
+print("ready", flush=True)
+c, _ = s.accept(); total = 0; start = None
+while True:
+    data = c.recv(1 << 16)
+    if not data:
+        break
+    if start is None:
+        start = time.monotonic()
+    total += len(data)
+print(total * 8 / (time.monotonic() - start))
+"""
+SENDER = f"""
+import socket, time
+s = socket.create_connection(("10.70.0.2", 5201)); chunk = b"x" * 65536; end = time.monotonic() + {SECONDS}
+while time.monotonic() < end:
+    s.sendall(chunk)
+s.close()
+"""
+
+
+def qdiscs(sandbox: Sandbox, netns: str) -> list[dict]:
+    return json.loads(sandbox.run(["ip", "netns", "exec", netns, "tc", "-j", "qdisc", "show"]).stdout or "[]")
+
+
+def root_qdisc(sandbox: Sandbox, netns: str, dev: str = "eth0") -> dict:
+    [q] = [q for q in qdiscs(sandbox, netns) if q["dev"] == dev and q.get("root")]
+    return q
+
+
+def measured_rate(sandbox: Sandbox) -> float:
+    receiver = sandbox.popen(["ip", "netns", "exec", "server", "python3", "-c", RECEIVER])
+    assert receiver.stdout is not None
+    assert receiver.stdout.readline().strip() == "ready"
+    sandbox.run(["ip", "netns", "exec", "client", "python3", "-c", SENDER], timeout=30)
+    out, err = receiver.communicate(timeout=30)
+    return float(out.strip())
+
+
+def netem_missing(sandbox: Sandbox) -> bool:
+    probe = sandbox.run(["python3", "-c", "import os, sys; from pathlib import Path; "
+                         "from provisioner.kinds.impair.read import netem_present; "
+                         "sys.exit(0 if netem_present(Path('/'), os.uname().release) is False else 1)"], check=False)
+    return probe.returncode == 0
+
+
+def test_impairment_rate_is_measured_within_15_percent(sandbox: Sandbox) -> None:
+    sandbox.topo("apply", str(LAB))
+    for netns in ("client", "server"):
+        q = root_qdisc(sandbox, netns)
+        assert q["handle"] == "7470:" and q["kind"] in ("tbf", "netem"), q
+    rate = measured_rate(sandbox)
+    assert 0.85 * RATE <= rate <= 1.15 * RATE, f"measured {rate / 1e6:.2f} Mbit/s for a 10mbit link"
+
+
+def test_impairment_drift_is_exit_2_and_apply_repairs_it(sandbox: Sandbox) -> None:
+    sandbox.topo("apply", str(LAB))
+    kind = root_qdisc(sandbox, "client")["kind"]
+    change = {"tbf": "tbf rate 2mbit burst 16k limit 30000", "netem": "netem rate 2mbit"}[kind]
+    sandbox.run(["ip", "netns", "exec", "client", "tc", "qdisc", "change", "dev", "eth0", "root", "handle", "7470:", *change.split()])
+    sandbox.run(["ip", "netns", "exec", "server", "tc", "qdisc", "del", "dev", "eth0", "root"])
+    plan = sandbox.topo("plan", str(LAB), check=False)
+    assert plan.returncode == 2, plan.stdout + plan.stderr
+    assert "~ client: impair eth0: rate 2mbit -> rate 10mbit" in plan.stdout
+    assert f"+ server: impair eth0 ({kind}: rate 10mbit)" in plan.stdout
+    sandbox.topo("apply", str(LAB))
+    assert root_qdisc(sandbox, "server")["handle"] == "7470:"
+    assert measured_rate(sandbox) >= 0.85 * RATE
+    assert sandbox.topo("plan", str(LAB)).returncode == 0
+
+
+def test_impairment_on_anothers_qdisc_is_a_conflict(sandbox: Sandbox) -> None:
+    sandbox.topo("apply", str(LAB))
+    sandbox.run(["ip", "netns", "exec", "server", "tc", "qdisc", "replace", "dev", "eth0", "root", "pfifo", "limit", "10"])
+    plan = sandbox.topo("plan", str(LAB), check=False)
+    assert plan.returncode == 1 and "did not make" in plan.stdout, plan.stdout
+    assert root_qdisc(sandbox, "server")["kind"] == "pfifo"  # plan changed nothing
+    sandbox.topo("apply", "--adopt", str(LAB))
+    assert root_qdisc(sandbox, "server")["handle"] == "7470:"
+
+
+def test_impairment_removed_from_the_file_and_destroy(sandbox: Sandbox, tmp_path: Path) -> None:
+    before = sandbox.run(["tc", "-j", "qdisc", "show"]).stdout
+    sandbox.topo("apply", str(LAB))
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(LAB.read_text().replace("    impair: {rate: 10mbit}\n", ""))
+    sandbox.topo("apply", str(plain))
+    assert root_qdisc(sandbox, "client")["handle"] == "0:"  # the kernel's default again
+    sandbox.topo("apply", str(LAB))
+    sandbox.topo("destroy", str(LAB))
+    assert sandbox.run(["tc", "-j", "qdisc", "show"]).stdout == before
+
+
+def test_impairment_needing_netem_is_a_plan_error_where_it_is_missing(sandbox: Sandbox, tmp_path: Path) -> None:
+    if not netem_missing(sandbox):
+        pytest.skip("sch_netem present: the plan error is for kernels without it")
+    lossy = tmp_path / "lossy.yaml"
+    lossy.write_text(LAB.read_text().replace("impair: {rate: 10mbit}", "impair: {rate: 10mbit, delay: 40ms}"))
+    plan = sandbox.topo("plan", str(lossy), check=False)
+    assert plan.returncode == 1 and "links[0].impair: delay needs the kernel module sch_netem" in plan.stdout, plan.stdout
+    assert sandbox.run(["ip", "netns", "list"]).stdout.strip() == ""
+
+
+def test_impairment_delay_is_measured_with_netem(sandbox: Sandbox, tmp_path: Path) -> None:
+    if netem_missing(sandbox):
+        pytest.skip("sch_netem missing")
+    slow = tmp_path / "slow.yaml"
+    slow.write_text(LAB.read_text().replace("impair: {rate: 10mbit}", "impair: {delay: 40ms}"))
+    sandbox.topo("apply", str(slow))
+    out = sandbox.run(["ip", "netns", "exec", "client", "ping", "-c5", "-i0.2", "10.70.0.2"]).stdout
+    avg = float(out.rsplit("=", 1)[1].split("/")[1])
+    assert 0.8 * 80 <= avg <= 1.2 * 80, out  # 40 ms each way
