@@ -64,7 +64,8 @@ def render(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...])
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True,
               help="Diagram language.")
 def graph(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], fmt: str) -> None:
-    """Print a diagram of FILE: namespaces as boxes, interfaces with addresses, veth pairs, bridges.
+    """Print a diagram of FILE: namespaces as boxes, interfaces with addresses, veth pairs, bridges,
+    and beside them its Services (a line to each endpoint) and policies (a line to each pod they select).
 
     \b
     Examples:

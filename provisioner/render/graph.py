@@ -22,7 +22,7 @@ from ..model import EndRef, Netns, Topology
 class DNode:
     id: str
     lines: tuple[str, ...]
-    shape: str  # "circle" (interface), "hexagon" (bridge)
+    shape: str  # "circle" (interface), "hexagon" (bridge), "rect" (a Service, a policy)
     style: str  # classDef name
 
 
@@ -40,7 +40,7 @@ class Edge:
     a: str
     b: str
     label: str
-    kind: str  # "veth", "port" or "tunnel"
+    kind: str  # "veth", "port", "tunnel" or "service" (a Service or policy to a pod)
 
 
 @dataclass
@@ -56,6 +56,8 @@ STYLES = {  # the seeds' classDef colours
     "iface": ("#00ffff", "cyan"),
     "bridge": ("#00aaff", "blue2"),
     "lo": ("#ffccff", "lavender"),
+    "services": ("#eeeeee", "grey"),
+    "service": ("#ffffff", "white"),
 }
 
 
@@ -111,7 +113,24 @@ def build_diagram(topo: Topology) -> Diagram:
             label = node.name + (f" ({node.host})" if node.host else "")
             clusters.append(Cluster(_id(node.name), label, "node", children=inner))
     edges = [Edge(_end_id(w.a), _end_id(w.b), w.label, w.kind) for kind in modules for w in kind.wires(topo)]
+    _boxes(topo, clusters, edges)
     return Diagram(clusters, edges)
+
+
+def _boxes(topo: Topology, clusters: list[Cluster], edges: list[Edge]) -> None:
+    """What kinds draw beside the namespaces (Services, policies: `boxes(topo)` in their
+    graph.py), in one box of the lab's, each with its lines to the interfaces it reaches."""
+    from ..kinds.registry import REGISTRY
+
+    drawn = [b for m in REGISTRY.modules("graph") if hasattr(m, "boxes") for b in m.boxes(topo)]
+    if not drawn:
+        return
+    box = Cluster(_id("lab", topo.name, "services"), f"lab {topo.name}: Services and policies", "services")
+    for b in drawn:
+        node_id = _id("box", b.name)
+        box.nodes.append(DNode(node_id, b.lines, "rect", "service"))
+        edges += [Edge(node_id, _end_id(end), label, "service") for end, label in b.to]
+    clusters.append(box)
 
 
 # ---- Mermaid --------------------------------------------------------------------------------
@@ -121,7 +140,7 @@ def _mermaid_text(text: str) -> str:
 
 def _mermaid_node(n: DNode) -> str:
     label = "<br>".join(_mermaid_text(line) for line in n.lines)
-    open_, close = {"circle": ("((", "))"), "hexagon": ("{{", "}}")}[n.shape]
+    open_, close = {"circle": ("((", "))"), "hexagon": ("{{", "}}"), "rect": ("[", "]")}[n.shape]
     return f'{n.id}{open_}"{label}"{close}'
 
 
@@ -141,7 +160,8 @@ def to_mermaid(d: Diagram) -> str:
         _mermaid_cluster(c, out, 1)
     for e in d.edges:
         label = e.label if e.label.replace(" ", "").isalnum() else f'"{_mermaid_text(e.label)}"'
-        out.append({"veth": f"  {e.a} ===|{label}| {e.b}", "port": f"  {e.a} -.-|{label}| {e.b}"}.get(
+        out.append({"veth": f"  {e.a} ===|{label}| {e.b}", "port": f"  {e.a} -.-|{label}| {e.b}",
+                    "service": f'  {e.a} -.->|"{_mermaid_text(e.label)}"| {e.b}'}.get(
             e.kind, f'  {e.a} ---|"{_mermaid_text(e.label)}"| {e.b}'))
     for _, (colour, name) in STYLES.items():
         width = 2 if name in ("yellow", "green", "orange") else 4
@@ -173,7 +193,7 @@ def _dot_cluster(c: Cluster, out: list[str], depth: int) -> None:
     out.append(f'{pad}  label="{_dot_text(c.label)}"; style="filled,rounded"; fillcolor="{STYLES[c.style][0]}";')
     for n in c.nodes:
         label = "\\n".join(_dot_text(line) for line in n.lines)
-        shape = {"circle": "ellipse", "hexagon": "hexagon"}[n.shape]
+        shape = {"circle": "ellipse", "hexagon": "hexagon", "rect": "box"}[n.shape]
         out.append(f'{pad}  {n.id} [label="{label}", shape={shape}, style=filled, fillcolor="{STYLES[n.style][0]}"];')
     for child in c.children:
         _dot_cluster(child, out, depth + 1)
@@ -185,8 +205,8 @@ def to_dot(d: Diagram) -> str:
     for c in d.clusters:
         _dot_cluster(c, out, 1)
     for e in d.edges:
-        style = {"veth": "bold", "port": "dashed"}.get(e.kind, "dotted")
-        out.append(f'  {e.a} -- {e.b} [label="{e.label}", style={style}];')
+        style = {"veth": "bold", "port": "dashed", "service": "dashed"}.get(e.kind, "dotted")
+        out.append(f'  {e.a} -- {e.b} [label="{_dot_text(e.label)}", style={style}];')
     out.append("}")
     return "\n".join(out) + "\n"
 

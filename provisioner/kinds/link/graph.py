@@ -25,6 +25,27 @@ class Wire:
     kind: str
 
 
+@dataclass(frozen=True)
+class Box:
+    """Something a diagram draws beside the namespaces, not in one (a Service, a policy): its
+    lines, and lines from it to interfaces (`to`: each with its label). A kind's graph.py
+    that draws some has `boxes(topo)`."""
+
+    name: str
+    lines: tuple[str, ...]
+    to: tuple[tuple[EndRef, str], ...]
+
+
+def end_with_address(topo: Topology, netns: str, address: object) -> EndRef | None:
+    """The interface of namespace `netns` (on whichever node has it) that has `address`."""
+    for node in topo.nodes.values():
+        ns = node.namespaces.get(netns)
+        for iface in (ns.interfaces.values() if ns is not None else ()):
+            if any(a.ip == address for a in iface.addresses):
+                return EndRef(ns.place, iface.name)
+    return None
+
+
 def details(iface: Interface) -> tuple[str, ...]:
     """The settings lines under an interface's name: its addresses, MTU, `down`."""
     lines = [str(a) for a in iface.addresses]
