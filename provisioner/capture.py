@@ -324,7 +324,19 @@ def capture(roots: Roots, lab: str = "captured", namespaces: Iterable[str] = (),
             topo = _build(reader, lab, opts, notes)
         finally:
             reader.close()
+    if include_root:
+        _kind_notes(notes)
     return Capture(topo, reader.captured, include_root, bool(named), when, notes.skipped, notes.left_out)
+
+
+def _kind_notes(notes: Notes) -> None:
+    """What kinds say capture leaves out of the node (`capture_notes` in their capture.py: the
+    node's nftables tables)."""
+    from .kinds.registry import REGISTRY
+
+    for module in REGISTRY.modules("capture"):
+        if hasattr(module, "capture_notes"):
+            module.capture_notes(notes)
 
 
 def _comment(text: str) -> str:
