@@ -20,7 +20,8 @@ from .kinds.link.read import PortFacts, read_port
 from .kinds.sysctl.read import interface_of, missing as missing_sysctls, read as read_sysctl
 from .netns import NetnsPool, list_netns, netns_inode
 from .processes import LiveProcess, read_processes
-from .rtnl import RT_TABLE_MAIN, RTN_UNICAST, RTNH_F_ONLINK, RTPROT_KERNEL, RTPROT_TOPO, RawLink, RawRoute
+from .rtnl import (RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_UNSPEC, RTN_UNICAST, RTNH_F_ONLINK, RTPROT_KERNEL, RTPROT_TOPO,
+                   RawLink, RawRoute)
 from .rtnlsock import nsid_of
 
 __all__ = ["RTPROT_TOPO", "RTPROT_KERNEL", "RTN_UNICAST", "LiveLink", "LiveRoute", "LiveNetns", "LiveState", "read_live"]
@@ -66,6 +67,7 @@ class LiveRoute:
     src: IPAddress | None
     proto: int
     type: int = 1  # RTN_UNICAST; others (blackhole, unreachable, prohibit ...) only other tools make
+    table: int = 254  # RT_TABLE_MAIN, or another table a lab's routes may be in
 
 
 @dataclass
@@ -149,8 +151,9 @@ def route_destination(raw: RawRoute) -> IPNetwork:
 
 
 def _route(raw: RawRoute, names: dict[int, str]) -> LiveRoute | None:
-    """A main-table route of any type (the planner tells unicast ones from the rest)."""
-    if raw.table != RT_TABLE_MAIN:
+    """A route of any type (the planner tells unicast ones from the rest) in a table a lab may
+    use: not the kernel's local and default tables."""
+    if raw.table in (RT_TABLE_UNSPEC, RT_TABLE_DEFAULT, RT_TABLE_LOCAL):
         return None
     return LiveRoute(
         dst=route_destination(raw),
@@ -161,6 +164,7 @@ def _route(raw: RawRoute, names: dict[int, str]) -> LiveRoute | None:
         src=ipaddress.ip_address(raw.prefsrc) if raw.prefsrc else None,
         proto=raw.proto,
         type=raw.type,
+        table=raw.table,
     )
 
 

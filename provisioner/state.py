@@ -173,7 +173,7 @@ def _route_key(raw: Any) -> RouteKey | None:
         key = RouteKey.from_record(None, raw)
     except ValueError:
         return None
-    return key if key.metric < 2**32 else None
+    return key if key.metric < 2**32 and key.table < 2**32 else None
 
 
 def _read_private(path: Path) -> bytes:
@@ -235,7 +235,7 @@ def save_record(roots: Roots, record: LabRecord) -> None:
     path = record_path(roots, record.lab)
     ensure_private_dir(path.parent)
     record.namespaces = sorted(set(record.namespaces))
-    record.root_routes = sorted(set(record.root_routes), key=lambda k: (k.dst.version, str(k.dst), k.metric))
+    record.root_routes = sorted(set(record.root_routes), key=RouteKey.order)
     record.version = RECORD_VERSION
     # each namespace's identity as it is now: the planner has just proven these are the lab's
     # (or made them), and a later run acts only on a namespace with the same identity

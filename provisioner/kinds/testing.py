@@ -74,7 +74,7 @@ def _route(data: dict[str, Any]) -> LiveRoute:
     return LiveRoute(dst, ipaddress.ip_address(data["via"]) if data.get("via") else None, data.get("dev"),
                      data.get("metric", kernel_default_metric(dst)), bool(data.get("onlink", False)),
                      ipaddress.ip_address(data["src"]) if data.get("src") else None,
-                     PROTOCOLS.get(proto, proto), TYPES.get(rtype, rtype))
+                     PROTOCOLS.get(proto, proto), TYPES.get(rtype, rtype), data.get("table", 254))
 
 
 def live_state(data: dict[str, Any] | None) -> LiveState:
@@ -85,7 +85,7 @@ def live_state(data: dict[str, Any] | None) -> LiveState:
     txqlen (1000), hairpin (a port's, false)}` (lo is added
     when not named; a macvlan's parent is a root link's name or an ifindex, and its netnsid
     defaults to 0 outside the root namespace);
-    a ROUTE `{dst (or default, default6), via, dev, metric, onlink, src, proto, type}`."""
+    a ROUTE `{dst (or default, default6), via, dev, metric, onlink, src, proto, type, table}`."""
     data = data or {}
     spaces = {None: data.get("root") or {}, **{k: v or {} for k, v in (data.get("namespaces") or {}).items()}}
     specs = {ns: _links(d) for ns, d in spaces.items()}
