@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable
 from .hostsfile import HostsEntries, read_managed_block, read_netns_hosts, read_node_entries
 from .model import IPAddress, IPInterface, IPNetwork
 from .kinds.link.read import PortFacts, read_port
+from .kinds.rule.read import read as read_rules
 from .kinds.sysctl.read import interface_of, missing as missing_sysctls, read as read_sysctl
 from .netns import NetnsPool, list_netns, netns_inode
 from .processes import LiveProcess, read_processes
@@ -83,6 +84,7 @@ class LiveNetns:
     fdb: dict[str, set[IPAddress]] = field(default_factory=dict)  # VXLAN device -> remotes (all-zero MAC entries)
     nsid: int | None = None  # for a namespace about to be deleted: the id the root namespace gives it
     broadcasts: dict[str, dict[IPInterface, IPAddress]] = field(default_factory=dict)  # link -> address -> IFA_BROADCAST
+    rules: list[Any] = field(default_factory=list)  # kinds/rule/read.py: LiveRule, both families
 
     def renamed(self, renames: dict[str, str]) -> "LiveNetns":
         """The namespace as it is once the plan renamed these links (old -> new name): the same
@@ -197,6 +199,7 @@ def read_netns(pool: NetnsPool, name: str | None, sysctls: Iterable[str], lab: s
         route = _route(r, names)
         if route is not None:
             live.routes.append(route)
+    live.rules = read_rules(sock)
     vxlans = {r.index: r.name for r in raw_links if r.kind == "vxlan"}
     if vxlans:
         for entry in sock.fdb():

@@ -97,10 +97,12 @@ class LabRecord:
     netns_ids: dict[str, int] = field(default_factory=dict)  # namespace -> nsfs inode when last seen as the lab's
     uses: list[str] = field(default_factory=list)  # root links of other labs the file declares: handed over when they go
     bridges: dict[str, BridgeOriginal] = field(default_factory=dict)  # others' root bridges given ports: as before them
+    root_rules: list[dict[str, Any]] = field(default_factory=list)  # the root namespace's rules the lab made (kinds/rule)
 
     def copy(self) -> "LabRecord":
         return LabRecord(self.lab, self.node, list(self.namespaces), list(self.root_routes), dict(self.sysctls),
-                         self.source, self.version, dict(self.netns_ids), list(self.uses), dict(self.bridges))
+                         self.source, self.version, dict(self.netns_ids), list(self.uses), dict(self.bridges),
+                         [dict(r) for r in self.root_rules])
 
 
 def labs_dir(roots: Roots) -> Path:
@@ -134,6 +136,8 @@ def _problems(data: Any, lab: str) -> Iterator[str]:
     routes = data.get("root_routes", [])
     if not isinstance(routes, list) or not all(_route_key(r) is not None for r in routes):
         yield "root_routes is not a list of route keys ({dst, metric}, or |DESTINATION|METRIC before version 3)"
+    if not _rules_ok(data.get("root_rules", [])):
+        yield "root_rules is not a list of rules ({family, priority, table, ...})"
     sysctls = data.get("sysctls", {})
     if not isinstance(sysctls, dict):
         yield "sysctls is not an object"
@@ -163,6 +167,15 @@ def _problems(data: Any, lab: str) -> Iterator[str]:
 
 
 _FIELDS = frozenset(f.name for f in fields(LabRecord))
+
+
+def _rules_ok(raw: Any) -> bool:
+    from .kinds.rule.model import Rule
+
+    try:
+        return isinstance(raw, list) and all(Rule.from_record(r) is not None for r in raw)
+    except (TypeError, ValueError):
+        return False
 
 
 def _route_key(raw: Any) -> RouteKey | None:
@@ -226,6 +239,7 @@ def load_record(roots: Roots, lab: str) -> LabRecord | None:
         netns_ids={k: v for k, v in data.get("netns_ids", {}).items() if k in data.get("namespaces", [])},
         uses=list(data.get("uses", [])),
         bridges={k: o for k, v in data.get("bridges", {}).items() if (o := _original(v)) is not None},
+        root_rules=list(data.get("root_rules", [])),
     )
 
 

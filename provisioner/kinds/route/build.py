@@ -45,7 +45,7 @@ def route(ctx: BuildContext, path: YamlPath, raw: dict[str, Any]) -> Route | Non
     if to == "default":
         family = via or src
         dst = ctx.cached(ipaddress.ip_network, "::/0" if family is not None and family.version == 6 else "0.0.0.0/0")
-    elif (dst := _destination(ctx, path, to)) is None:
+    elif (dst := prefix(ctx, path + ("to",), to)) is None:
         return None
     if (via is not None and via.version != dst.version) or (src is not None and src.version != dst.version):
         sink.error(path, f"route to {to} mixes IPv4 and IPv6 addresses")
@@ -58,7 +58,8 @@ def route(ctx: BuildContext, path: YamlPath, raw: dict[str, Any]) -> Route | Non
     return Route(dst, via, raw.get("dev"), metric, bool(raw.get("onlink", False)), src, path, table)
 
 
-def _destination(ctx: BuildContext, path: YamlPath, to: str) -> IPNetwork | None:
+def prefix(ctx: BuildContext, path: YamlPath, to: str) -> IPNetwork | None:
+    """A route's destination (or a rule's prefix) at `path`, or None (reported)."""
     try:
         return ctx.cached(ipaddress.ip_network, to)  # strict: host bits set is an error
     except ValueError as exc:
@@ -68,7 +69,7 @@ def _destination(ctx: BuildContext, path: YamlPath, to: str) -> IPNetwork | None
             hint = f"the network is {net}" if "/" in to else f"write {to}/{net.max_prefixlen} for a single host"
         except ValueError:
             pass
-        ctx.sink.error(path + ("to",), f"invalid destination '{to}': {exc}", hint)
+        ctx.sink.error(path, f"invalid destination '{to}': {exc}", hint)
         return None
 
 
