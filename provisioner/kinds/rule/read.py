@@ -8,12 +8,12 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from ...rtnl import AF_INET6, NLM_F_DUMP, NLM_F_REQUEST, attributes, u32
+from ...rtnl import AF_INET, AF_INET6, NLM_F_DUMP, NLM_F_REQUEST, attributes, u32
 from .model import Rule
 
 RTM_NEWRULE, RTM_DELRULE, RTM_GETRULE = 32, 33, 34
 FRA_DST, FRA_SRC, FRA_IIFNAME, FRA_PRIORITY, FRA_FWMARK, FRA_TABLE, FRA_FWMASK, FRA_OIFNAME = 1, 2, 3, 6, 10, 15, 16, 17
-FRA_PAD, FRA_PROTOCOL = 18, 21
+FRA_SUPPRESS_PREFIXLEN, FRA_PAD, FRA_PROTOCOL = 14, 18, 21
 FR_ACT_TO_TBL = 1
 FIB_RULE_HDR = struct.Struct("=BBBBBBBBI")  # family, dst_len, src_len, tos, table, res1, res2, action, flags
 MODELED = {FRA_DST, FRA_SRC, FRA_IIFNAME, FRA_PRIORITY, FRA_FWMARK, FRA_TABLE, FRA_FWMASK, FRA_OIFNAME, FRA_PAD, FRA_PROTOCOL}
@@ -47,7 +47,9 @@ def parse_rule(data: bytes, off: int, length: int) -> LiveRule:
                 _text(values[FRA_OIFNAME]) if FRA_OIFNAME in values else None,
                 u32(values[FRA_FWMARK]) if FRA_FWMARK in values else None,
                 u32(values[FRA_FWMASK]) if FRA_FWMASK in values else None)
-    plain = action == FR_ACT_TO_TBL and not tos and not flags and set(values) <= MODELED
+    # the kernel lists FRA_SUPPRESS_PREFIXLEN with every rule: -1 is "not set"
+    suppress = values.get(FRA_SUPPRESS_PREFIXLEN, b"\xff\xff\xff\xff") != b"\xff\xff\xff\xff"
+    plain = action == FR_ACT_TO_TBL and not tos and not flags and not suppress and set(values) <= MODELED | {FRA_SUPPRESS_PREFIXLEN}
     return LiveRule(rule, values[FRA_PROTOCOL][0] if FRA_PROTOCOL in values else 0, plain)
 
 
@@ -57,6 +59,7 @@ def _network(family: int, raw: bytes, bits: int) -> Any:
 
 
 def read(sock: Any) -> list[LiveRule]:
-    """Every rule of the socket's namespace, IPv4 and IPv6."""
+    """Every rule of the socket's namespace, IPv4 and IPv6 (not the multicast routing families')."""
     body = FIB_RULE_HDR.pack(0, 0, 0, 0, 0, 0, 0, 0, 0)
-    return [parse_rule(d, o, n) for d, o, n in sock.exchange(RTM_GETRULE, NLM_F_REQUEST | NLM_F_DUMP, body)]
+    return [parse_rule(d, o, n) for d, o, n in sock.exchange(RTM_GETRULE, NLM_F_REQUEST | NLM_F_DUMP, body)
+            if d[o + 16] in (AF_INET, AF_INET6)]

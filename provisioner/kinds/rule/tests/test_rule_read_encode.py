@@ -28,8 +28,9 @@ READ: dict[str, tuple[bytes, LiveRule]] = {
     "from, table, topo's protocol": (
         reply({**V4, "src_len": 24}, [("FRA_TABLE", 100), ("FRA_PRIORITY", 100), ("FRA_SRC", "10.9.1.0"), ("FRA_PROTOCOL", 151)]),
         LiveRule(Rule(4, 100, 100, NET("10.9.1.0/24")), 151)),
-    "the kernel's main rule": (
-        reply({**V4, "table": 254}, [("FRA_TABLE", 254), ("FRA_PRIORITY", 32766), ("FRA_PROTOCOL", 2)]),
+    "the kernel's main rule (FRA_SUPPRESS_PREFIXLEN -1: not set)": (
+        reply({**V4, "table": 254}, [("FRA_TABLE", 254), ("FRA_SUPPRESS_PREFIXLEN", 0xFFFFFFFF), ("FRA_PRIORITY", 32766),
+                                     ("FRA_PROTOCOL", 2)]),
         LiveRule(Rule(4, 32766, 254), 2)),
     "the local rule: priority 0 (no attribute)": (
         reply({**V4, "table": 255}, [("FRA_TABLE", 255), ("FRA_PROTOCOL", 2)]), LiveRule(Rule(4, 0, 255), 2)),
@@ -40,6 +41,9 @@ READ: dict[str, tuple[bytes, LiveRule]] = {
         LiveRule(Rule(6, 5, 1000, None, NET("fd00:1::/64"), "eth1", "eth2", 16, 255), 151)),
     "tos: not plain": (reply({**V4, "tos": 16}, [("FRA_TABLE", 100), ("FRA_PRIORITY", 7), ("FRA_PROTOCOL", 3)]),
                        LiveRule(Rule(4, 7, 100), 3, plain=False)),
+    "suppress_prefixlength 0: not plain": (
+        reply({**V4, "table": 254}, [("FRA_TABLE", 254), ("FRA_SUPPRESS_PREFIXLEN", 0), ("FRA_PRIORITY", 9)]),
+        LiveRule(Rule(4, 9, 254), 0, plain=False)),
     "goto: not plain": (reply({**V4, "action": 2}, [("FRA_TABLE", 0), ("FRA_PRIORITY", 7), ("FRA_GOTO", 9)]),
                         LiveRule(Rule(4, 7, 0), 0, plain=False)),
 }
@@ -80,6 +84,14 @@ def test_rule_encode(case: str) -> None:
     msg = decode(req.msg, fibmsg)
     assert {k: msg[k] for k in fields} == fields
     assert {k: msg.get_attr(k) for k in attrs} == attrs
+
+
+def test_rule_dump_leaves_out_multicast_routing_families() -> None:
+    from provisioner.kinds.rule.read import read
+    from provisioner.kinds.testing import DumpSocket
+
+    msgs = [reply({**V4, "family": f}, [("FRA_TABLE", 100), ("FRA_PRIORITY", 1)]) for f in (2, 10, 128, 129)]
+    assert [r.rule.family for r in read(DumpSocket(rule_msgs=msgs))] == [4, 6]
 
 
 def test_rule_round_trip_through_the_wire() -> None:
