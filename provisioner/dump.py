@@ -133,7 +133,7 @@ class DumpContext:
         for kind in self.kinds:
             if hasattr(kind, "section"):
                 out.update(kind.section(self._setting(kind.values, owner)))
-            elif hasattr(kind, level):
+            if hasattr(kind, level):  # a kind may have both (routes: `routes:` and the top's `tables:`)
                 out.update(getattr(kind, level)(self, *(() if owner is None else (owner,))))
         return _in_order(out, self.order[level])
 

@@ -136,6 +136,7 @@ def _intent(old: LabRecord | None, new: LabRecord) -> LabRecord:
     if old is not None:
         rec.namespaces = sorted(set(old.namespaces) | set(new.namespaces))
         rec.root_routes = list(dict.fromkeys(old.root_routes + new.root_routes))  # save_record sorts them
+        rec.root_rules = old.root_rules + [r for r in new.root_rules if r not in old.root_rules]
         rec.sysctls = {**old.sysctls, **new.sysctls}
     return rec
 

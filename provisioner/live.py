@@ -17,10 +17,12 @@ from typing import Any, Callable, Iterable
 from .hostsfile import HostsEntries, read_managed_block, read_netns_hosts, read_node_entries
 from .model import IPAddress, IPInterface, IPNetwork
 from .kinds.link.read import PortFacts, read_port
+from .kinds.rule.read import read as read_rules
 from .kinds.sysctl.read import interface_of, missing as missing_sysctls, read as read_sysctl
 from .netns import NetnsPool, list_netns, netns_inode
 from .processes import LiveProcess, read_processes
-from .rtnl import RT_TABLE_MAIN, RTN_UNICAST, RTNH_F_ONLINK, RTPROT_KERNEL, RTPROT_TOPO, RawLink, RawRoute
+from .rtnl import (RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_UNSPEC, RTN_UNICAST, RTNH_F_ONLINK, RTPROT_KERNEL, RTPROT_TOPO,
+                   RawLink, RawRoute)
 from .rtnlsock import nsid_of
 
 __all__ = ["RTPROT_TOPO", "RTPROT_KERNEL", "RTN_UNICAST", "LiveLink", "LiveRoute", "LiveNetns", "LiveState", "read_live"]
@@ -66,6 +68,7 @@ class LiveRoute:
     src: IPAddress | None
     proto: int
     type: int = 1  # RTN_UNICAST; others (blackhole, unreachable, prohibit ...) only other tools make
+    table: int = 254  # RT_TABLE_MAIN, or another table a lab's routes may be in
 
 
 @dataclass
@@ -81,6 +84,7 @@ class LiveNetns:
     fdb: dict[str, set[IPAddress]] = field(default_factory=dict)  # VXLAN device -> remotes (all-zero MAC entries)
     nsid: int | None = None  # for a namespace about to be deleted: the id the root namespace gives it
     broadcasts: dict[str, dict[IPInterface, IPAddress]] = field(default_factory=dict)  # link -> address -> IFA_BROADCAST
+    rules: list[Any] = field(default_factory=list)  # kinds/rule/read.py: LiveRule, both families
 
     def renamed(self, renames: dict[str, str]) -> "LiveNetns":
         """The namespace as it is once the plan renamed these links (old -> new name): the same
@@ -149,8 +153,9 @@ def route_destination(raw: RawRoute) -> IPNetwork:
 
 
 def _route(raw: RawRoute, names: dict[int, str]) -> LiveRoute | None:
-    """A main-table route of any type (the planner tells unicast ones from the rest)."""
-    if raw.table != RT_TABLE_MAIN:
+    """A route of any type (the planner tells unicast ones from the rest) in a table a lab may
+    use: not the kernel's local and default tables."""
+    if raw.table in (RT_TABLE_UNSPEC, RT_TABLE_DEFAULT, RT_TABLE_LOCAL):
         return None
     return LiveRoute(
         dst=route_destination(raw),
@@ -161,6 +166,7 @@ def _route(raw: RawRoute, names: dict[int, str]) -> LiveRoute | None:
         src=ipaddress.ip_address(raw.prefsrc) if raw.prefsrc else None,
         proto=raw.proto,
         type=raw.type,
+        table=raw.table,
     )
 
 
@@ -193,6 +199,7 @@ def read_netns(pool: NetnsPool, name: str | None, sysctls: Iterable[str], lab: s
         route = _route(r, names)
         if route is not None:
             live.routes.append(route)
+    live.rules = read_rules(sock)
     vxlans = {r.index: r.name for r in raw_links if r.kind == "vxlan"}
     if vxlans:
         for entry in sock.fdb():

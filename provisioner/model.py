@@ -63,6 +63,7 @@ class Route:
     onlink: bool = False
     src: IPAddress | None = None
     path: YamlPath = field(default=(), compare=False, hash=False)
+    table: int = 254  # RT_TABLE_MAIN; kinds/route/tables.py: the file's `table:`
 
     @property
     def is_default(self) -> bool:
@@ -85,6 +86,8 @@ class Route:
             parts.append("onlink")
         if self.src is not None:
             parts += ["src", str(self.src)]
+        if self.table != 254:
+            parts += ["table", str(self.table)]
         return " ".join(parts)
 
 
@@ -166,6 +169,7 @@ class Netns:
     description: str | None = None
     path: YamlPath = field(default=(), compare=False)
     labels: dict[str, str] = field(default_factory=dict)  # Kubernetes-style, for selectors
+    rules: list[Any] = field(default_factory=list)  # kinds/rule: Rule (policy routing rules)
 
 
 @dataclass
@@ -204,6 +208,7 @@ class Topology:
     policies: list[Any] = field(default_factory=list)  # kinds/policy: Policy
     dns: Any = None  # kinds/dns: ClusterDns
     impairments: list[Any] = field(default_factory=list)  # kinds/impair: Impaired
+    tables: dict[str, int] = field(default_factory=dict)  # kinds/route: routing table names the file declares
 
     def netns(self, place: Place) -> Netns:
         node = self.nodes[place.node]

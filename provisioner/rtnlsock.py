@@ -29,7 +29,7 @@ from .rtnl import (
     NLMSG_DONE,
     NLMSG_ERROR,
     NLMSGERR_ATTR_MSG,
-    RT_TABLE_MAIN,
+    RT_TABLE_UNSPEC,
     RTEXT_FILTER_SKIP_STATS,
     RTM_GETADDR,
     RTM_GETLINK,
@@ -113,8 +113,8 @@ class RtnlSocket:
         return [parse_addr(d, o, n) for d, o, n in self.dump(RTM_GETADDR, _IFADDR.pack(0, 0, 0, 0, 0))]
 
     def routes(self) -> list[RawRoute]:
-        """Routes of the main table (the kernel filters by table with strict checking on)."""
-        body = _RTMSG.pack(0, 0, 0, 0, RT_TABLE_MAIN, 0, 0, 0, 0)
+        """Routes of every table (the reader leaves out the kernel's local table)."""
+        body = _RTMSG.pack(0, 0, 0, 0, RT_TABLE_UNSPEC, 0, 0, 0, 0)
         return [parse_route(d, o, n) for d, o, n in self.dump(RTM_GETROUTE, body)]
 
     def fdb(self) -> list[RawFdb]:

@@ -100,11 +100,12 @@ class LabRecord:
     # kind -> what it last found equal to the file, as the kind fingerprints it (the file's part
     # and the kernel's): the same pair again needs no comparison as values
     verified: dict[str, str] = field(default_factory=dict)
+    root_rules: list[dict[str, Any]] = field(default_factory=list)  # the root namespace's rules the lab made (kinds/rule)
 
     def copy(self) -> "LabRecord":
         return LabRecord(self.lab, self.node, list(self.namespaces), list(self.root_routes), dict(self.sysctls),
                          self.source, self.version, dict(self.netns_ids), list(self.uses), dict(self.bridges),
-                         dict(self.verified))
+                         dict(self.verified), [dict(r) for r in self.root_rules])
 
 
 def labs_dir(roots: Roots) -> Path:
@@ -138,6 +139,8 @@ def _problems(data: Any, lab: str) -> Iterator[str]:
     routes = data.get("root_routes", [])
     if not isinstance(routes, list) or not all(_route_key(r) is not None for r in routes):
         yield "root_routes is not a list of route keys ({dst, metric}, or |DESTINATION|METRIC before version 3)"
+    if not _rules_ok(data.get("root_rules", [])):
+        yield "root_rules is not a list of rules ({family, priority, table, ...})"
     sysctls = data.get("sysctls", {})
     if not isinstance(sysctls, dict):
         yield "sysctls is not an object"
@@ -176,6 +179,15 @@ _KIND_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _VERIFIED = re.compile(r"[0-9a-f]{64}:[0-9a-f]{64}")
 
 
+def _rules_ok(raw: Any) -> bool:
+    from .kinds.rule.model import Rule
+
+    try:
+        return isinstance(raw, list) and all(Rule.from_record(r) is not None for r in raw)
+    except (TypeError, ValueError):
+        return False
+
+
 def _route_key(raw: Any) -> RouteKey | None:
     """A root route key as a record holds it (either form), or None when it is not one."""
     if isinstance(raw, str) and not _ROUTE_KEY.fullmatch(raw):
@@ -184,7 +196,7 @@ def _route_key(raw: Any) -> RouteKey | None:
         key = RouteKey.from_record(None, raw)
     except ValueError:
         return None
-    return key if key.metric < 2**32 else None
+    return key if key.metric < 2**32 and key.table < 2**32 else None
 
 
 def _read_private(path: Path) -> bytes:
@@ -238,6 +250,7 @@ def load_record(roots: Roots, lab: str) -> LabRecord | None:
         uses=list(data.get("uses", [])),
         bridges={k: o for k, v in data.get("bridges", {}).items() if (o := _original(v)) is not None},
         verified=dict(data.get("verified", {})),
+        root_rules=list(data.get("root_rules", [])),
     )
 
 
@@ -247,7 +260,7 @@ def save_record(roots: Roots, record: LabRecord) -> None:
     path = record_path(roots, record.lab)
     ensure_private_dir(path.parent)
     record.namespaces = sorted(set(record.namespaces))
-    record.root_routes = sorted(set(record.root_routes), key=lambda k: (k.dst.version, str(k.dst), k.metric))
+    record.root_routes = sorted(set(record.root_routes), key=RouteKey.order)
     record.version = RECORD_VERSION
     # each namespace's identity as it is now: the planner has just proven these are the lab's
     # (or made them), and a later run acts only on a namespace with the same identity

@@ -44,18 +44,25 @@ class FdbKey:
 
 @dataclass(frozen=True)
 class RouteKey:
-    """A route's identity in the main table: its destination and its metric as the kernel has it."""
+    """A route's identity: its destination and its metric as the kernel has it, in its table
+    (254: main)."""
 
     netns: str | None
     dst: IPNetwork
     metric: int
+    table: int = 254
 
     @classmethod
-    def of(cls, netns: str | None, dst: IPNetwork, metric: int | None) -> "RouteKey":
-        return cls(netns, dst, metric if metric is not None else kernel_default_metric(dst))
+    def of(cls, netns: str | None, dst: IPNetwork, metric: int | None, table: int = 254) -> "RouteKey":
+        return cls(netns, dst, metric if metric is not None else kernel_default_metric(dst), table)
 
     def to_record(self) -> dict[str, Any]:
-        return {"dst": str(self.dst), "metric": self.metric}
+        """`{dst, metric}`, and `table` for a route outside the main table."""
+        return {"dst": str(self.dst), "metric": self.metric, **({"table": self.table} if self.table != 254 else {})}
+
+    def order(self) -> tuple[int, str, int, int]:
+        """How records list root routes."""
+        return (self.dst.version, str(self.dst), self.metric, self.table)
 
     @classmethod
     def from_record(cls, netns: str | None, data: Any) -> "RouteKey":
@@ -66,10 +73,14 @@ class RouteKey:
             if ns:
                 raise ValueError(f"a root route key names namespace {ns!r}")
             return cls(netns, ipaddress.ip_network(dst), int(metric))
-        if isinstance(data, dict) and set(data) == {"dst", "metric"} and isinstance(data["metric"], int) \
-                and not isinstance(data["metric"], bool) and isinstance(data["dst"], str):
-            return cls(netns, ipaddress.ip_network(data["dst"]), data["metric"])
+        if isinstance(data, dict) and set(data) in ({"dst", "metric"}, {"dst", "metric", "table"}) \
+                and all(_uint(data.get(k, 254)) for k in ("metric", "table")) and isinstance(data["dst"], str):
+            return cls(netns, ipaddress.ip_network(data["dst"]), data["metric"], data.get("table", 254))
         raise ValueError("not a route key")
+
+
+def _uint(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 and one line here."""
 
 from ..core.registry import Registry
-from . import address, bridge, check, dns, hosts, impair, link, loopback, macvlan, netns, policy, process, route, service, sysctl, veth, vxlan
+from . import address, bridge, check, dns, hosts, impair, link, loopback, macvlan, netns, policy, process, route, rule, service, sysctl, veth, vxlan
 
 REGISTRY = Registry((
     netns.KIND,
@@ -16,6 +16,7 @@ REGISTRY = Registry((
     sysctl.KIND,
     address.KIND,
     route.KIND,
+    rule.KIND,
     policy.KIND,
     service.KIND,
     hosts.KIND,

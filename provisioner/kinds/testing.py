@@ -74,7 +74,19 @@ def _route(data: dict[str, Any]) -> LiveRoute:
     return LiveRoute(dst, ipaddress.ip_address(data["via"]) if data.get("via") else None, data.get("dev"),
                      data.get("metric", kernel_default_metric(dst)), bool(data.get("onlink", False)),
                      ipaddress.ip_address(data["src"]) if data.get("src") else None,
-                     PROTOCOLS.get(proto, proto), TYPES.get(rtype, rtype))
+                     PROTOCOLS.get(proto, proto), TYPES.get(rtype, rtype), data.get("table", 254))
+
+
+def _rule(data: dict[str, Any]) -> Any:
+    """A rule's facts: `{priority, table, from, to, iif, oif, fwmark, fwmask, family (4), proto (topo), plain}`."""
+    from .rule.model import Rule
+    from .rule.read import LiveRule
+
+    nets = {k: ipaddress.ip_network(data[k]) if k in data else None for k in ("from", "to")}
+    rule = Rule(data.get("family", 4), data["priority"], data["table"], nets["from"], nets["to"], data.get("iif"),
+                data.get("oif"), data.get("fwmark"), data.get("fwmask"))
+    proto = data.get("proto", "topo")
+    return LiveRule(rule, PROTOCOLS.get(proto, proto), data.get("plain", True))
 
 
 def live_state(data: dict[str, Any] | None) -> LiveState:
@@ -85,7 +97,7 @@ def live_state(data: dict[str, Any] | None) -> LiveState:
     txqlen (1000), hairpin (a port's, false)}` (lo is added
     when not named; a macvlan's parent is a root link's name or an ifindex, and its netnsid
     defaults to 0 outside the root namespace);
-    a ROUTE `{dst (or default, default6), via, dev, metric, onlink, src, proto, type}`."""
+    a ROUTE `{dst (or default, default6), via, dev, metric, onlink, src, proto, type, table}`, a RULE as `_rule` reads it."""
     data = data or {}
     spaces = {None: data.get("root") or {}, **{k: v or {} for k, v in (data.get("namespaces") or {}).items()}}
     specs = {ns: _links(d) for ns, d in spaces.items()}
@@ -93,7 +105,8 @@ def live_state(data: dict[str, Any] | None) -> LiveState:
     for ns, d in spaces.items():
         live = LiveNetns(ns, d.get("inode"), nsid=d.get("nsid"), sysctls={k: str(v) for k, v in (d.get("sysctls") or {}).items()},
                          hosts=_hosts(d.get("hosts")), routes=[_route(r) for r in d.get("routes") or []],
-                         fdb={k: {ipaddress.ip_address(a) for a in v} for k, v in (d.get("fdb") or {}).items()})
+                         fdb={k: {ipaddress.ip_address(a) for a in v} for k, v in (d.get("fdb") or {}).items()},
+                         rules=[_rule(r) for r in d.get("rules") or []])
         for name, spec in specs[ns].items():
             live.links[name] = _link(ns, name, spec, specs)
             live.addresses[name] = {ipaddress.ip_interface(a) for a in spec.get("addresses") or []}
@@ -168,7 +181,8 @@ def lab_record(lab: str, node: str, data: dict[str, Any] | None, live: LiveState
                if n in live.namespaces and live.namespaces[n].inode is not None}
     routes = [RouteKey.from_record(None, r) for r in data.get("root_routes") or []]
     sysctls = {k: None if v is None else str(v) for k, v in (data.get("sysctls") or {}).items()}
-    return LabRecord(lab, node, list(data.get("namespaces") or []), routes, sysctls, None, data.get("version", 3), ids)
+    return LabRecord(lab, node, list(data.get("namespaces") or []), routes, sysctls, None, data.get("version", 3), ids,
+                     root_rules=list(data.get("root_rules") or []))
 
 
 # ---- the plan, as lines ------------------------------------------------------------------------------
@@ -231,6 +245,8 @@ def _check_record(plan: Plan, want: dict[str, Any] | None) -> None:
         assert plan.record.namespaces == want["namespaces"]
     if "root_routes" in want:
         assert [k.to_record() for k in plan.record.root_routes] == want["root_routes"]
+    if "root_rules" in want:
+        assert plan.record.root_rules == want["root_rules"]
     if "sysctls" in want:
         assert plan.record.sysctls == {k: None if v is None else str(v) for k, v in want["sysctls"].items()}
 
@@ -324,6 +340,15 @@ class DumpSocket:
     addr_msgs: list[bytes] = field(default_factory=list)
     route_msgs: list[bytes] = field(default_factory=list)
     fdb_msgs: list[bytes] = field(default_factory=list)
+    rule_msgs: list[bytes] = field(default_factory=list)
+
+    def exchange(self, msg_type: int, flags: int, body: bytes) -> Any:
+        """A dump topo's kinds ask for themselves (rules: RTM_GETRULE), as (data, offset, length)."""
+        from .rule.read import RTM_GETRULE
+
+        assert msg_type == RTM_GETRULE, msg_type
+        pad = b"\xee" * 20
+        return [(pad + d, len(pad), len(d)) for d in self.rule_msgs]
 
     def links(self) -> list[Any]:
         from ..rtnl import parse_link

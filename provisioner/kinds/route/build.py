@@ -10,11 +10,17 @@ from ...diagnostics import DiagnosticSink, YamlPath, format_path
 from ...model import Interface, IPNetwork, Netns, Route, Topology
 from ..link.build import Segments, segments
 from ..buildctx import BuildContext, gateway_refusal, valid_ifname
+from . import tables
+from .tables import MAIN, table_of
 
 
 def in_netns(ctx: BuildContext, ns: Netns, path: YamlPath, raw: dict[str, Any]) -> None:
     parsed = [route(ctx, path + ("routes", i), r) for i, r in enumerate(raw.get("routes") or [])]
     ns.routes += [r for r in parsed if r is not None]
+
+
+def build(ctx: BuildContext, topo: Topology) -> None:
+    tables.build(ctx, topo)
 
 
 def route(ctx: BuildContext, path: YamlPath, raw: dict[str, Any]) -> Route | None:
@@ -32,11 +38,14 @@ def route(ctx: BuildContext, path: YamlPath, raw: dict[str, Any]) -> Route | Non
         sink.error(path + ("dev",), err)
         return None
     metric = ctx.integer(path + ("metric",), raw.get("metric"))
+    table = table_of(ctx, path + ("table",), raw["table"]) if "table" in raw else MAIN
+    if table is None:
+        return None
     to = str(raw["to"])
     if to == "default":
         family = via or src
         dst = ctx.cached(ipaddress.ip_network, "::/0" if family is not None and family.version == 6 else "0.0.0.0/0")
-    elif (dst := _destination(ctx, path, to)) is None:
+    elif (dst := prefix(ctx, path + ("to",), to)) is None:
         return None
     if (via is not None and via.version != dst.version) or (src is not None and src.version != dst.version):
         sink.error(path, f"route to {to} mixes IPv4 and IPv6 addresses")
@@ -46,10 +55,11 @@ def route(ctx: BuildContext, path: YamlPath, raw: dict[str, Any]) -> Route | Non
         return None
     if raw.get("onlink") and "dev" not in raw:
         sink.error(path + ("onlink",), "an onlink route needs `dev`")
-    return Route(dst, via, raw.get("dev"), metric, bool(raw.get("onlink", False)), src, path)
+    return Route(dst, via, raw.get("dev"), metric, bool(raw.get("onlink", False)), src, path, table)
 
 
-def _destination(ctx: BuildContext, path: YamlPath, to: str) -> IPNetwork | None:
+def prefix(ctx: BuildContext, path: YamlPath, to: str) -> IPNetwork | None:
+    """A route's destination (or a rule's prefix) at `path`, or None (reported)."""
     try:
         return ctx.cached(ipaddress.ip_network, to)  # strict: host bits set is an error
     except ValueError as exc:
@@ -59,7 +69,7 @@ def _destination(ctx: BuildContext, path: YamlPath, to: str) -> IPNetwork | None
             hint = f"the network is {net}" if "/" in to else f"write {to}/{net.max_prefixlen} for a single host"
         except ValueError:
             pass
-        ctx.sink.error(path + ("to",), f"invalid destination '{to}': {exc}", hint)
+        ctx.sink.error(path, f"invalid destination '{to}': {exc}", hint)
         return None
 
 
@@ -155,12 +165,13 @@ def _sources(topo: Topology, sink: DiagnosticSink) -> None:
 
 def _duplicates(topo: Topology, sink: DiagnosticSink) -> None:
     for ns in topo.all_netns():
-        seen: dict[tuple[object, int], str] = {}
+        seen: dict[tuple[object, int, int], str] = {}
         for r in ns.routes:
             metric = r.kernel_metric
-            key = (r.dst, metric)
+            key = (r.dst, metric, r.table)
             if key in seen:
-                sink.error(r.path, f"a route to {r.dst} with metric {metric} is already defined at {seen[key]}",
+                where = "" if r.table == MAIN else f" in table {r.table}"
+                sink.error(r.path, f"a route to {r.dst} with metric {metric}{where} is already defined at {seen[key]}",
                            "give one of them another metric, or remove it")
             else:
                 seen[key] = format_path(r.path)

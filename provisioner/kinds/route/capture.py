@@ -32,7 +32,7 @@ def capture_route(ns: NsName, route: LiveRoute, iface: Interface, local: set[IPA
         notes.skipped.append(f"{_text(route)} in {where(ns)}: gateway {via} is in no subnet of {iface.name}; written `onlink`")
         onlink = True
     metric = None if route.metric == kernel_default_metric(route.dst) else route.metric
-    return Route(route.dst, via, iface.name, metric, onlink, src)
+    return Route(route.dst, via, iface.name, metric, onlink, src, table=route.table)
 
 
 def capture_routes(ns: NsName, live: LiveNetns, ifaces: Mapping[str, Interface], local: set[IPAddress],

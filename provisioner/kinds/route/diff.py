@@ -1,4 +1,4 @@
-"""Routes: in a lab namespace every route but the kernel's is the lab's; in the node's root
+"""Routes, in every table but the kernel's local one: in a lab namespace every route but the kernel's is the lab's; in the node's root
 namespace only those with topo's protocol number that the record lists."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from ...core.effects import Effects
 from ...core.keys import RouteKey
 from ...core.plan import Change, Unmanaged
 from ...model import Route, kernel_default_metric
-from ...rtnl import RTN_NAMES, RTN_UNICAST, RTPROT_KERNEL, RTPROT_TOPO
+from ...rtnl import RT_TABLE_MAIN, RTN_NAMES, RTN_UNICAST, RTPROT_KERNEL, RTPROT_TOPO
 from .ops import DELETE_ROUTE, SET_ROUTE, RouteSpec
 
 if TYPE_CHECKING:
@@ -21,7 +21,8 @@ def target(route: Route) -> str:
     """A route's name in a plan: its destination, and its metric when it has one (two routes
     to one destination differ by metric)."""
     dst = "default" if route.is_default else str(route.dst)
-    return f"route {dst}" + (f" metric {route.metric}" if route.metric is not None else "")
+    return (f"route {dst}" + (f" metric {route.metric}" if route.metric is not None else "")
+            + (f" table {route.table}" if route.table != RT_TABLE_MAIN else ""))
 
 
 def matches(want: Route, have: LiveRoute, root: bool = False) -> bool:
@@ -38,7 +39,7 @@ def matches(want: Route, have: LiveRoute, root: bool = False) -> bool:
 
 def as_route(r: LiveRoute) -> Route:
     metric = None if r.metric == kernel_default_metric(r.dst) else r.metric
-    return Route(r.dst, r.via, r.dev, metric, r.onlink, r.src)
+    return Route(r.dst, r.via, r.dev, metric, r.onlink, r.src, table=r.table)
 
 
 def live_text(r: LiveRoute) -> str:
@@ -47,7 +48,7 @@ def live_text(r: LiveRoute) -> str:
 
 
 def key_of(netns: str | None, route: Route | LiveRoute) -> RouteKey:
-    return RouteKey.of(netns, route.dst, route.metric)
+    return RouteKey.of(netns, route.dst, route.metric, route.table)
 
 
 def diff(ctx: DiffContext, effects: Effects) -> Outcome:
@@ -102,7 +103,7 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
         if name is None:
             # keys whose route is another's now are no longer the lab's
             recorded = (recorded - set(have) - set(others) - flushed) | (set(want) - foreign)
-    ctx.record.root_routes = sorted(recorded, key=lambda k: (k.dst.version, str(k.dst), k.metric))
+    ctx.record.root_routes = sorted(recorded, key=RouteKey.order)
     return out
 
 

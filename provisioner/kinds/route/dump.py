@@ -6,9 +6,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...model import Netns, Route
+from .tables import MAIN
 
 if TYPE_CHECKING:
-    from ...dump import Data
+    from ...dump import Data, DumpContext
+
+
+def document(ctx: DumpContext) -> Data:
+    """The top level's `tables:` (the names routes and rules may use)."""
+    return {"tables": dict(ctx.topo.tables)} if ctx.topo.tables else {}
 
 
 def values(ns: Netns) -> list[Route]:
@@ -31,6 +37,8 @@ def route(route: Route) -> Data:
         out["onlink"] = True
     if route.src is not None:
         out["src"] = str(route.src)
+    if route.table != MAIN:
+        out["table"] = route.table
     return out
 
 

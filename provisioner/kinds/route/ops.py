@@ -1,4 +1,4 @@
-"""Routes of the main table, added with topo's protocol number."""
+"""Routes (of the main table or another), added with topo's protocol number."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ...rtnl import (
     RT_SCOPE_LINK,
     RT_SCOPE_NOWHERE,
     RT_SCOPE_UNIVERSE,
-    RT_TABLE_MAIN,
+    RT_TABLE_UNSPEC,
     RTA_DST,
     RTA_GATEWAY,
     RTA_OIF,
@@ -47,9 +47,10 @@ def encode(r: Route, msg_type: int, flags: int, index: Callable[[str], int]) -> 
     new = msg_type == RTM_NEWROUTE
     # deletions match any scope (RT_SCOPE_NOWHERE); the kernel compares it exactly otherwise
     scope = (RT_SCOPE_UNIVERSE if r.via is not None else RT_SCOPE_LINK) if new else RT_SCOPE_NOWHERE
-    body = rtmsg_body(AF_INET6 if r.dst.version == 6 else AF_INET, r.dst.prefixlen, RT_TABLE_MAIN,
+    # the header's table is a byte: a larger number is only in RTA_TABLE (as iproute2 sends it)
+    body = rtmsg_body(AF_INET6 if r.dst.version == 6 else AF_INET, r.dst.prefixlen, r.table if r.table < 256 else RT_TABLE_UNSPEC,
                       RTPROT_TOPO if new else 0, scope, RTN_UNICAST, RTNH_F_ONLINK if (new and r.onlink) else 0)
-    body += rta_u32(RTA_TABLE, RT_TABLE_MAIN)
+    body += rta_u32(RTA_TABLE, r.table)
     if r.dst.prefixlen:
         body += rta(RTA_DST, r.dst.network_address.packed)
     body += rta_u32(RTA_PRIORITY, r.kernel_metric)

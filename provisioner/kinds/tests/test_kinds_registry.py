@@ -9,7 +9,7 @@ from provisioner.core.plan import Op, Stage
 from provisioner.core.registry import KindSpec, Registry
 from provisioner.kinds.registry import REGISTRY
 
-ORDER = ["netns", "link", "loopback", "bridge", "vxlan", "veth", "macvlan", "impair", "sysctl", "address", "route", "policy", "service", "hosts", "dns", "process", "check"]
+ORDER = ["netns", "link", "loopback", "bridge", "vxlan", "veth", "macvlan", "impair", "sysctl", "address", "route", "rule", "policy", "service", "hosts", "dns", "process", "check"]
 
 
 def test_kinds_registry_order_puts_dependencies_first() -> None:
@@ -39,10 +39,10 @@ def test_kinds_registry_phase_order() -> None:
         "stop-process",
         "rename-link",
         "delete-namespace",
-        "delete-nftables-table", "delete-route", "delete-address", "delete-qdisc", "delete-fdb", "delete-link",
+        "delete-nftables-table", "delete-rule", "delete-route", "delete-address", "delete-qdisc", "delete-fdb", "delete-link",
         "create-namespace", "adopt-namespace",
         "create-bridge", "create-vxlan", "create-veth", "create-macvlan",
-        "set-link", "set-qdisc", "set-sysctl", "add-address", "set-route",
+        "set-link", "set-qdisc", "set-sysctl", "add-address", "set-route", "add-rule",
         "add-fdb", "apply-nftables",
         "write-hosts", "remove-hosts", "write-resolv", "remove-resolv",
         "start-process",

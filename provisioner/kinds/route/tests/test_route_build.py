@@ -46,3 +46,44 @@ def test_built_routes(route: str, expected: Route) -> None:
 ])
 def test_refused_routes(route: str, expected: tuple[str, str]) -> None:
     assert problems(route) == [expected]
+
+
+TABLES = "tables: {isp1: 100, big: 1000}\n"
+
+
+@pytest.mark.parametrize("route,table", [
+    ("{to: default, via: 10.0.0.1, table: isp1}", 100),
+    ("{to: default, via: 10.0.0.1, table: 7}", 7),
+    ("{to: default, via: 10.0.0.1, table: big}", 1000),
+    ("{to: default, via: 10.0.0.1}", 254),
+])
+def test_route_tables(route: str, table: int) -> None:
+    topo = validate_document(load_text("t.yaml", TABLES + LAB % route)).topology
+    assert topo is not None and [r.table for r in topo.nodes["host"].namespaces["a"].routes] == [table]
+    assert topo.tables == {"isp1": 100, "big": 1000}
+
+
+@pytest.mark.parametrize("text,expected", [
+    (LAB % "{to: default, via: 10.0.0.1, table: isp2}",
+     ("namespaces.a.routes[0].table", "table 'isp2' is not declared under `tables:`")),
+    (TABLES + LAB % "{to: default, via: 10.0.0.1, table: isp2}",
+     ("namespaces.a.routes[0].table", "table 'isp2' is not declared under `tables:`")),
+    (LAB % "{to: default, via: 10.0.0.1, table: 255}",
+     ("namespaces.a.routes[0].table", "table 255 is reserved by the kernel (local)")),
+    (LAB % "{to: default, via: 10.0.0.1, table: 254}",
+     ("namespaces.a.routes[0].table", "table 254 is reserved by the kernel (main)")),
+    (LAB % "{to: default, via: 10.0.0.1, table: main}",
+     ("namespaces.a.routes[0].table", "table 'main' is not declared under `tables:`")),
+    ("tables: {isp1: 253}\n" + LAB % "", ("tables.isp1", "table 253 is reserved by the kernel (default)")),
+    ("tables: {main: 100}\n" + LAB % "", ("tables.main", "table name 'main' is the kernel's own (table 254)")),
+    ("tables: {a: 100, b: 100}\n" + LAB % "", ("tables.b", "table 100 is already declared as 'a'")),
+    (TABLES + LAB % "{to: 10.1.0.0/16, dev: eth0, table: isp1}, {to: 10.1.0.0/16, via: 10.0.0.1, table: 100}",
+     ("namespaces.a.routes[1]", "a route to 10.1.0.0/16 with metric 0 in table 100 is already defined at namespaces.a.routes[0]")),
+])
+def test_refused_tables(text: str, expected: tuple[str, str]) -> None:
+    found = [(format_path(d.path), d.message) for d in validate_document(load_text("t.yaml", text)).diagnostics]
+    assert found == [expected]
+
+
+def test_a_table_of_the_same_destination_is_another_route() -> None:
+    assert problems("{to: 10.1.0.0/16, dev: eth0}, {to: 10.1.0.0/16, via: 10.0.0.1, table: 5}") == []

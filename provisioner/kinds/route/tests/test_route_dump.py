@@ -18,5 +18,7 @@ def test_routes_round_trip() -> None:
     assert data["namespaces"]["a"]["routes"] == [
         {"to": "default", "via": "10.0.0.254", "metric": 100}, {"to": "::/0", "dev": "eth0"},
         {"to": "10.9.0.0/16", "via": "10.0.0.253", "dev": "eth0", "onlink": True, "src": "10.0.0.1"},
-        {"to": "fd09::/48", "via": "fd00::fe"}]
+        {"to": "fd09::/48", "via": "fd00::fe"}, {"to": "default", "via": "10.0.0.254", "table": 100},
+        {"to": "10.8.0.0/16", "dev": "eth0", "table": 7}]
+    assert data["tables"] == {"isp1": 100}
     assert data["routes"] == [{"to": "10.0.0.0/24", "dev": "veth-a"}]

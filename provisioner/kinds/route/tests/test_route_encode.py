@@ -1,4 +1,4 @@
-"""The route ops' requests, decoded by pyroute2: topo's protocol, the main table, the scope,
+"""The route ops' requests, decoded by pyroute2: topo's protocol, the table (main, or another), the scope,
 the kernel's metric, gateway, device, source, onlink."""
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ EX = FakeExecutor({(None, "br0"): 3, ("pod1", "eth0"): 2})
 
 
 def r(dst: str, via: str | None = None, dev: str | None = None, metric: int | None = None, onlink: bool = False,
-      src: str | None = None) -> Route:
+      src: str | None = None, table: int = 254) -> Route:
     return Route(ipaddress.ip_network(dst), ipaddress.ip_address(via) if via else None, dev, metric, onlink,
-                 ipaddress.ip_address(src) if src else None)
+                 ipaddress.ip_address(src) if src else None, table=table)
 
 
 CASES: dict[str, tuple[Any, str | None, Route, bool, int, int, dict[str, Any], dict[str, Any]]] = {
@@ -46,6 +46,15 @@ CASES: dict[str, tuple[Any, str | None, Route, bool, int, int, dict[str, Any], d
     "IPv6: the kernel's metric 1024": (
         SET_ROUTE, "pod1", r("fd01::/64", "fd00::1", "eth0"), False, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE,
         {"family": 10, "dst_len": 64}, {"RTA_DST": "fd01::", "RTA_PRIORITY": 1024, "RTA_GATEWAY": "fd00::1"}),
+    "table 100: in the header and RTA_TABLE": (
+        SET_ROUTE, "pod1", r("0.0.0.0/0", "10.9.0.1", table=100), False, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE,
+        {"table": 100, "proto": 151}, {"RTA_TABLE": 100, "RTA_GATEWAY": "10.9.0.1"}),
+    "table 1000: only in RTA_TABLE (the header's is a byte)": (
+        SET_ROUTE, "pod1", r("10.20.0.0/16", "10.9.0.1", table=1000), False, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE,
+        {"table": 0}, {"RTA_TABLE": 1000}),
+    "delete in table 100": (
+        DELETE_ROUTE, "pod1", r("0.0.0.0/0", "10.9.0.1", table=100), False, RTM_DELROUTE, 0,
+        {"table": 100, "proto": 0}, {"RTA_TABLE": 100, "RTA_DST": None}),
     "delete matches any scope, no protocol, no gateway": (
         DELETE_ROUTE, "pod1", r("10.20.0.0/16", "10.9.0.1", "eth0", 100), False, RTM_DELROUTE, 0,
         {"family": 2, "dst_len": 16, "proto": 0, "scope": 255, "type": 1, "flags": 0, "table": 254},

@@ -1,5 +1,5 @@
 """Reading routes: RTM_NEWROUTE replies encoded by pyroute2, parsed by rtnl.parse_route, made
-facts by live._route (main table only, devices by name)."""
+facts by live._route (every table but the kernel's local and default ones, devices by name)."""
 
 from __future__ import annotations
 
@@ -25,9 +25,9 @@ def route(fields: dict[str, Any], attrs: list[tuple[str, Any]]) -> bytes:
 
 
 def want(dst: str, via: str | None = None, dev: str | None = None, metric: int = 0, onlink: bool = False,
-         src: str | None = None, proto: int = 151, rtype: int = 1) -> LiveRoute:
+         src: str | None = None, proto: int = 151, rtype: int = 1, table: int = 254) -> LiveRoute:
     return LiveRoute(ipaddress.ip_network(dst), ipaddress.ip_address(via) if via else None, dev, metric, onlink,
-                     ipaddress.ip_address(src) if src else None, proto, rtype)
+                     ipaddress.ip_address(src) if src else None, proto, rtype, table)
 
 
 CASES: dict[str, tuple[bytes, LiveRoute | None]] = {
@@ -50,7 +50,10 @@ CASES: dict[str, tuple[bytes, LiveRoute | None]] = {
     "IPv6 prefix": (route({**V6, "dst_len": 64}, [("RTA_DST", "fd01::"), ("RTA_OIF", 3), ("RTA_PRIORITY", 256)]),
                     want("fd01::/64", None, "br0", 256)),
     "table in RTA_TABLE beyond 255": (route({**V4, "dst_len": 8, "table": 252}, [("RTA_DST", "10.0.0.0"), ("RTA_TABLE", 1000)]),
-                                      None),
+                                      want("10.0.0.0/8", table=1000)),
+    "table 100": (route({**V4, "dst_len": 0, "table": 100}, [("RTA_TABLE", 100), ("RTA_GATEWAY", "10.9.0.1"), ("RTA_OIF", 2)]),
+                  want("0.0.0.0/0", "10.9.0.1", "eth0", table=100)),
+    "default table": (route({**V4, "dst_len": 8, "table": 253}, [("RTA_DST", "10.0.0.0"), ("RTA_TABLE", 253)]), None),
     "local table": (route({**V4, "dst_len": 32, "table": 255, "type": 2}, [("RTA_DST", "10.9.0.2"), ("RTA_TABLE", 255)]),
                     None),
     "unknown device": (route({**V4, "dst_len": 8}, [("RTA_DST", "10.0.0.0"), ("RTA_OIF", 77)]), want("10.0.0.0/8")),
@@ -68,7 +71,7 @@ def test_route_read_table_attribute_wins_over_the_header() -> None:
     assert (raw.table, raw.family, raw.dst, raw.dst_len) == (1000, 2, "10.0.0.0", 8)
 
 
-def test_route_read_namespace_keeps_main_table_routes(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_route_read_namespace_keeps_routes_of_the_tables_a_lab_uses(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(live, "read_managed_block", lambda *args: None)
     link = pyroute2_bytes(ifinfmsg, {"index": 2}, [("IFLA_IFNAME", "eth0")], RTM_NEWLINK)
     sock = DumpSocket(link_msgs=[link], route_msgs=[data for data, _ in CASES.values()])
