@@ -2,7 +2,7 @@
 and one line here."""
 
 from ..core.registry import Registry
-from . import address, bridge, check, dns, hosts, impair, link, loopback, macvlan, netns, policy, process, route, rule, service, sysctl, veth, vxlan
+from . import address, bridge, check, dns, hosts, impair, link, loopback, macvlan, netns, policy, process, route, rule, service, sysctl, tap, veth, vxlan
 
 REGISTRY = Registry((
     netns.KIND,
@@ -12,6 +12,7 @@ REGISTRY = Registry((
     vxlan.KIND,
     veth.KIND,
     macvlan.KIND,
+    tap.KIND,
     impair.KIND,
     sysctl.KIND,
     address.KIND,

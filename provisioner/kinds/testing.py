@@ -93,7 +93,7 @@ def live_state(data: dict[str, Any] | None) -> LiveState:
     """LiveState from `{root: NS, namespaces: {name: NS}, existing, unpinned, processes,
     node_hosts, live_rename}`, each NS `{inode, nsid, links: {name: LINK}, routes: [ROUTE], sysctls, hosts,
     fdb: {vxlan: [remote]}}` (hosts: text, or `{topo: LAB, entries}` as topo writes it); a LINK `{kind, alias, mtu, mac, up, master, peer: NS:NAME,
-    netnsid, vxlan: [vni, port, local], macvlan: [mode, parent], addresses: [...], broadcasts: {address: broadcast},
+    netnsid, vxlan: [vni, port, local], macvlan: [mode, parent], tun: [mode, uid, multi_queue, persist], addresses: [...], broadcasts: {address: broadcast},
     txqlen (1000), hairpin (a port's, false)}` (lo is added
     when not named; a macvlan's parent is a root link's name or an ifindex, and its netnsid
     defaults to 0 outside the root namespace);
@@ -153,6 +153,10 @@ def _link(ns: str | None, name: str, spec: dict[str, Any], specs: dict[str | Non
     if "macvlan" in spec:
         info, netnsid = _macvlan(ns, spec, specs[None])
         link_index, other = info.parent_index, netnsid is not None
+    if "tun" in spec:
+        from .tap.read import TapFacts
+
+        info = TapFacts(*spec["tun"])
     from .link.read import PortFacts
 
     port = PortFacts(bool(spec.get("hairpin", False))) if spec.get("master") else None

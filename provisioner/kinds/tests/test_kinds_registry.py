@@ -9,7 +9,7 @@ from provisioner.core.plan import Op, Stage
 from provisioner.core.registry import KindSpec, Registry
 from provisioner.kinds.registry import REGISTRY
 
-ORDER = ["netns", "link", "loopback", "bridge", "vxlan", "veth", "macvlan", "impair", "sysctl", "address", "route", "rule", "policy", "service", "hosts", "dns", "process", "check"]
+ORDER = ["netns", "link", "loopback", "bridge", "vxlan", "veth", "macvlan", "tap", "impair", "sysctl", "address", "route", "rule", "policy", "service", "hosts", "dns", "process", "check"]
 
 
 def test_kinds_registry_order_puts_dependencies_first() -> None:
@@ -41,7 +41,7 @@ def test_kinds_registry_phase_order() -> None:
         "delete-namespace",
         "delete-nftables-table", "delete-rule", "delete-route", "delete-address", "delete-qdisc", "delete-fdb", "delete-link",
         "create-namespace", "adopt-namespace",
-        "create-bridge", "create-vxlan", "create-veth", "create-macvlan",
+        "create-bridge", "create-vxlan", "create-veth", "create-macvlan", "create-tap",
         "set-link", "set-qdisc", "set-sysctl", "add-address", "set-route", "add-rule",
         "add-fdb", "apply-nftables",
         "write-hosts", "remove-hosts", "write-resolv", "remove-resolv",
@@ -81,6 +81,6 @@ def test_kinds_registry_refuses_an_unknown_dependency() -> None:
 def test_kinds_registry_finds_ops_and_kinds_by_name() -> None:
     assert REGISTRY.op_named("set-route").stage is Stage.CONFIGURE
     assert REGISTRY.kind("vxlan").link is not None and [k.name for k in REGISTRY.links()] == [
-        "loopback", "bridge", "vxlan", "veth", "macvlan"]
+        "loopback", "bridge", "vxlan", "veth", "macvlan", "tun"]
     with pytest.raises(KeyError):
         REGISTRY.op_named("nosuch")
