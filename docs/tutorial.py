@@ -144,6 +144,9 @@ L8 = "topologies/08-multi-node.yaml"
 L9 = "topologies/09-services.yaml"
 L10 = "topologies/10-cluster-dns.yaml"
 L11 = "topologies/11-network-policy.yaml"
+L12 = "topologies/12-impairments.yaml"
+L13 = "topologies/13-policy-routing.yaml"
+L14 = "topologies/14-dual-stack.yaml"
 
 DOC: list[Block] = [
     p("""
@@ -688,6 +691,54 @@ DOC: list[Block] = [
     Cmd(f"topo check {L11}"),
     Cmd("nft list chain inet topo-network-policy ingress/web"),
     Cmd(f"topo destroy {L11}"),
+
+    # ---------------------------------------------------------------------------------- lesson 13
+    p(f"""
+    ## 13. Policy routing: answer on the interface the request came in on
+
+    A multi-homed server has two uplinks, `isp-a` (eth1) and `isp-b` (eth2), and one default
+    route, via isp-a. A client behind isp-b reaches the server's eth2 address, but the answer
+    would leave by eth1, to an uplink that does not know the client. `{L13}` gives each uplink
+    a routing table of its own (`tables:`, routes with `table:`) and a rule per source address
+    (`rules:`): what the server sends from eth2's address looks up isp-b's table.
+    """),
+    Cmd(f"grep -v '^#' {L13}", fence="yaml"),
+    Cmd(f"topo apply {L13}"),
+    Cmd("ip -n server rule show"),
+    Cmd("ip -n server route show table 200"),
+    p("""
+    From the far side of isp-b (its address 10.20.0.1), the server's eth2 answers, and the
+    answer goes back by eth2:
+    """),
+    Cmd("topo exec isp-b -- ping -c1 -I 10.20.0.1 10.2.0.2"),
+    p("""
+    Rules are the lab's like its routes (marked with topo's protocol number, so that rules
+    other tools made are never touched): delete one behind topo's back, and the answer is lost
+    and `plan` names the rule; `apply` puts it back.
+    """),
+    Cmd("ip -n server rule del priority 200"),
+    Cmd("topo exec isp-b -- ping -c1 -W1 -I 10.20.0.1 10.2.0.2", rc=1),
+    Cmd(f"topo plan {L13}", rc=2),
+    Cmd(f"topo apply {L13}"),
+    Cmd(f"topo destroy {L13}"),
+
+    # ---------------------------------------------------------------------------------- lesson 14
+    p(f"""
+    ## 14. Dual stack: IPv4 and IPv6 pods
+
+    `{L14}` gives each pod an IPv4 and an IPv6 address on one bridge, a default route for each
+    (`to: "::/0"` for IPv6), hosts entries for both, and a web server on a dual-stack socket.
+    topo adds IPv6 addresses without duplicate address detection (`nodad`), so they are usable
+    at once.
+    """),
+    Cmd(f"grep -v '^#' {L14}", fence="yaml"),
+    Cmd(f"topo apply {L14}"),
+    Cmd("topo exec pod-a -- ip -6 addr show dev eth0 scope global"),
+    Cmd("topo exec pod-a -- getent ahosts pod-b"),
+    Cmd("topo exec pod-a -- ping -6 -c1 pod-b"),
+    Wait("topo exec pod-a -- curl -s -o /dev/null http://[fd00:70::3]:8080/"),
+    Cmd(f"topo check {L14}"),
+    Cmd(f"topo destroy {L14}"),
 
     # ---------------------------------------------------------------------------------- about
     p("""

@@ -133,3 +133,76 @@ def test_impairment_delay_is_measured_with_netem(sandbox: Sandbox, tmp_path: Pat
     out = sandbox.run(["ip", "netns", "exec", "client", "ping", "-c5", "-i0.2", "10.70.0.2"]).stdout
     avg = float(out.rsplit("=", 1)[1].split("/")[1])
     assert 0.8 * 80 <= avg <= 1.2 * 80, out  # 40 ms each way
+
+
+LOSS = 30  # percent, of what the client sends (one direction: ping's loss is this one)
+DROP_TABLE = "topo-impair-lab-impair"
+
+
+def lossy_lab(tmp_path: Path) -> Path:
+    """The example with the link's rate taken off and a loss on the client's end instead."""
+    lossy = tmp_path / "lossy.yaml"
+    lossy.write_text(LAB.read_text().replace("    impair: {rate: 10mbit}\n", "")
+                     .replace("addresses: [10.70.0.1/24]}", f"addresses: [10.70.0.1/24], impair: {{loss: {LOSS}}}}}"))
+    return lossy
+
+
+def ping_loss(sandbox: Sandbox, count: int = 1000) -> float:
+    out = sandbox.run(["ip", "netns", "exec", "client", "ping", "-c", str(count), "-i", "0.002", "-q", "10.70.0.2"],
+                      check=False, timeout=120).stdout
+    sent, received = (int(part.split()[0]) for part in out.split("\n")[-3].split(",")[:2])
+    assert sent == count, out
+    return 100 * (sent - received) / sent
+
+
+def drop_rules(sandbox: Sandbox, netns: str) -> list[dict]:
+    """The rules of the lab's netdev table in `netns`, as `nft -j -a` lists them ([] without the table)."""
+    out = sandbox.run(["ip", "netns", "exec", netns, "nft", "-j", "-a", "list", "ruleset"]).stdout
+    return [i["rule"] for i in json.loads(out)["nftables"] if "rule" in i and i["rule"]["table"] == DROP_TABLE]
+
+
+def test_impairment_loss_is_measured_within_5_points(sandbox: Sandbox, tmp_path: Path) -> None:
+    sandbox.topo("apply", str(lossy_lab(tmp_path)))
+    if netem_missing(sandbox):  # the drop is on the ingress hook of the client's peer
+        [drop] = [r for r in drop_rules(sandbox, "server") if r["chain"] == "ingress-eth0"]
+        assert drop["expr"][0]["match"]["right"] == LOSS * 10_000 and "drop" in drop["expr"][1], drop
+        assert drop_rules(sandbox, "client") == []
+    loss = ping_loss(sandbox)
+    assert LOSS - 5 <= loss <= LOSS + 5, f"{loss:.1f}% lost of 1000 pings for a {LOSS}% loss"
+
+
+def test_impairment_loss_drift_is_exit_2_and_apply_repairs_it(sandbox: Sandbox, tmp_path: Path) -> None:
+    if not netem_missing(sandbox):
+        pytest.skip("sch_netem present: loss is netem's, and the qdisc drift test covers it")
+    lab = lossy_lab(tmp_path)
+    sandbox.topo("apply", str(lab))
+    [drop] = [r for r in drop_rules(sandbox, "server") if r["chain"] == "ingress-eth0"]
+    sandbox.run(["ip", "netns", "exec", "server", "nft", "delete", "rule", "netdev", DROP_TABLE, "ingress-eth0", "handle", str(drop["handle"])])
+    plan = sandbox.topo("plan", str(lab), check=False)
+    assert plan.returncode == 2 and "~ server: loss ingress-eth0: no drop rule of topo's -> drop 30% of what client:eth0 sends" in plan.stdout, plan.stdout
+    sandbox.topo("apply", str(lab))
+    assert len([r for r in drop_rules(sandbox, "server") if r["chain"] == "ingress-eth0"]) == 1
+    sandbox.run(["ip", "netns", "exec", "server", "nft", "delete", "table", "netdev", DROP_TABLE])
+    plan = sandbox.topo("plan", str(lab), check=False)
+    assert plan.returncode == 2 and f"+ server: nftables table netdev {DROP_TABLE}" in plan.stdout, plan.stdout
+    sandbox.topo("apply", str(lab))
+    assert sandbox.topo("plan", str(lab)).returncode == 0
+    assert LOSS - 5 <= ping_loss(sandbox, 400) <= LOSS + 7
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(lab.read_text().replace(f", impair: {{loss: {LOSS}}}", ""))
+    sandbox.topo("apply", str(plain))
+    out = sandbox.run(["ip", "netns", "exec", "server", "nft", "-j", "list", "tables"]).stdout
+    assert DROP_TABLE not in out, out  # the lab's last loss gone: its table too
+    assert ping_loss(sandbox, 200) == 0
+
+
+def test_impairment_loss_on_anothers_table_of_the_name_is_a_conflict(sandbox: Sandbox, tmp_path: Path) -> None:
+    if not netem_missing(sandbox):
+        pytest.skip("sch_netem present: loss is netem's, no nftables table")
+    lab = lossy_lab(tmp_path)
+    sandbox.topo("apply", str(lab))
+    sandbox.run(["ip", "netns", "exec", "server", "nft", "delete", "table", "netdev", DROP_TABLE])
+    sandbox.run(["ip", "netns", "exec", "server", "nft", "add", "table", "netdev", DROP_TABLE])
+    plan = sandbox.topo("plan", str(lab), check=False)
+    assert plan.returncode == 1 and f"nftables table netdev {DROP_TABLE} exists in server and was not created by lab impair-lab" in plan.stdout, plan.stdout
+    assert drop_rules(sandbox, "server") == []  # plan changed nothing

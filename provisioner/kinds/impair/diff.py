@@ -1,8 +1,8 @@
 """Impairments: each impaired interface's root qdisc against the file's. topo's own qdisc
 (handle 7470:) is set anew when it differs (drift: changed or removed) and removed when the
 file no longer impairs its interface; a qdisc another tool put on an impaired interface is a
-conflict unless adopted; settings only netem carries are a conflict, located in the file, on
-a kernel without sch_netem."""
+conflict unless adopted; settings only netem carries (but `loss`: an nftables drop,
+dropdiff.py) are a conflict, located in the file, on a kernel without sch_netem."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from ...core.effects import Effects
 from ...core.keys import LinkKey
 from ...core.plan import Change
 from ...diagnostics import format_path
+from .dropdiff import diff_drops
 from .model import Impaired
 from .ops import DELETE_QDISC, SET_QDISC, QdiscSpec
 from .read import QdiscFacts, RawQdisc
@@ -18,18 +19,28 @@ from .show import describe, differing
 from .tc import Netem, Tbf
 
 NETEM_HINT = ("the kernel makes netem qdiscs with the module sch_netem (CONFIG_NET_SCH_NETEM); install the kernel's "
-              "modules package, or keep only `rate` (a tbf qdisc) on this node")
+              "modules package, or keep only `rate` (a tbf qdisc) and `loss` (an nftables drop) on this node")
 
 
 def _target(ifname: str) -> str:
     return f"impair {ifname}"
 
 
-def wanted(imp: Impaired, netem: bool | None) -> Netem | Tbf:
-    """netem carries every setting when the kernel has it; else `rate` alone is a tbf qdisc."""
-    if netem is False and not imp.impairment.netem_settings():
-        return Tbf.of(imp.impairment)
+def wanted(imp: Impaired, netem: bool | None) -> Netem | Tbf | None:
+    """netem carries every setting when the kernel has it; else `rate` is a tbf qdisc (and
+    `loss` an nftables drop: None, no qdisc, when there is no rate)."""
+    if netem is False:
+        return Tbf.of(imp.impairment) if imp.impairment.rate else None
     return Netem.of(imp.impairment)
+
+
+def netem_needs(imp: Impaired, netem: bool | None) -> list[str]:
+    """The settings this kernel cannot carry: without sch_netem, all netem's but `loss` (an
+    nftables drop, which has no correlation)."""
+    if netem is not False:
+        return []
+    loss = imp.impairment.loss
+    return [s for s in imp.impairment.netem_settings() if s != "loss"] + (["loss correlation"] if loss and loss.correlation else [])
 
 
 def live_options(q: RawQdisc) -> Netem | Tbf | None:
@@ -57,10 +68,12 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
         for ifname, imp in declared.items():
             current = None if effects.link_made(name, ifname) else qdiscs.get(ifname)
             _one(ctx, out, name, imp, current, facts.netem)
+        declared = {n: i for n, i in declared.items() if netem_needs(i, facts.netem) or wanted(i, facts.netem) is not None}
         for ifname, q in sorted(qdiscs.items()):
             if q.ours and ifname not in declared and not effects.link_goes(name, ifname):
                 out.add(DELETE_QDISC, Change.DELETE, name, _target(ifname), QdiscSpec(ifname),
                         before=_shown(q), key=None, links=(LinkKey(name, ifname),))
+    diff_drops(ctx, effects, facts, out)
     return out
 
 
@@ -70,15 +83,17 @@ def _shown(q: RawQdisc) -> str:
 
 
 def _one(ctx: DiffContext, out: Outcome, netns: str | None, imp: Impaired, current: RawQdisc | None, netem: bool | None) -> None:
-    needs = imp.impairment.netem_settings()
-    if needs and netem is False:
+    needs = netem_needs(imp, netem)
+    if needs:
         out.conflict(netns, _target(imp.ifname), f"{format_path(imp.path)}: {', '.join(needs)} {'needs' if len(needs) == 1 else 'need'} the kernel module sch_netem, "
                      f"which node {ctx.node.name} does not have", NETEM_HINT)
         return
     want = wanted(imp, netem)
+    if want is None:
+        return  # loss alone: dropped by nftables (dropdiff.py)
     spec = QdiscSpec(imp.ifname, want)
     links = (LinkKey(netns, imp.ifname),)
-    after = describe(imp.impairment)
+    after = describe(want.impairment() if isinstance(want, Tbf) else imp.impairment)
     if current is None or current.default:
         out.add(SET_QDISC, Change.CREATE, netns, _target(imp.ifname), spec, after=f"{spec.kind}: {after}", links=links)
         return

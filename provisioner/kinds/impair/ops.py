@@ -1,6 +1,7 @@
 """Impairments: topo's root qdisc on an interface (handle 7470:), set with RTM_NEWQDISC
 (create or replace: a qdisc of the same kind changes in place) and removed with RTM_DELQDISC
-(the kernel gives the device its default qdisc back)."""
+(the kernel gives the device its default qdisc back). Loss without sch_netem: a transaction
+on the lab's netdev table of the namespace (drop.py), through libnftables in that namespace."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from ...core.plan import Action, Op, Stage
 from ...core.requests import Built, Request
 from ...rtnl import NLM_F_CREATE, NLM_F_REPLACE, Msg, rta, rta_str
 from .read import RTM_DELQDISC, RTM_NEWQDISC, TC_H_ROOT, TCA_KIND, TCA_OPTIONS, TCMSG, TOPO_HANDLE
+from .drop import DropChange
 from .tc import Netem, Tbf
 
 
@@ -41,3 +43,16 @@ def _encode(ex: Any, a: Action) -> Built:
 
 SET_QDISC = Op("set-qdisc", Stage.CONFIGURE, encode=_encode)
 DELETE_QDISC = Op("delete-qdisc", Stage.DELETE, encode=_encode)
+
+
+def _drop(ex: Any, a: Action) -> None:
+    from .read import nft_run
+
+    change = a.payload
+    assert isinstance(change, DropChange)
+    with ex.pool.inside(a.netns):
+        nft_run(change.commands(), "change the lab's netdev table")
+
+
+SET_DROP = Op("set-loss-drop", Stage.CONFIGURE, run=_drop)
+DELETE_DROP = Op("delete-loss-drop", Stage.DELETE, run=_drop)

@@ -5,6 +5,7 @@ and no module is loaded."""
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import os
 import struct
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ...rtnl import NLM_F_DUMP, NLM_F_REQUEST, _attrs, _cstr
+from .drop import FAMILY, DropTable, read_table, table_name
 
 RTM_NEWQDISC, RTM_DELQDISC, RTM_GETQDISC = 36, 37, 38
 TCA_KIND, TCA_OPTIONS = 1, 2
@@ -43,6 +45,8 @@ class QdiscFacts:
     netem: bool | None  # whether the kernel has sch_netem (None: cannot tell)
     roots: dict[str | None, dict[int, RawQdisc]] = field(default_factory=dict)  # namespace -> ifindex -> root qdisc
     errors: dict[str | None, str] = field(default_factory=dict)  # namespaces whose qdiscs could not be read
+    drops: dict[str | None, DropTable] = field(default_factory=dict)  # namespace -> the lab's netdev table, where it has one
+    nft: bool = True  # libnftables and its Python binding are installed
 
 
 def parse_qdisc(data: bytes, off: int, length: int) -> tuple[int, RawQdisc]:
@@ -67,15 +71,49 @@ def root_qdiscs(sock: Any) -> dict[int, RawQdisc]:
 
 
 def read(pool: Any, lab: str, namespaces: Iterable[str] = ()) -> QdiscFacts:
-    facts = QdiscFacts(netem_present(Path("/"), os.uname().release))
+    facts = QdiscFacts(netem_present(Path("/"), os.uname().release), nft=nft_available())
     for name in [None, *sorted(namespaces)]:
         if name is not None and not os.path.ismount(pool.path(name)):
             continue
         try:
             facts.roots[name] = root_qdiscs(pool.socket(name))
+            if facts.nft:
+                with pool.inside(name):
+                    found = drop_table(lab)
+                if found is not None:
+                    facts.drops[name] = found
         except OSError as exc:
             facts.errors[name] = exc.strerror or str(exc)
     return facts
+
+
+def nft_available() -> bool:
+    return importlib.util.find_spec("nftables") is not None
+
+
+def nft() -> Any:
+    """A libnftables context, JSON in and out, of the namespace the calling thread is in."""
+    import nftables  # type: ignore[import-not-found]
+
+    ctx = nftables.Nftables()
+    ctx.set_json_output(True)
+    return ctx
+
+
+def nft_run(cmds: list[dict[str, Any]], what: str) -> dict[str, Any]:
+    rc, out, err = nft().json_cmd({"nftables": cmds})
+    if rc != 0:
+        raise OSError(rc if rc > 0 else 22, " ".join((err or f"nftables refused to {what}").split()))
+    return out if isinstance(out, dict) else {}
+
+
+def drop_table(lab: str) -> DropTable | None:
+    """The lab's netdev table in the calling thread's namespace (None: there is none)."""
+    tables = nft_run([{"list": {"tables": None}}], "list the tables")
+    name = table_name(lab)
+    if not any(i.get("table", {}).get("family") == FAMILY and i["table"].get("name") == name for i in tables.get("nftables", [])):
+        return None
+    return read_table(nft_run([{"list": {"table": {"family": FAMILY, "name": name}}}], f"list table {FAMILY} {name}"), lab)
 
 
 def netem_present(root: Path, release: str) -> bool | None:

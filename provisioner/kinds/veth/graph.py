@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ...model import EndRef, Kind, Topology
+from ..impair.show import link_label
 from ..link.graph import Wire, lines  # a veth end's lines: its name and settings
 
 KIND = Kind.VETH
@@ -23,4 +24,4 @@ def _order(end: EndRef) -> tuple[str, bool, str, str]:
 
 def wires(topo: Topology) -> Iterator[Wire]:
     for pair in sorted(topo.veths, key=lambda p: (_order(p.a), _order(p.b))):
-        yield Wire(pair.a, pair.b, "veth", "veth")
+        yield Wire(pair.a, pair.b, link_label(topo, pair.a, pair.b), "veth")
