@@ -73,6 +73,8 @@ NORMALISATIONS: list[tuple[str, str, tuple[str, str] | None]] = [
     (r"rtt min/avg/max/mdev = [\d./]+ ms", "rtt min/avg/max/mdev = <rtt> ms", None),
     (r"after \d+ ms", "after <t> ms", None),
     (r"\((\d+/\d+), [\d.]+s\)", r"(\1, <t>s)", None),
+    (r"[\d.]+ Mbit/s", "<rate> Mbit/s", ("`<rate>`, `<loss>`", "what tools/linkmeter.py measured (its verdict, within the declared value's margin or not, is kept)")),
+    (r": [\d.]+% lost", ": <loss>% lost", None),
 ]
 
 
@@ -691,6 +693,40 @@ DOC: list[Block] = [
     Cmd(f"topo check {L11}"),
     Cmd("nft list chain inet topo-network-policy ingress/web"),
     Cmd(f"topo destroy {L11}"),
+
+    # ---------------------------------------------------------------------------------- lesson 12
+    p(f"""
+    ## 12. A slow, lossy link
+
+    Impairments are declared state like the rest: `{L12}` joins two pods by a link on which each
+    end sends at most 10 Mbit/s and 30% of what the server sends is lost. topo puts its own
+    root qdisc on each end (one netem qdisc where the kernel has sch_netem; on a kernel without
+    it, as here, `rate` is a tbf qdisc and `loss` a random drop in the lab's own nftables table,
+    on the receiving side). `tools/linkmeter.py` measures the link: a bulk TCP transfer from
+    the client to the server, and 1,000 pings.
+    """),
+    *lesson_lab(L12),
+    Cmd(f"topo apply {L12}"),
+    Cmd("topo exec client -- tc qdisc show dev eth0"),
+    Cmd("topo exec client -- nft list ruleset"),
+    Cmd("python3 tools/linkmeter.py loss client 10.70.0.2 --expect 30"),
+    Cmd("python3 tools/linkmeter.py rate client server 10.70.0.2"),
+    p("""
+    Lost acknowledgements slow TCP down too. Take the loss away (the plan shows exactly that
+    one change), and the transfer runs at the declared rate, and no ping is lost:
+    """),
+    Cmd(f"sed 's/, loss: 30//' {L12} > /tmp/slow.yaml"),
+    Cmd("topo apply /tmp/slow.yaml"),
+    Cmd("python3 tools/linkmeter.py rate client server 10.70.0.2 --expect 10mbit"),
+    Cmd("python3 tools/linkmeter.py loss client 10.70.0.2 --expect 0"),
+    p("""
+    A qdisc changed behind topo's back is drift like any other: `plan` names it, `apply` puts
+    topo's back.
+    """),
+    Cmd("ip netns exec client tc qdisc replace dev eth0 root tbf rate 1mbit burst 32kbit latency 400ms"),
+    Cmd("topo plan /tmp/slow.yaml", rc=2),
+    Cmd("topo apply /tmp/slow.yaml"),
+    Cmd("topo destroy /tmp/slow.yaml"),
 
     # ---------------------------------------------------------------------------------- lesson 13
     p(f"""

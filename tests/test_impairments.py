@@ -120,7 +120,12 @@ def test_impairment_needing_netem_is_a_plan_error_where_it_is_missing(sandbox: S
     lossy = tmp_path / "lossy.yaml"
     lossy.write_text(LAB.read_text().replace("impair: {rate: 10mbit}", "impair: {rate: 10mbit, delay: 40ms}"))
     plan = sandbox.topo("plan", str(lossy), check=False)
-    assert plan.returncode == 1 and "links[0].impair: delay needs the kernel module sch_netem" in plan.stdout, plan.stdout
+    # located in the file: FILE:LINE:COL of the link's impair, as a validation error is
+    line = next(n for n, text in enumerate(lossy.read_text().splitlines(), 1) if "impair:" in text)
+    assert plan.returncode == 1 and f"{lossy}:{line}:" in plan.stdout, plan.stdout
+    assert "links[0].impair: delay needs the kernel module sch_netem" in plan.stdout, plan.stdout
+    apply = sandbox.topo("apply", str(lossy), check=False)
+    assert apply.returncode == 1 and f"{lossy}:{line}:" in apply.stdout + apply.stderr
     assert sandbox.run(["ip", "netns", "list"]).stdout.strip() == ""
 
 

@@ -122,6 +122,21 @@ def load_valid(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, .
     return result
 
 
+def located(plan: "Plan", result: ValidationResult) -> "Plan":
+    """The plan with each conflict about a declaration of the file placed at FILE:LINE:COL."""
+    from dataclasses import replace
+
+    if result.document is None or not any(c.path is not None for c in plan.conflicts):
+        return plan
+    locate = result.document.locator
+
+    def where(path: tuple[str | int, ...]) -> str:
+        line, column = locate(path)
+        return f"{result.file}:{line}:{column}"
+
+    return replace(plan, conflicts=[c.located(where) for c in plan.conflicts])
+
+
 def valid_topology(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], quiet: bool = False) -> "Topology":
     result = load_valid(file, var_pairs, vars_files, quiet)
     assert result.topology is not None

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from .common import (EXIT_CHANGES, EXIT_ERROR, EXIT_OK, count, echo_json, fail, json_option, lab_options, load_valid,
+from .common import (EXIT_CHANGES, EXIT_ERROR, EXIT_OK, count, echo_json, fail, json_option, lab_options, load_valid, located,
                      no_changes_line, no_wait_option, node_roots, pick_node, print_plan, progress, quiet_option,
                      require_root, run_options, valid_topology)
 from .remote import fan_out, report_fanout
@@ -55,10 +55,12 @@ def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
     from ..state import load_record
 
     roots = node_roots()
-    topo = valid_topology(file, var_pairs, vars_files, quiet)
+    checked = load_valid(file, var_pairs, vars_files, quiet)
+    topo = checked.topology
+    assert topo is not None
     require_root()
     node_name = pick_node(topo, node)
-    result = plan_destroy_node(roots, topo.name, node_name) if destroying else plan_node(roots, topo, node_name, adopt)
+    result = plan_destroy_node(roots, topo.name, node_name) if destroying else located(plan_node(roots, topo, node_name, adopt), checked)
     if as_json:
         echo_json(plan_to_json([result]))
     elif result.empty and destroying:
@@ -194,7 +196,9 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
         with progress(quiet, as_json) as shown:
             result = apply_node(roots, topo, node_name, adopt=adopt, source=str(file.resolve()), on_plan=shown.on_plan,
                                 progress=shown.advance, options=replace(options, on_rollback=shown.on_rollback))
-    except (NoCheckpoint, RolledBack, RollbackFailed, ConflictError, NotConverged) as exc:
+    except ConflictError as exc:
+        _apply_failed(ConflictError(located(exc.plan, result_doc)), topo.name, file, as_json)
+    except (NoCheckpoint, RolledBack, RollbackFailed, NotConverged) as exc:
         _apply_failed(exc, topo.name, file, as_json)
     if as_json:
         echo_json(plan_to_json([result.plan]))

@@ -76,8 +76,9 @@ class Outcome:
     def effect(self, *effects: Effect) -> None:
         self.effects.extend(effects)
 
-    def conflict(self, netns: str | None, target: str, message: str, hint: str) -> None:
-        self.conflicts.append(Conflict(netns, target, message, hint))
+    def conflict(self, netns: str | None, target: str, message: str, hint: str,
+                 path: tuple[str | int, ...] | None = None) -> None:
+        self.conflicts.append(Conflict(netns, target, message, hint, path))
 
     def merge(self, other: "Outcome") -> None:
         self.actions += other.actions

@@ -91,6 +91,15 @@ class Conflict:
     target: str
     message: str
     hint: str
+    # where in the file the conflicting declaration is (a YAML path), when it is the file's part
+    # that the node cannot carry (a kernel without a module): the CLI prints it as FILE:LINE:COL
+    path: tuple[str | int, ...] | None = field(default=None, compare=False)
+
+    def located(self, where: Callable[[tuple[str | int, ...]], str]) -> "Conflict":
+        """This conflict with its place in the file (`where(path)`: FILE:LINE:COL) before its message."""
+        if self.path is None:
+            return self
+        return Conflict(self.netns, self.target, f"{where(self.path)}: {self.message}", self.hint)
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ def _one(ctx: DiffContext, out: Outcome, netns: str | None, imp: Impaired, curre
     needs = netem_needs(imp, netem)
     if needs:
         out.conflict(netns, _target(imp.ifname), f"{format_path(imp.path)}: {', '.join(needs)} {'needs' if len(needs) == 1 else 'need'} the kernel module sch_netem, "
-                     f"which node {ctx.node.name} does not have", NETEM_HINT)
+                     f"which node {ctx.node.name} does not have", NETEM_HINT, path=imp.path)
         return
     want = wanted(imp, netem)
     if want is None:

@@ -22,7 +22,7 @@ from ...rtnlsock import RtnlSocket
 NETLINK_NETFILTER = 12
 _NFT = 10 << 8  # NFNL_SUBSYS_NFTABLES
 GETTABLE, GETCHAIN, GETRULE, GETSET, GETSETELEM, GETGEN = 1, 4, 7, 10, 13, 16
-NFPROTO_INET = 1
+NFPROTO_INET, NFPROTO_NETDEV = 1, 5
 _NFGEN = struct.Struct("=BBH")
 
 # attributes (linux/netfilter/nf_tables.h): each object's table comes first in the kernel's messages
@@ -38,9 +38,9 @@ class NfSocket(RtnlSocket):
     def __init__(self) -> None:
         super().__init__(NETLINK_NETFILTER)
 
-    def raw(self, msg: int, attrs: bytes = b"") -> Iterator[tuple[bytes, int, int]]:
-        """(data, start of the attributes, end) of each message of an nf_tables dump (inet)."""
-        body = _NFGEN.pack(NFPROTO_INET, 0, 0) + attrs
+    def raw(self, msg: int, attrs: bytes = b"", family: int = NFPROTO_INET) -> Iterator[tuple[bytes, int, int]]:
+        """(data, start of the attributes, end) of each message of an nf_tables dump."""
+        body = _NFGEN.pack(family, 0, 0) + attrs
         head = 16 + _NFGEN.size
         for data, off, length in self.exchange(_NFT | msg, NLM_F_REQUEST | NLM_F_DUMP, body):
             yield data, off + head, off + length
@@ -71,6 +71,17 @@ def _walk(sock: NfSocket, msg: int, table: str, out: list[bytes], filter_attrs: 
         if parse:
             kept.append({t: data[a:b] for t, a, b in _attrs(data, pos, end)})
     return kept
+
+
+def table_exists(family: int, table: str) -> bool:
+    """Whether the namespace the calling thread is in has nftables table `table` of `family`
+    (one netlink dump of its tables: much cheaper than asking libnftables)."""
+    name = _RTA.pack(4 + len(table) + 1, _TABLE_NAME) + table.encode() + b"\0"
+    sock = NfSocket()
+    try:
+        return any(data.startswith(name, pos) for data, pos, _ in sock.raw(GETTABLE, family=family))
+    finally:
+        sock.close()
 
 
 def fingerprint(table: str, tries: int = 3) -> str | None:
