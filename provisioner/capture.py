@@ -25,8 +25,9 @@ What is captured (the same rules are repeated in the file's header):
   routes (its uplink's default route, DHCP routes ...) are the machine's, not the lab's;
 - rules: each namespace's policy routing rules but the kernel's (0, 32766, 32767), the root
   namespace's only when no --netns names the namespaces (kinds/rule/capture.py);
-- interface settings: the queue length when not the kernel's 1000, a bridge port's hairpin
-  mode, an IPv4 address's broadcast address; a port's other settings are noted as dropped;
+- interface settings: the queue length when not the kernel's (1000; a tun device's 500), a
+  bridge port's hairpin mode, an IPv4 address's broadcast address; a port's other settings are
+  noted as dropped;
 - sysctls: net.ipv4.ip_forward and net.ipv6.conf.all.forwarding where they are 1, and each
   captured interface's per-interface ones (kinds/link/capture.py) that are not its namespace's default;
 - hosts: /etc/netns/NS/hosts without the standard localhost lines; for the root namespace
@@ -381,9 +382,9 @@ def header(cap: Capture, schema_ref: str) -> str:
         "#   the default, MAC, state; lo only where it differs from topo's default (up). Routes of the main",
         "#   and other tables (not local/default) except the kernel's own (proto kernel/ra), each with its",
         "#   device; in the root namespace only routes whose device is a captured bridge or veth end (routes",
-        "#   via the node's uplink are the machine's, not the lab's). Queue length when not 1000,",
-        "#   hairpin, broadcast addresses. Policy routing rules but the kernel's 0/32766/32767;",
-        "#   the root namespace's only without --netns.",
+        "#   via the node's uplink are the machine's, not the lab's). Queue length when not the",
+        "#   kernel's (1000, a tun's 500), hairpin, broadcast addresses. Policy routing rules but the",
+        "#   kernel's 0/32766/32767; the root namespace's only without --netns.",
         "#   Sysctls: " + ", ".join(CAPTURED_SYSCTLS) + " where 1; an interface's accept_ra, arp_notify ...",
         "#   where not its namespace's default.",
         "#   Hosts: /etc/netns/NS/hosts without the standard localhost lines, and topo's blocks of /etc/hosts.",
