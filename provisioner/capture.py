@@ -19,12 +19,15 @@ What is captured (the same rules are repeated in the file's header):
   namespace for the id of every candidate namespace (RTM_GETNSID with NETNSA_FD), and the
   peer must point back. Kernels without RTM_GETNSID: the pair is found by its two
   (ifindex, peer ifindex) sides, and an ambiguous match is an error;
-- routes: the main table's unicast routes except the kernel's own (proto kernel, proto ra),
-  each with its device; in the root namespace only the routes whose device is a captured
-  bridge or veth end: the node's other routes (its uplink's default route, DHCP routes ...)
-  are the machine's, not the lab's;
-- interface settings: the queue length when not the kernel's 1000, a bridge port's hairpin
-  mode, an IPv4 address's broadcast address; a port's other settings are noted as dropped;
+- routes: the unicast routes of the main table and the other tables a lab may use except the
+  kernel's own (proto kernel, proto ra), each with its device (and table number); in the root
+  namespace only the routes whose device is a captured bridge or veth end: the node's other
+  routes (its uplink's default route, DHCP routes ...) are the machine's, not the lab's;
+- rules: each namespace's policy routing rules but the kernel's (0, 32766, 32767), the root
+  namespace's only when no --netns names the namespaces (kinds/rule/capture.py);
+- interface settings: the queue length when not the kernel's (1000; a tun device's 500), a
+  bridge port's hairpin mode, an IPv4 address's broadcast address; a port's other settings are
+  noted as dropped;
 - sysctls: net.ipv4.ip_forward and net.ipv6.conf.all.forwarding where they are 1, and each
   captured interface's per-interface ones (kinds/link/capture.py) that are not its namespace's default;
 - hosts: /etc/netns/NS/hosts without the standard localhost lines; for the root namespace
@@ -107,6 +110,7 @@ class Capture:
             "bridges": sum(1 for _ in topo.bridges()),
             "veth pairs": len(topo.veths),
             "routes": sum(len(ns.routes) for ns in topo.all_netns()),
+            **({"rules": n} if (n := sum(len(ns.rules) for ns in topo.all_netns())) else {}),
         }
 
     def summary(self) -> str:
@@ -240,6 +244,14 @@ def link_captures() -> dict[str, Any]:
     return {m.KIND: m for m in REGISTRY.modules("capture") if hasattr(m, "capture_link")}
 
 
+def netns_captures() -> list[Any]:
+    """The kinds whose folder captures a namespace's setting itself (`capture_netns(ns, netns,
+    live, opts, notes)` in `capture.py`: a namespace's policy routing rules)."""
+    from .kinds.registry import REGISTRY
+
+    return [m for m in REGISTRY.modules("capture") if hasattr(m, "capture_netns")]
+
+
 def _devices(cap: Captured, order: list[NsName], opts: Options, notes: Notes) -> None:
     """Loopbacks and the root namespace's bridges; what topo does not model is noted (veths
     are paired later)."""
@@ -298,6 +310,8 @@ def _build(reader: _Reader, lab: str, opts: Options, notes: Notes) -> Topology:
         ifaces = {i.name: i for n, i in cap.interfaces if n == ns}
         local = {a.ip for i in netns.interfaces.values() for a in i.addresses}
         netns.routes = capture_routes(ns, cap.live[ns], ifaces, local, notes)
+        for kind in netns_captures():
+            kind.capture_netns(ns, netns, cap.live[ns], opts, notes)
         netns.sysctls = capture_sysctls(cap.live[ns].sysctls)
         netns.hosts = (capture_root_hosts(reader.pool.roots.etc_hosts, notes) if ns is None
                        else capture_entries(str(netns_hosts_path(reader.pool.roots.etc_netns, ns)), cap.live[ns].hosts, notes))
@@ -366,9 +380,11 @@ def header(cap: Capture, schema_ref: str) -> str:
                      else f"every namespace under /run/netns: {_list(cap.namespaces) or 'none'}") + "."),
         "# Rules: interfaces with their addresses (not the kernel's IPv6 link-local ones), MTU when not",
         "#   the default, MAC, state; lo only where it differs from topo's default (up). Routes of the main",
-        "#   table except the kernel's own (proto kernel/ra), each with its device; in the root namespace",
-        "#   only routes whose device is a captured bridge or veth end (routes via the node's uplink are",
-        "#   the machine's, not the lab's). Queue length when not 1000, hairpin, broadcast addresses.",
+        "#   and other tables (not local/default) except the kernel's own (proto kernel/ra), each with its",
+        "#   device; in the root namespace only routes whose device is a captured bridge or veth end (routes",
+        "#   via the node's uplink are the machine's, not the lab's). Queue length when not the",
+        "#   kernel's (1000, a tun's 500), hairpin, broadcast addresses. Policy routing rules but the",
+        "#   kernel's 0/32766/32767; the root namespace's only without --netns.",
         "#   Sysctls: " + ", ".join(CAPTURED_SYSCTLS) + " where 1; an interface's accept_ra, arp_notify ...",
         "#   where not its namespace's default.",
         "#   Hosts: /etc/netns/NS/hosts without the standard localhost lines, and topo's blocks of /etc/hosts.",

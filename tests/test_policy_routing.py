@@ -2,13 +2,18 @@
 a multi-homed server answering by the interface a request came in on) applied and checked with
 `ip -j rule`, `ip -j route show table N`, ping and TCP, and the interfaces' packet counters;
 drift (a deleted rule and route) is exit 2 and apply repairs it; other tools' rules and the
-kernel's are never touched; root-namespace rules and table routes destroyed exactly."""
+kernel's are never touched; root-namespace rules and table routes destroyed exactly; the
+example's state made by plain `ip` commands (another tool) captured: planned clean on the same
+machine (the rules unmanaged) and reproduced on a clean one."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from sandbox import REPO, Sandbox
 
@@ -121,3 +126,63 @@ def test_node_rules_and_table_routes_destroyed_exactly(sandbox: Sandbox, tmp_pat
     assert rules(sandbox, None) == before  # the machine's rule 1300 and the kernel's kept, the lab's gone
     assert all(r["priority"] != 1201 for r in sandbox.ip_json("-6", "rule", "show"))
     assert sandbox.ip_json("route", "show", "table", "120") == []
+
+
+EXAMPLE_BY_HAND = [
+    "ip netns add server", "ip netns add isp-a", "ip netns add isp-b",
+    "ip link add eth1 netns server type veth peer name eth0 netns isp-a",
+    "ip link add eth2 netns server type veth peer name eth0 netns isp-b",
+    "ip -n server addr add 10.1.0.2/24 dev eth1", "ip -n server addr add 10.2.0.2/24 dev eth2",
+    "ip -n server link set eth1 up", "ip -n server link set eth2 up",
+    "ip -n isp-a addr add 10.1.0.1/24 dev eth0", "ip -n isp-a addr add 10.10.0.1/24 dev eth0", "ip -n isp-a link set eth0 up",
+    "ip -n isp-b addr add 10.2.0.1/24 dev eth0", "ip -n isp-b addr add 10.20.0.1/24 dev eth0", "ip -n isp-b link set eth0 up",
+    "ip -n server route add default via 10.1.0.1",
+    "ip -n server route add default via 10.1.0.1 dev eth1 table 100",
+    "ip -n server route add default via 10.2.0.1 dev eth2 table 200",
+    "ip -n server rule add priority 100 from 10.1.0.2 lookup 100",
+    "ip -n server rule add priority 200 from 10.2.0.2 lookup 200",
+    "ip rule add priority 1300 from 10.77.0.0/24 lookup 120",  # the node's own
+    "ip -6 rule add priority 1301 fwmark 7 lookup 121",
+]
+
+
+def policy_state(box: Sandbox) -> dict[str, Any]:
+    """Every rule (without its protocol: topo marks the ones it adds) and the routes of tables
+    100 and 200, as `ip -j` shows them."""
+    def bare(items: list[dict[str, Any]]) -> list[str]:
+        return [json.dumps({k: v for k, v in i.items() if k != "protocol"}, sort_keys=True) for i in items]
+
+    return {"rules": {str(ns): bare(box.ip_json(f, "rule", "show", netns=ns)) for ns in ("server", None) for f in ("-4", "-6")},
+            "tables": {n: bare(box.ip_json("route", "show", "table", str(n), netns="server")) for n in (100, 200)}}
+
+
+def test_policy_routing_made_by_another_tool_captured_planned_clean_and_reproduced(sandbox: Sandbox, tmp_path: Path) -> None:
+    for command in EXAMPLE_BY_HAND:
+        sandbox.run(command.split())
+    made = policy_state(sandbox)
+    out = tmp_path / "captured.yaml"
+    sandbox.topo("capture", "-o", str(out))
+    data = yaml.safe_load(out.read_text())
+    server = data["namespaces"]["server"]
+    assert server["rules"] == [{"priority": 100, "from": "10.1.0.2/32", "table": 100},
+                               {"priority": 200, "from": "10.2.0.2/32", "table": 200}]
+    assert {"to": "default", "via": "10.2.0.1", "dev": "eth2", "table": 200} in server["routes"]
+    assert data["rules"] == [{"priority": 1300, "from": "10.77.0.0/24", "table": 120},
+                             {"priority": 1301, "family": "ipv6", "fwmark": 7, "table": 121}]
+    plan = sandbox.topo("plan", "--json", str(out), check=False)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    [node] = json.loads(plan.stdout)["nodes"]
+    assert node["changes"] == [] and node["conflicts"] == []
+    assert {u["target"] for u in node["unmanaged"]} >= {
+        "rule 100: from 10.1.0.2/32 lookup 100", "rule 200: from 10.2.0.2/32 lookup 200",
+        "rule 1300: from 10.77.0.0/24 lookup 120", "rule 1301: ipv6 fwmark 0x7 lookup 121"}
+    assert policy_state(sandbox) == made  # plan changed nothing
+
+    other = Sandbox(tmp_path / "second").start()
+    try:
+        assert "verified" in other.topo("apply", str(out)).stdout
+        assert policy_state(other) == made
+        assert in_ns(other, "isp-b", "ping", "-c1", "-W2", "-I", "10.20.0.1", "10.2.0.2").returncode == 0
+        assert other.topo("plan", str(out), check=False).returncode == 0
+    finally:
+        other.close()

@@ -5,9 +5,10 @@ arp_notify on in the pod). What a port has that topo does not model is noted."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 from ...capture_core import Captured, Notes, NsName, where
+from ...live import LiveLink
 from ...model import Kind
 from ..sysctl.read import read as read_sysctl
 
@@ -15,7 +16,8 @@ if TYPE_CHECKING:
     from ...netns import NetnsPool
 
 DEFAULT_TXQLEN = 1000
-"""The queue length the kernel gives a new veth, bridge, macvlan or vxlan device."""
+"""The queue length the kernel gives a new veth, bridge, macvlan or vxlan device (a kind
+whose devices get another says so: `default_txqueuelen(link)` in its capture.py)."""
 IFACE_SYSCTLS = {
     "ipv4": ("arp_notify", "arp_ignore", "arp_announce", "proxy_arp", "rp_filter", "accept_redirects",
              "send_redirects", "accept_local", "route_localnet"),
@@ -28,9 +30,11 @@ IFACE_SYSCTLS = {
 def capture_link_settings(cap: Captured, notes: Notes) -> None:
     """Each captured interface's queue length (when not the kernel's) and hairpin mode; a
     port's settings topo does not model are noted, one line each."""
+    defaults = txqlen_defaults()
     for ns, iface in cap.interfaces:
         link = cap.live[ns].links[iface.name]
-        if link.txqlen != DEFAULT_TXQLEN and iface.kind != Kind.LOOPBACK:
+        default = defaults[iface.kind](link) if iface.kind in defaults else DEFAULT_TXQLEN
+        if link.txqlen != default and iface.kind != Kind.LOOPBACK:
             iface.txqueuelen = link.txqlen
         if link.port is None:
             continue
@@ -39,6 +43,15 @@ def capture_link_settings(cap: Captured, notes: Notes) -> None:
         for setting in link.port.unmodelled:
             notes.skipped.append(f"bridge port {iface.name} in {where(ns)}: {setting} (topo does not model this port "
                                  "setting; applying the file leaves the kernel's default)")
+
+
+def txqlen_defaults() -> dict[str, Callable[[LiveLink], int]]:
+    """Kind -> the queue length the kernel gives a new device of it, for the kinds whose
+    capture.py has `KIND` and `default_txqueuelen(link)` (tun devices: 500)."""
+    from ..registry import REGISTRY
+
+    modules: list[Any] = REGISTRY.modules("capture")
+    return {m.KIND: m.default_txqueuelen for m in modules if hasattr(m, "KIND") and hasattr(m, "default_txqueuelen")}
 
 
 def capture_interface_sysctls(cap: Captured, pool: NetnsPool) -> None:

@@ -1,6 +1,8 @@
-"""`topo capture` of a namespace's routes: the main table's unicast routes except the
-kernel's own, each with its device; in the root namespace only those through a captured
-interface (the node's other routes, its uplink's default route ..., are the machine's)."""
+"""`topo capture` of a namespace's routes: the unicast routes of the main table and of the
+other tables a lab may use (not the kernel's local and default ones) except the kernel's own,
+each with its device and, out of the main table, its table's number (`table: 100`; the main
+table's routes come first); in the root namespace only those through a captured interface
+(the node's other routes, its uplink's default route ..., are the machine's)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from ...capture_core import Notes, NsName, where
 from ...live import LiveNetns, LiveRoute
 from ...model import Interface, IPAddress, Route, kernel_default_metric
 from ...rtnl import RTN_UNICAST, RTPROT_KERNEL, RTPROT_RA
+from .tables import MAIN
 
 
 def _text(route: LiveRoute) -> str:
@@ -61,4 +64,4 @@ def capture_routes(ns: NsName, live: LiveNetns, ifaces: Mapping[str, Interface],
     if machine:
         notes.left_out.append(f"{machine} routes of the root namespace that use none of the captured interfaces "
                               "(the node's own, e.g. via its uplink)")
-    return out
+    return sorted(out, key=lambda r: r.table != MAIN)  # stable: each table in the kernel's order

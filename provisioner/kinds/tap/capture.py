@@ -1,5 +1,6 @@
 """`topo capture` of tun/tap devices: each persistent one, with its mode, owner (a user name
-when the node has one of that uid) and queues."""
+when the node has one of that uid) and queues; its queue length when not the kernel's for
+its mode."""
 
 from __future__ import annotations
 
@@ -7,10 +8,21 @@ import pwd
 
 from ...capture_core import Captured, Options, interface
 from ...live import LiveLink
+from ..link.capture import DEFAULT_TXQLEN
 from .model import KIND, MODES, Tap
 from .read import TapFacts
 
 DEFAULT_MTU = 1500
+TUN_TXQLEN = 500
+"""The queue length the kernel gives a tun device (TUN_READQ_SIZE); a tap device's Ethernet
+setup gives it the usual 1000."""
+
+
+def default_txqueuelen(link: LiveLink) -> int:
+    """The queue length a new device of this link's mode has (kinds/link/capture.py writes
+    `txqueuelen` only when the link's differs)."""
+    facts = link.info
+    return TUN_TXQLEN if isinstance(facts, TapFacts) and facts.mode == "tun" else DEFAULT_TXQLEN
 
 
 def user_name(uid: int) -> str:

@@ -14,7 +14,7 @@ LINKS = {name: LiveLink(i, name, "veth", None, 1500, "", True, None, 9) for i, n
 
 def _route(dst: str, via: str | None = None, dev: str | None = "eth0", metric: int = 0, proto: int = 3, **kw) -> LiveRoute:
     return LiveRoute(ip_network(dst), ip_address(via) if via else None, dev, metric, kw.get("onlink", False),
-                     ip_address(kw["src"]) if "src" in kw else None, proto, kw.get("type", 1))
+                     ip_address(kw["src"]) if "src" in kw else None, proto, kw.get("type", 1), kw.get("table", 254))
 
 
 def _capture(ns: str | None, *routes: LiveRoute) -> tuple[list[Route], Notes]:
@@ -54,3 +54,12 @@ def test_root_routes_through_no_captured_interface_are_the_machines() -> None:
     assert notes.skipped == []
     assert notes.left_out == ["2 routes of the root namespace that use none of the captured interfaces "
                               "(the node's own, e.g. via its uplink)"]
+
+
+def test_routes_of_other_tables_keep_their_table_after_the_main_tables() -> None:
+    got, notes = _capture("pod", _route("0.0.0.0/0", "10.0.0.1", table=200), _route("10.3.0.0/16", "10.0.0.1", table=100),
+                          _route("0.0.0.0/0", "10.0.0.1"), _route("10.2.0.0/16", "10.0.0.1", table=200))
+    assert [(str(r.dst), r.table) for r in got] == [("0.0.0.0/0", 254), ("0.0.0.0/0", 200), ("10.3.0.0/16", 100),
+                                                     ("10.2.0.0/16", 200)]
+    assert got[1] == Route(ip_network("0.0.0.0/0"), ip_address("10.0.0.1"), "eth0", table=200)
+    assert notes == Notes()
