@@ -15,7 +15,7 @@ from sandbox import REPO, Sandbox
 
 pytestmark = pytest.mark.kernel
 
-LAB = REPO / "topologies" / "12-impairments.yaml"
+LAB = REPO / "tests" / "fixtures" / "impair-lab.yaml"
 RATE = 10_000_000  # bits per second, as the file declares
 SECONDS = 4
 
