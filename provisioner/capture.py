@@ -32,7 +32,7 @@ What is captured (the same rules are repeated in the file's header):
   captured interface's per-interface ones (kinds/link/capture.py) that are not its namespace's default;
 - hosts: /etc/netns/NS/hosts without the standard localhost lines; for the root namespace
   the entries in topo's marked blocks of /etc/hosts (the user's own lines are not a lab's).
-What topo does not model (other link kinds such as vxlan, dummy, tun, macvlan; bridges inside
+What capture does not write (other link kinds such as vxlan, dummy, ifb; bridges inside
 namespaces; multipath and non-unicast routes; veths whose peer has no name under /run/netns)
 is left out with a warning, on stderr and in the file's header.
 
@@ -280,7 +280,7 @@ def _devices(cap: Captured, order: list[NsName], opts: Options, notes: Notes) ->
                 root_others.append(link.name)  # the named namespaces' capture is not about them
             elif ns is not None or opts.include_root:
                 why = ("topo models bridges in the root namespace only" if link.kind == "bridge"
-                       else "topo models veth pairs and bridges only")
+                       else f"capture writes only {', '.join(sorted({'veth', 'bridge', *kinds}))} devices")
                 notes.skipped.append(f"{describe(link)} in {where(ns)}: {why}")
     if own_devices and opts.include_root:
         notes.left_out.append(f"the node's own devices ({', '.join(sorted(own_devices))})")

@@ -405,7 +405,7 @@ ip -n a route add 10.11.0.0/16 via 10.7.0.2
 ip route add 10.12.0.0/16 via 10.9.0.2 dev br-lab
 # a veth into a namespace without a name, and a device topo does not model
 ip link add u0 type veth peer name u1 netns z
-ip netns exec c ip tuntap add t0 mode tap
+ip -n c link add t0 type ifb
 mkdir -p /etc/netns/a
 printf '127.0.0.1 localhost\\n::1 localhost ip6-localhost ip6-loopback\\n10.9.0.1 gw gateway # the bridge\\n' > /etc/netns/a/hosts
 """
@@ -425,8 +425,8 @@ def test_pairs_by_namespace_id_and_what_is_left_out(sandbox: Sandbox, tmp_path: 
         assert links == [("a:eth0", "br-lab:h-a"), ("a:x", "c:y"), ("b:x", "d:y")]
         assert data["links"][0]["mtu"] == 1400  # both ends: written once, on the link
         assert "veth u0 in the root namespace: its peer is in a namespace with no name" in stderr
-        assert "tun t0 in namespace c: topo models veth pairs and bridges only" in stderr
-        assert "#   - tun t0 in namespace c" in text and "#   - veth u0 in the root namespace" in text
+        assert "ifb t0 in namespace c: capture writes only bridge, macvlan, tun, veth devices" in stderr, stderr
+        assert "#   - ifb t0 in namespace c" in text and "#   - veth u0 in the root namespace" in text
         a = data["namespaces"]["a"]
         assert a["interfaces"]["eth0"]["addresses"] == ["10.9.0.2/24"]
         assert a["routes"] == [{"to": "10.10.0.0/16", "via": "10.9.0.1", "dev": "eth0", "metric": 50},

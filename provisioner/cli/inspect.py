@@ -147,7 +147,7 @@ def exec_(namespace: str, command: tuple[str, ...]) -> None:
 def capture_cmd(lab: str, namespaces: tuple[str, ...], include_root: bool, macs: bool, output: Path | None) -> None:
     """Write a topology file that reproduces this machine's namespaces, veths, bridges, addresses,
     routes, forwarding sysctls and hosts entries, also those other tools made (a CNI plugin, ip netns).
-    Read only: nothing is created or changed. What topo does not model (vxlan, dummy, tun ... devices,
+    Read only: nothing is created or changed. What capture does not write (vxlan, dummy, ifb ... devices,
     veths into unnamed namespaces) is left out with a warning, also named in the file's header; in the
     root namespace only the routes through captured bridges and veth ends are written (the node's own
     routes, e.g. via its uplink, are not a lab's).
