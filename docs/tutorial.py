@@ -73,7 +73,7 @@ NORMALISATIONS: list[tuple[str, str, tuple[str, str] | None]] = [
     (r"rtt min/avg/max/mdev = [\d./]+ ms", "rtt min/avg/max/mdev = <rtt> ms", None),
     (r"after \d+ ms", "after <t> ms", None),
     (r"\((\d+/\d+), [\d.]+s\)", r"(\1, <t>s)", None),
-    (r"[\d.]+ Mbit/s", "<rate> Mbit/s", ("`<rate>`, `<loss>`", "what tools/linkmeter.py measured (its verdict, within the declared value's margin or not, is kept)")),
+    (r"(?<=: )[\d.]+ Mbit/s", "<rate> Mbit/s", ("`<rate>`, `<loss>`", "what tools/linkmeter.py measured (its verdict, within the declared value's margin or not, is kept)")),
     (r": [\d.]+% lost", ": <loss>% lost", None),
 ]
 
