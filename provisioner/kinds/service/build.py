@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -18,9 +19,11 @@ from .model import NODE_PORTS, Endpoint, Service, ServicePort
 _NAME_HINT = "a DNS label: lower-case letters, digits and '-', at most 63, e.g. web"
 
 
+_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+
+
 def label_problem(text: str) -> str | None:
-    if len(text) > 63 or not text or not all(c.isascii() and (c.islower() or c.isdigit() or c == "-") for c in text) \
-            or text[0] == "-" or text[-1] == "-":
+    if _LABEL.fullmatch(text) is None:
         return f"{printable(text)} is not a DNS label"
     return None
 

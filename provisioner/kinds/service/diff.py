@@ -6,7 +6,7 @@ another's: a conflict, never changed.
 
 The comparison as values needs the table listed through libnftables, which costs about what
 `nft -j list table` does. So once the table is found equal to the file's, the record keeps
-the pair of fingerprints (the built table's, the kernel's nf_tables dump): while both stay
+the pair of fingerprints (what the table is built from, the kernel's nf_tables dump): while both stay
 the same, nothing can differ and nothing is listed. Any change to the table (a flushed
 chain, an extra rule, a removed element, the mark) changes the kernel's fingerprint."""
 
@@ -18,7 +18,7 @@ from ...core.plan import Change
 from .nftjson import TableChange
 from .ops import APPLY_TABLE, DELETE_TABLE, TableAction
 from .read import NftFacts
-from .ruleset import FAMILY, Chain, Table, build_table, comment, fingerprint_of, table_name
+from .ruleset import FAMILY, Chain, Table, build_table, comment, inputs_fingerprint, table_name
 
 
 def _label(lab: str) -> str:
@@ -37,11 +37,11 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
         out.conflict(None, _label(lab), "Services and policies need nftables: libnftables and its Python binding are not installed on "
                      f"node {ctx.node.name}", "install Debian's nftables and python3-nftables (scripts/setup.sh does)")
         return out
-    want = build_table(services, policies) if services or policies else None
-    token = _token(want, facts.fingerprint)
+    token = _token(services, policies, facts.fingerprint)
     if token is not None and ctx.record.verified.get(KEY) == token:
-        return out  # the very table last found equal to this file's
+        return out  # the very table last found equal to this file's: nothing built, nothing listed
     ctx.record.verified.pop(KEY, None)
+    want = build_table(services, policies) if services or policies else None
     if facts.error is not None:
         out.conflict(None, _label(lab), f"{_label(lab)} could not be read: {facts.error}", "see `nft list tables`")
         return out
@@ -71,11 +71,13 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
 KEY = "service"  # the kind's entry in the record's `verified`
 
 
-def _token(want: Table | None, kernel: str | None) -> str | None:
-    """The pair of fingerprints a record keeps: None when either side has none."""
-    if want is None or not kernel:
+def _token(services: list, policies: list, kernel: str | None) -> str | None:
+    """The pair of fingerprints a record keeps (what the table is built from, the kernel's
+    table): None when either side has none."""
+    if not (services or policies) or not kernel:
         return None
-    return f"{fingerprint_of(want)}:{kernel}"
+    built_from = inputs_fingerprint(services, policies)
+    return f"{built_from}:{kernel}" if built_from is not None else None
 
 
 def _counts(services: list, policies: list) -> str:

@@ -163,15 +163,18 @@ def build_table(services: Sequence[Service], policies: Sequence[Any] = ()) -> Ta
     return t
 
 
-def fingerprint_of(table: Table) -> str:
-    """A digest of the table as built: equal digests, equal tables."""
+def inputs_fingerprint(services: Sequence[Service], policies: Sequence[Any]) -> str | None:
+    """A digest of what build_table is given and of the code that builds the table from it:
+    equal digests, equal tables, without building either (None when the code cannot be read)."""
+    from ..policy import ruleset as policy_ruleset
+
     h = hashlib.sha256()
-    for name in sorted(table.chains):
-        c = table.chains[name]
-        h.update(f"chain\0{name}\0{c.hook}\0{len(c.rules)}\0".encode())
-        h.update("\0".join(c.rules).encode())
-    for name in sorted(table.maps):
-        m = table.maps[name]
-        h.update(f"map\0{name}\0{m.type}\0".encode())
-        h.update("\0".join(f"{k}\0{t}" for k, t in sorted(m.elements)).encode())
+    try:
+        for module in (__file__, policy_ruleset.__file__):
+            with open(module, "rb") as f:
+                h.update(f.read())
+    except (OSError, TypeError):
+        return None
+    h.update(repr((tuple(services), tuple(policies))).encode())
     return h.hexdigest()
+
