@@ -27,6 +27,14 @@ def table_name(lab: str) -> str:
     return f"topo-{lab}-impair"
 
 
+def lab_of_table(name: str) -> str | None:
+    """The lab whose drop table `name` is (`topo-LAB-impair`), or None: not one of topo's."""
+    head, tail = "topo-", "-impair"
+    if name.startswith(head) and name.endswith(tail) and len(name) > len(head) + len(tail):
+        return name[len(head):-len(tail)]
+    return None
+
+
 def mark(lab: str) -> str:
     return f"topo:{lab}"
 
