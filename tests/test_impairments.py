@@ -4,7 +4,7 @@ pods; drift (a changed and a removed qdisc) is plan exit 2 and apply repairs it;
 qdisc is a conflict; destroy leaves `tc -j qdisc show` as it was. netem's own settings need
 sch_netem: where it is missing, plan names it and changes nothing. Capture keeps them: the
 example's rate and loss, and another tool's tbf (unmanaged until adopted), captured, planned
-clean and made again from the captured file."""
+clean and made again from the captured file. `topo show` prints them as the kernel has them."""
 
 from __future__ import annotations
 
@@ -275,3 +275,15 @@ def test_capture_keeps_another_tools_qdisc_unmanaged_until_adopted(sandbox: Sand
     sandbox.run(["ip", "netns", "del", "b"])
     sandbox.topo("apply", str(out))
     assert root_qdisc(sandbox, "a")["handle"] == "7470:" and root_qdisc_facts(sandbox, "a") == ("tbf", 625000)  # bytes a second
+
+
+def test_show_prints_each_interfaces_impairments(sandbox: Sandbox) -> None:
+    sandbox.topo("apply", str(EXAMPLE))
+    rows = {(r["namespace"], r["interface"]): r["impair"] for r in json.loads(sandbox.topo("show", "--json", str(EXAMPLE)).stdout)}
+    assert rows[("client", "eth0")] == "rate 10mbit" and rows[("server", "eth0")] == "rate 10mbit, loss 30%", rows
+    assert rows[("client", "lo")] == ""
+    sandbox.run(["ip", "netns", "exec", "client", "tc", "qdisc", "replace", "dev", "eth0", "root", "handle", "7470:", "tbf",
+                 "rate", "2mbit", "burst", "32kbit", "latency", "50ms"])  # drift is shown as the kernel has it
+    rows = {(r["namespace"], r["interface"]): r["impair"] for r in json.loads(sandbox.topo("show", "--json", str(EXAMPLE)).stdout)}
+    assert rows[("client", "eth0")] == "rate 2mbit", rows
+    assert "rate 10mbit, loss 30%" in sandbox.topo("show", str(EXAMPLE)).stdout

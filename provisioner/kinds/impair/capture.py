@@ -17,19 +17,9 @@ from typing import Any
 from ...capture_core import Captured, Notes, NsName, where
 from ...model import IMPLICIT_NODE, EndRef, Place, Topology
 from .diff import live_options
-from .drop import DropChain, DropTable
+from .drop import DropTable, sender
 from .model import Chance, Impaired, Impairment
 from .read import drop_tables, nft_available, root_qdiscs
-
-
-def _sender(topo: Topology, place: Place, chain: DropChain) -> EndRef:
-    """Whose sending a drop chain impairs: the peer of a veth end it drops on the ingress of."""
-    end = EndRef(place, chain.device)
-    if chain.hook == "ingress":
-        for pair in topo.veths:
-            if end in (pair.a, pair.b):
-                return pair.b if end == pair.a else pair.a
-    return end
 
 
 def _qdiscs(cap: Captured, ns: NsName, sock: Any, notes: Notes) -> dict[str, Impairment]:
@@ -56,7 +46,7 @@ def _drops(topo: Topology, place: Place, tables: dict[str, DropTable], notes: No
             if chain is None:
                 notes.skipped.append(f"chain {name} of lab {lab}'s nftables table in {where(place.netns)}: not one random drop of topo's")
                 continue
-            out[_sender(topo, place, chain)] = chain.percent
+            out[sender(topo, place, chain)] = chain.percent
     return out
 
 

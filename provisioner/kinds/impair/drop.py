@@ -70,6 +70,17 @@ def drop_point(topo: Topology, imp: Impaired) -> tuple[Place, str, str]:
     return imp.place, imp.ifname, "egress"
 
 
+def sender(topo: Topology, place: Place, chain: DropChain) -> EndRef:
+    """Whose sending a drop chain of `place` impairs (drop_point's inverse): the peer of the veth
+    end it drops on the ingress of, else its own device."""
+    end = EndRef(place, chain.device)
+    if chain.hook == "ingress":
+        for pair in topo.veths:
+            if end in (pair.a, pair.b):
+                return pair.b if end == pair.a else pair.a
+    return end
+
+
 def wanted(topo: Topology, imps: list[Impaired]) -> dict[Place, dict[str, tuple[DropChain, Impaired]]]:
     """Each namespace's drop chains by name, and the impairment each one carries."""
     out: dict[Place, dict[str, tuple[DropChain, Impaired]]] = {}
