@@ -30,6 +30,8 @@ What is captured (the same rules are repeated in the file's header):
   noted as dropped;
 - sysctls: net.ipv4.ip_forward and net.ipv6.conf.all.forwarding where they are 1, and each
   captured interface's per-interface ones (kinds/link/capture.py) that are not its namespace's default;
+- impairments: each captured interface's netem or tbf root qdisc (topo's or another tool's)
+  and the random drops of topo's netdev tables, as `impair:` (kinds/impair/capture.py);
 - hosts: /etc/netns/NS/hosts without the standard localhost lines; for the root namespace
   the entries in topo's marked blocks of /etc/hosts (the user's own lines are not a lab's).
 What capture does not write (other link kinds such as vxlan, dummy, ifb; bridges inside
@@ -111,6 +113,7 @@ class Capture:
             "veth pairs": len(topo.veths),
             "routes": sum(len(ns.routes) for ns in topo.all_netns()),
             **({"rules": n} if (n := sum(len(ns.rules) for ns in topo.all_netns())) else {}),
+            **({"impairments": len(topo.impairments)} if topo.impairments else {}),
         }
 
     def summary(self) -> str:
@@ -252,6 +255,15 @@ def netns_captures() -> list[Any]:
     return [m for m in REGISTRY.modules("capture") if hasattr(m, "capture_netns")]
 
 
+def topology_captures() -> list[Any]:
+    """The kinds whose folder captures a setting of the whole lab once its namespaces and veth
+    pairs are (`capture_topology(cap, topo, pool, notes)` in `capture.py`: impairments, which
+    a veth pair's two namespaces carry)."""
+    from .kinds.registry import REGISTRY
+
+    return [m for m in REGISTRY.modules("capture") if hasattr(m, "capture_topology")]
+
+
 def _devices(cap: Captured, order: list[NsName], opts: Options, notes: Notes) -> None:
     """Loopbacks and the root namespace's bridges; what topo does not model is noted (veths
     are paired later)."""
@@ -317,7 +329,10 @@ def _build(reader: _Reader, lab: str, opts: Options, notes: Notes) -> Topology:
                        else capture_entries(str(netns_hosts_path(reader.pool.roots.etc_netns, ns)), cap.live[ns].hosts, notes))
     capture_interface_sysctls(cap, reader.pool)
     nodes = {IMPLICIT_NODE: Node(IMPLICIT_NODE, root, {name: nss[name] for name in sorted(reader.captured)})}
-    return Topology(lab, nodes, pairs)
+    topo = Topology(lab, nodes, pairs)
+    for kind in topology_captures():
+        kind.capture_topology(cap, topo, reader.pool, notes)
+    return topo
 
 
 def capture(roots: Roots, lab: str = "captured", namespaces: Iterable[str] = (), include_root: bool = True,
@@ -384,7 +399,8 @@ def header(cap: Capture, schema_ref: str) -> str:
         "#   device; in the root namespace only routes whose device is a captured bridge or veth end (routes",
         "#   via the node's uplink are the machine's, not the lab's). Queue length when not the",
         "#   kernel's (1000, a tun's 500), hairpin, broadcast addresses. Policy routing rules but the",
-        "#   kernel's 0/32766/32767; the root namespace's only without --netns.",
+        "#   kernel's 0/32766/32767; the root namespace's only without --netns. Impairments: netem and tbf",
+        "#   root qdiscs (topo's or another tool's) and topo's loss drops (nftables netdev tables).",
         "#   Sysctls: " + ", ".join(CAPTURED_SYSCTLS) + " where 1; an interface's accept_ra, arp_notify ...",
         "#   where not its namespace's default.",
         "#   Hosts: /etc/netns/NS/hosts without the standard localhost lines, and topo's blocks of /etc/hosts.",

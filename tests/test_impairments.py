@@ -2,7 +2,9 @@
 two pods on a 10 Mbit/s link) applied, its rate measured with a bulk TCP transfer between the
 pods; drift (a changed and a removed qdisc) is plan exit 2 and apply repairs it; another's
 qdisc is a conflict; destroy leaves `tc -j qdisc show` as it was. netem's own settings need
-sch_netem: where it is missing, plan names it and changes nothing."""
+sch_netem: where it is missing, plan names it and changes nothing. Capture keeps them: the
+example's rate and loss, and another tool's tbf (unmanaged until adopted), captured, planned
+clean and made again from the captured file. `topo show` prints them as the kernel has them."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from sandbox import REPO, Sandbox
 
@@ -211,3 +214,76 @@ def test_impairment_loss_on_anothers_table_of_the_name_is_a_conflict(sandbox: Sa
     plan = sandbox.topo("plan", str(lab), check=False)
     assert plan.returncode == 1 and f"nftables table netdev {DROP_TABLE} exists in server and was not created by lab impair-lab" in plan.stdout, plan.stdout
     assert drop_rules(sandbox, "server") == []  # plan changed nothing
+
+
+# ---- capture keeps impairments --------------------------------------------------------------
+
+EXAMPLE = REPO / "topologies" / "12-impairments.yaml"
+
+
+def root_qdisc_facts(sandbox: Sandbox, netns: str) -> tuple[str, str | None]:
+    q = root_qdisc(sandbox, netns)
+    return q["kind"], q.get("options", {}).get("rate")
+
+
+def plan_json(sandbox: Sandbox, path: Path, *args: str) -> tuple[int, dict]:
+    res = sandbox.topo("plan", "--json", *args, str(path), check=False)
+    return res.returncode, json.loads(res.stdout)["nodes"][0]
+
+
+def test_capture_keeps_the_examples_rate_and_loss(sandbox: Sandbox, tmp_path: Path) -> None:
+    sandbox.topo("apply", str(EXAMPLE))
+    before = {ns: root_qdisc_facts(sandbox, ns) for ns in ("client", "server")}
+    out = tmp_path / "captured.yaml"
+    sandbox.topo("capture", "-o", str(out))
+    [link] = yaml.safe_load(out.read_text())["links"]
+    assert link["a"]["impair"] == {"rate": "10mbit"} and link["b"]["impair"] == {"rate": "10mbit", "loss": 30.0}, link
+    rc, node = plan_json(sandbox, out)
+    assert (rc, node["changes"], node["conflicts"]) == (0, [], []), node
+    if netem_missing(sandbox):  # the loss is the example's lab's drop in the client's namespace: left to it
+        assert {"namespace": "client", "target": "loss ingress-eth0 (lab impair-lab's nftables table netdev topo-impair-lab-impair)"} \
+            in node["unmanaged"], node["unmanaged"]
+    sandbox.topo("destroy", str(EXAMPLE))
+    sandbox.topo("apply", str(out))
+    assert {ns: root_qdisc_facts(sandbox, ns) for ns in ("client", "server")} == before
+    assert root_qdisc(sandbox, "server")["handle"] == "7470:"
+    if netem_missing(sandbox):
+        rules = sandbox.run(["ip", "netns", "exec", "client", "nft", "-j", "list", "table", "netdev", "topo-captured-impair"]).stdout
+        drops = [i["rule"]["expr"] for i in json.loads(rules)["nftables"] if "rule" in i and i["rule"]["chain"] == "ingress-eth0"]
+        assert drops and drops[0][0]["match"]["right"] == 300_000, rules
+    assert sandbox.topo("plan", str(out), check=False).returncode == 0
+
+
+def test_capture_keeps_another_tools_qdisc_unmanaged_until_adopted(sandbox: Sandbox, tmp_path: Path) -> None:
+    for cmd in (["ip", "netns", "add", "a"], ["ip", "netns", "add", "b"],
+                ["ip", "-n", "a", "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", "b"],
+                ["ip", "-n", "a", "link", "set", "eth0", "up"], ["ip", "-n", "b", "link", "set", "eth0", "up"],
+                ["ip", "netns", "exec", "a", "tc", "qdisc", "add", "dev", "eth0", "root", "tbf", "rate", "5mbit", "burst", "32kbit",
+                 "latency", "400ms"]):
+        sandbox.run(cmd)
+    assert root_qdisc(sandbox, "a")["handle"] != "7470:"
+    out = tmp_path / "captured.yaml"
+    sandbox.topo("capture", "-o", str(out))
+    assert "impair: {rate: 5mbit}" in out.read_text(), out.read_text()
+    rc, node = plan_json(sandbox, out)
+    assert (rc, node["changes"], node["conflicts"]) == (0, [], []), node
+    assert any(u["target"].startswith("impair eth0 (tbf qdisc") and "another tool's" in u["target"] for u in node["unmanaged"]), node
+    rc, node = plan_json(sandbox, out, "--adopt")
+    assert [(c["action"], c["target"]) for c in node["changes"] if "qdisc" in c["action"]] == [("set-qdisc", "impair eth0")], node
+    assert root_qdisc(sandbox, "a")["handle"] != "7470:"  # plan changed nothing
+    sandbox.run(["ip", "netns", "del", "a"])
+    sandbox.run(["ip", "netns", "del", "b"])
+    sandbox.topo("apply", str(out))
+    assert root_qdisc(sandbox, "a")["handle"] == "7470:" and root_qdisc_facts(sandbox, "a") == ("tbf", 625000)  # bytes a second
+
+
+def test_show_prints_each_interfaces_impairments(sandbox: Sandbox) -> None:
+    sandbox.topo("apply", str(EXAMPLE))
+    rows = {(r["namespace"], r["interface"]): r["impair"] for r in json.loads(sandbox.topo("show", "--json", str(EXAMPLE)).stdout)}
+    assert rows[("client", "eth0")] == "rate 10mbit" and rows[("server", "eth0")] == "rate 10mbit, loss 30%", rows
+    assert rows[("client", "lo")] == ""
+    sandbox.run(["ip", "netns", "exec", "client", "tc", "qdisc", "replace", "dev", "eth0", "root", "handle", "7470:", "tbf",
+                 "rate", "2mbit", "burst", "32kbit", "latency", "50ms"])  # drift is shown as the kernel has it
+    rows = {(r["namespace"], r["interface"]): r["impair"] for r in json.loads(sandbox.topo("show", "--json", str(EXAMPLE)).stdout)}
+    assert rows[("client", "eth0")] == "rate 2mbit", rows
+    assert "rate 10mbit, loss 30%" in sandbox.topo("show", str(EXAMPLE)).stdout

@@ -23,6 +23,7 @@ class Row:
     master: str
     mtu: int | None
     state: str
+    impair: str = ""  # what the interface sends with (kinds/impair): `tbf: rate 10mbit`
 
     def to_json(self) -> dict[str, object]:
         data = asdict(self)
@@ -32,7 +33,10 @@ class Row:
 
 def inventory_rows(topo: Topology, node: str, live: LiveState) -> list[Row]:
     """One row per interface the lab declares, with what the kernel says about it."""
+    from ..kinds.impair.show import live_impairments
+
     rows = []
+    impaired = live_impairments(topo, node, live)
     n = topo.nodes[node]
     peers = {}
     for pair in topo.veths:
@@ -52,13 +56,14 @@ def inventory_rows(topo: Topology, node: str, live: LiveState) -> list[Row]:
                 continue
             addrs = tuple(sorted(str(a) for a in lns.addresses.get(iface.name, set()) if not (a.version == 6 and a.ip.is_link_local)))  # type: ignore[union-attr]
             rows.append(Row(label, link.name, link.kind or "device", addrs, peers.get((name, iface.name), ""),
-                            link.master or "", link.mtu, "up" if link.up else "down"))
+                            link.master or "", link.mtu, "up" if link.up else "down", impaired.get((name, iface.name), "")))
     return rows
 
 
 def render_table(console: Console, lab: str, rows: list[Row]) -> None:
     table = Table(title=f"lab {lab}", show_lines=False)
-    for col in ("namespace", "interface", "kind", "addresses", "peer", "master", "mtu", "state"):
+    impair = any(r.impair for r in rows)
+    for col in ("namespace", "interface", "kind", "addresses", "peer", "master", "mtu", "state", *(("impair",) if impair else ())):
         table.add_column(col)
     for r in rows:
         state = {"up": "[green]up[/]", "down": "[yellow]down[/]", "missing": "[red]missing[/]"}[r.state]
@@ -66,5 +71,5 @@ def render_table(console: Console, lab: str, rows: list[Row]) -> None:
         cells = [Text(escape(c)) for c in (r.namespace, r.interface, r.kind)]
         cells.append(Text("\n".join(escape(a) for a in r.addresses)))
         cells += [Text(escape(c)) for c in (r.peer, r.master)]
-        table.add_row(*cells, str(r.mtu) if r.mtu else "", state)
+        table.add_row(*cells, str(r.mtu) if r.mtu else "", state, *((Text(r.impair),) if impair else ()))
     console.print(table)

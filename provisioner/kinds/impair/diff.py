@@ -1,7 +1,8 @@
 """Impairments: each impaired interface's root qdisc against the file's. topo's own qdisc
 (handle 7470:) is set anew when it differs (drift: changed or removed) and removed when the
-file no longer impairs its interface; a qdisc another tool put on an impaired interface is a
-conflict unless adopted; settings only netem carries (but `loss`: an nftables drop,
+file no longer impairs its interface; a qdisc another tool put on an impaired interface is
+unmanaged when it carries the file's impairments (a captured lab's), else a conflict, and
+adopting replaces it with topo's; settings only netem carries (but `loss`: an nftables drop,
 dropdiff.py) are a conflict, located in the file, on a kernel without sch_netem."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from ...core.diff import DiffContext, Outcome
 from ...core.effects import Effects
 from ...core.keys import LinkKey
-from ...core.plan import Change
+from ...core.plan import Change, Unmanaged
 from ...diagnostics import format_path
 from .dropdiff import diff_drops
 from .model import Impaired
@@ -48,6 +49,13 @@ def live_options(q: RawQdisc) -> Netem | Tbf | None:
     if q.kind == "netem" and len(q.options) >= 24:
         return Netem.decode(q.options)
     return Tbf.decode(q.options) if q.kind == "tbf" else None
+
+
+def carries(q: RawQdisc, want: Netem | Tbf) -> bool:
+    """Whether a qdisc (another tool's) carries the impairments `want` gives (as the file says
+    them: a tbf's burst, for one, is not the file's)."""
+    have = live_options(q)
+    return type(have) is type(want) and have is not None and have.impairment() == want.impairment()
 
 
 def diff(ctx: DiffContext, effects: Effects) -> Outcome:
@@ -98,6 +106,9 @@ def _one(ctx: DiffContext, out: Outcome, netns: str | None, imp: Impaired, curre
         out.add(SET_QDISC, Change.CREATE, netns, _target(imp.ifname), spec, after=f"{spec.kind}: {after}", links=links)
         return
     if not current.ours:
+        if not ctx.adopt and carries(current, want):
+            out.unmanaged.append(Unmanaged(netns, f"{_target(imp.ifname)} ({current.kind} qdisc {current.handle >> 16:x}:, another tool's)"))
+            return
         if not ctx.adopt:
             out.conflict(netns, _target(imp.ifname), f"{imp.ifname} has a {current.kind} qdisc (handle {current.handle >> 16:x}:) that lab "
                          f"{ctx.topo.name} did not make; the file gives it {after}",

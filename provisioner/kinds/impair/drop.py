@@ -27,6 +27,14 @@ def table_name(lab: str) -> str:
     return f"topo-{lab}-impair"
 
 
+def lab_of_table(name: str) -> str | None:
+    """The lab whose drop table `name` is (`topo-LAB-impair`), or None: not one of topo's."""
+    head, tail = "topo-", "-impair"
+    if name.startswith(head) and name.endswith(tail) and len(name) > len(head) + len(tail):
+        return name[len(head):-len(tail)]
+    return None
+
+
 def mark(lab: str) -> str:
     return f"topo:{lab}"
 
@@ -60,6 +68,17 @@ def drop_point(topo: Topology, imp: Impaired) -> tuple[Place, str, str]:
             peer = pair.b if end == pair.a else pair.a
             return peer.place, peer.ifname, "ingress"
     return imp.place, imp.ifname, "egress"
+
+
+def sender(topo: Topology, place: Place, chain: DropChain) -> EndRef:
+    """Whose sending a drop chain of `place` impairs (drop_point's inverse): the peer of the veth
+    end it drops on the ingress of, else its own device."""
+    end = EndRef(place, chain.device)
+    if chain.hook == "ingress":
+        for pair in topo.veths:
+            if end in (pair.a, pair.b):
+                return pair.b if end == pair.a else pair.a
+    return end
 
 
 def wanted(topo: Topology, imps: list[Impaired]) -> dict[Place, dict[str, tuple[DropChain, Impaired]]]:

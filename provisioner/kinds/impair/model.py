@@ -3,7 +3,7 @@ microseconds, percent), and where each one is declared."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 from ...diagnostics import YamlPath
 from ...model import Place
@@ -43,4 +43,4 @@ class Impaired:
     place: Place
     ifname: str
     impairment: Impairment
-    path: YamlPath = ()
+    path: YamlPath = field(default=(), compare=False)  # where the file says it, not what it is: a dump may move it

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ...rtnl import NLM_F_DUMP, NLM_F_REQUEST, _attrs, _cstr
-from ..service.nfdigest import NFPROTO_NETDEV, table_exists
-from .drop import FAMILY, DropTable, read_table, table_name
+from ..service.nfdigest import GETTABLE, NFPROTO_NETDEV, NfSocket
+from .drop import FAMILY, DropTable, lab_of_table, read_table, table_name
 
 RTM_NEWQDISC, RTM_DELQDISC, RTM_GETQDISC = 36, 37, 38
 TCA_KIND, TCA_OPTIONS = 1, 2
@@ -47,6 +47,7 @@ class QdiscFacts:
     roots: dict[str | None, dict[int, RawQdisc]] = field(default_factory=dict)  # namespace -> ifindex -> root qdisc
     errors: dict[str | None, str] = field(default_factory=dict)  # namespaces whose qdiscs could not be read
     drops: dict[str | None, DropTable] = field(default_factory=dict)  # namespace -> the lab's netdev table, where it has one
+    others: dict[str | None, dict[str, DropTable]] = field(default_factory=dict)  # namespace -> other labs' marked tables, by lab
     nft: bool = True  # libnftables and its Python binding are installed
 
 
@@ -80,9 +81,11 @@ def read(pool: Any, lab: str, namespaces: Iterable[str] = ()) -> QdiscFacts:
             facts.roots[name] = root_qdiscs(pool.socket(name))
             if facts.nft:
                 with pool.inside(name):
-                    found = drop_table(lab)
-                if found is not None:
-                    facts.drops[name] = found
+                    tables = drop_tables(lab)
+                if lab in tables:
+                    facts.drops[name] = tables.pop(lab)
+                if others := {other: t for other, t in tables.items() if t.marked}:
+                    facts.others[name] = others
         except OSError as exc:
             facts.errors[name] = exc.strerror or str(exc)
     return facts
@@ -108,17 +111,34 @@ def nft_run(cmds: list[dict[str, Any]], what: str) -> dict[str, Any]:
     return out if isinstance(out, dict) else {}
 
 
-def drop_table(lab: str) -> DropTable | None:
-    """The lab's netdev table in the calling thread's namespace (None: there is none). Whether
-    there is one is asked over netlink first: most namespaces have none, and libnftables costs
-    milliseconds a namespace."""
-    name = table_name(lab)
+NFTA_TABLE_NAME = 1
+
+
+def netdev_tables() -> list[str]:
+    """The names of the netdev tables of the calling thread's namespace (one netlink dump)."""
+    sock = NfSocket()
     try:
-        if not table_exists(NFPROTO_NETDEV, name):
-            return None
-    except OSError:  # nf_tables not reachable over netlink: libnftables will say
-        pass
-    return read_table(nft_run([{"list": {"table": {"family": FAMILY, "name": name}}}], f"list table {FAMILY} {name}"), lab)
+        return [_cstr(data, a, b) for data, pos, end in sock.raw(GETTABLE, family=NFPROTO_NETDEV)
+                for t, a, b in _attrs(data, pos, end) if t == NFTA_TABLE_NAME]
+    finally:
+        sock.close()
+
+
+def drop_tables(lab: str | None = None) -> dict[str, DropTable]:
+    """The topo labs' netdev tables (`topo-LAB-impair`) of the calling thread's namespace, by lab.
+    Which there are is asked over netlink first: most namespaces have none, and libnftables costs
+    milliseconds a namespace; where nf_tables cannot be asked so, libnftables is asked for `lab`'s."""
+    try:
+        labs = [found for name in netdev_tables() if (found := lab_of_table(name)) is not None]
+    except OSError:
+        labs = [lab] if lab is not None else []
+    out = {}
+    for each in labs:
+        name = table_name(each)
+        found = read_table(nft_run([{"list": {"table": {"family": FAMILY, "name": name}}}], f"list table {FAMILY} {name}"), each)
+        if found is not None:
+            out[each] = found
+    return out
 
 
 def netem_present(root: Path, release: str) -> bool | None:

@@ -9,6 +9,7 @@ from . import units
 from .model import Chance, Impairment
 
 if TYPE_CHECKING:
+    from ...live import LiveState
     from ...model import EndRef, Topology
 
 
@@ -47,3 +48,33 @@ def link_label(topo: "Topology", a: "EndRef", b: "EndRef") -> str:
         return f"veth: {describe(ia)}"  # type: ignore[arg-type]
     sides = [f"{end.ifname}→ {describe(imp)}" for end, imp in ((a, ia), (b, ib)) if imp is not None]
     return f"veth: {'; '.join(sides)}"
+
+
+def live_impairments(topo: "Topology", node: str, live: "LiveState") -> dict[tuple[str | None, str], str]:
+    """What each interface of the node sends with, as the kernel has it (`topo show`): its netem
+    or tbf root qdisc (topo's or another tool's) and the loss of the lab's drops, by (namespace, name)."""
+    from dataclasses import replace
+
+    from ...model import Place
+    from .diff import live_options
+    from .drop import sender
+    from .read import QdiscFacts
+
+    facts = live.facts.get("impair")
+    if not isinstance(facts, QdiscFacts):
+        return {}
+    found: dict[tuple[str | None, str], Impairment] = {}
+    for ns, qdiscs in facts.roots.items():
+        lns = live.netns(ns)
+        names = {link.index: link.name for link in lns.links.values()} if lns is not None else {}
+        for index, q in qdiscs.items():
+            opts = live_options(q) if not q.default else None
+            if opts is not None and index in names:
+                found[(ns, names[index])] = opts.impairment()
+    for ns, table in facts.drops.items():
+        for chain in table.chains.values():
+            if chain is not None:
+                end = sender(topo, Place(node, ns), chain)
+                key = (end.place.netns, end.ifname)
+                found[key] = replace(found.get(key, Impairment()), loss=Chance(chain.percent))
+    return {key: describe(imp) for key, imp in found.items()}

@@ -148,4 +148,7 @@ class Tbf:
         return None
 
     def impairment(self) -> Impairment:
-        return Impairment(rate=self.rate * 8)
+        """The rate, and `limit` in packets when the queue is not the one a rate alone gives."""
+        default = Tbf.of(Impairment(rate=self.rate * 8)).limit
+        packets = self.limit // TBF_PACKET if self.limit != default and self.limit % TBF_PACKET == 0 else None
+        return Impairment(rate=self.rate * 8, limit=packets)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ...model import Interface, Kind, Place, Topology, VethPair
+from ...model import EndRef, Interface, Kind, Place, Topology, VethPair
+from ..impair import dump as impair
 from ..link.dump import settings
 
 if TYPE_CHECKING:
@@ -33,12 +34,21 @@ def shared_mtu(topo: Topology, iface: Interface) -> bool:
 
 def link(topo: Topology, pair: VethPair) -> Data:
     a, b = topo.interface(pair.a), topo.interface(pair.b)
-    out: Data = {"a": end(topo, pair.a.place, a), "b": end(topo, pair.b.place, b)}
+    out: Data = {"a": _impaired(topo, pair.a, end(topo, pair.a.place, a)), "b": _impaired(topo, pair.b, end(topo, pair.b.place, b))}
     if shared_mtu(topo, a):
         out["mtu"] = a.mtu
+    out.update(impair.link(topo, pair))
     if pair.description is not None:
         out["description"] = pair.description
     return out
+
+
+def _impaired(topo: Topology, ref: EndRef, entry: str | Data) -> str | Data:
+    """An end's entry with its own `impair:` (a mapping then)."""
+    own = impair.end(topo, ref)
+    if not own:
+        return entry
+    return {**({"at": entry} if isinstance(entry, str) else entry), **own}
 
 
 def end(topo: Topology, place: Place, iface: Interface) -> str | Data:
