@@ -37,16 +37,21 @@ def differing(before: Impairment, after: Impairment) -> list[str]:
     return [f.name for f in fields(Impairment) if value(before, f.name) != value(after, f.name)]
 
 
+def _end(end: "EndRef") -> str:
+    return f"{end.place.netns}:{end.ifname}" if end.place.netns is not None else end.ifname
+
+
 def link_label(topo: "Topology", a: "EndRef", b: "EndRef") -> str:
     """A veth line's label in a diagram: `veth`, and the impairments of what each end sends
-    (once when both ends send with the same): `veth: rate 10mbit`, `veth: eth0→ loss 2%; eth1→ rate 1mbit`."""
+    (once when both ends send with the same): `veth: rate 10mbit`, `veth: a:eth0→ loss 2%; b:eth0→ rate 1mbit`
+    (each end as NAMESPACE:IFNAME, or IFNAME in the root namespace)."""
     by_end = {(i.place, i.ifname): i.impairment for i in topo.impairments}
     ia, ib = by_end.get((a.place, a.ifname)), by_end.get((b.place, b.ifname))
     if ia is None and ib is None:
         return "veth"
     if ia == ib:
         return f"veth: {describe(ia)}"  # type: ignore[arg-type]
-    sides = [f"{end.ifname}→ {describe(imp)}" for end, imp in ((a, ia), (b, ib)) if imp is not None]
+    sides = [f"{_end(end)}→ {describe(imp)}" for end, imp in ((a, ia), (b, ib)) if imp is not None]
     return f"veth: {'; '.join(sides)}"
 
 

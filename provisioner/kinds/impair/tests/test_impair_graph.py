@@ -26,6 +26,6 @@ def test_impair_graph_labels_links_with_their_impairments() -> None:
     topo = topology(LAB)
     mermaid, dot = render_graph(topo, "mermaid"), render_graph(topo, "dot")
     assert '  n_host_left_eth0 ===|"veth: rate 10mbit, loss 2%"| n_host_right_eth0' in mermaid, mermaid
-    assert '  n_host_left_eth1 ===|"veth: eth1→ delay 40ms"| n_host_right_eth1' in mermaid, mermaid
+    assert '  n_host_left_eth1 ===|"veth: left:eth1→ delay 40ms"| n_host_right_eth1' in mermaid, mermaid
     assert "  n_host_left_eth2 ===|veth| n_host_right_eth2" in mermaid, mermaid
     assert 'n_host_left_eth0 -- n_host_right_eth0 [label="veth: rate 10mbit, loss 2%", style=bold];' in dot, dot
