@@ -20,13 +20,19 @@ LOCAL_EXAMPLES = [p for p in EXAMPLES if "multi-node" not in p.name]  # the othe
 # The test files that take longest (`pytest --durations`), slowest first: collected before all
 # others, so that scripts/test.sh's workers start them at once. A file not named keeps its place.
 SLOWEST_FIRST = (
+    "tests/test_hostile.py",  # 150 tests on one sandbox
     "tests/test_golden_plans.py",
     "tests/test_multinode.py",
+    "tests/test_capture.py",
+    "tests/test_data_safety.py",
+    "tests/test_interrupt.py",
+    "tests/test_corpus.py",
+    "tests/test_drift.py",
     "tests/test_tutorial.py",
-    "tests/test_two_labs_property.py",
     "tests/test_apply_examples.py",
-    "tests/test_lessons.py",
-    "tests/test_services.py",
+    "tests/test_property_kernel.py",
+    "tests/test_two_labs_property.py",
+    "tests/test_fuzz_loader.py",
 )
 
 
