@@ -22,13 +22,15 @@ LOCAL_EXAMPLES = [p for p in EXAMPLES if "multi-node" not in p.name]  # the othe
 SLOWEST_FIRST = (
     "tests/test_hostile.py",  # 150 tests on one sandbox
     "tests/test_golden_plans.py",
+    "tests/test_tutorial.py",  # 14 lessons, ~2.5 min
     "tests/test_multinode.py",
     "tests/test_capture.py",
     "tests/test_data_safety.py",
     "tests/test_interrupt.py",
     "tests/test_corpus.py",
     "tests/test_drift.py",
-    "tests/test_tutorial.py",
+    "tests/test_impairments.py",
+    "tests/test_services.py",
     "tests/test_apply_examples.py",
     "tests/test_property_kernel.py",
     "tests/test_two_labs_property.py",
