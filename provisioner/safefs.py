@@ -141,18 +141,33 @@ def read_bytes(dir_fd: int, name: str, shown: Path | str) -> bytes:
         os.close(fd)
 
 
+def _pid_namespace() -> str:
+    """The inode of this process's PID namespace ("0" when it cannot be read)."""
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return "0"
+
+
 def temporary_name(name: str) -> str:
-    """A hidden name beside `name` for a temporary file or directory of this process (pid in it)."""
-    return f".{name}.topo-{os.getpid()}-{secrets.token_hex(4)}"
+    """A hidden name beside `name` for a temporary file or directory of this process: its pid
+    and its PID namespace in it (a pid means something only in its own namespace)."""
+    return f".{name}.topo-{os.getpid()}-{_pid_namespace()}-{secrets.token_hex(4)}"
 
 
 def stale_temporaries(dir_fd: int, name: str) -> list[str]:
-    """Temporary names of `name` in `dir_fd` that a killed run left behind (their writer is gone)."""
+    """Temporary names of `name` in `dir_fd` that a killed run left behind (their writer is
+    gone). A name from another PID namespace is never stale here: its pid cannot be looked up
+    from this one (a directory shared by sandboxes or containers, each with its own PIDs)."""
     prefix = f".{name}.topo-"
+    ours = _pid_namespace()
     out = []
     for entry in os.listdir(dir_fd):
         if entry.startswith(prefix):
-            pid = entry[len(prefix):].split("-", 1)[0]
+            parts = entry[len(prefix):].split("-")
+            pid = parts[0]
+            if len(parts) == 3 and parts[1] != ours:
+                continue  # another PID namespace's writer
             if not pid.isdigit() or not os.path.exists(f"/proc/{pid}"):
                 out.append(entry)
     return out
