@@ -99,6 +99,16 @@ def suggest(name: str, choices: list[str]) -> str | None:
     return None
 
 
+def name_taken(sink: Any, where: YamlPath, ns: Any, owner_name: str, ifname: str, what: str) -> bool:
+    """Whether `ifname` is already an interface of namespace `ns` (or its lo): a located error
+    for a new device of kind `what` that would take it."""
+    if ifname != "lo" and ifname not in ns.interfaces:
+        return False
+    kind = ns.interfaces[ifname].kind if ifname in ns.interfaces else "loopback"
+    sink.error(where, f"'{ifname}' already exists in {owner_name} as a {kind}", f"pick another name for the {what}")
+    return True
+
+
 def valid_ifname(name: str) -> str | None:
     """Why `name` is not a valid Linux interface name, or None when it is (no control
     character and no leading '.' either: the name is a file under /proc/sys and /sys)."""

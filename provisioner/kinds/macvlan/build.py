@@ -8,7 +8,7 @@ from typing import Any
 from ...diagnostics import DiagnosticSink, YamlPath
 from ...model import Interface, Kind, Topology
 from ...names import printable
-from ..buildctx import BuildContext, suggest, valid_ifname
+from ..buildctx import BuildContext, name_taken, suggest, valid_ifname
 from ..link.build import settings
 from .model import DEFAULT_MODE, KIND, Macvlan
 
@@ -35,9 +35,7 @@ def _macvlan(ctx: BuildContext, topo: Topology, path: YamlPath, raw: dict[str, A
             sink.error(path + (where,), err, "shorten it; `ip link` refuses names over 15 characters")
             return
     ns = topo.netns(owner.place)
-    if ifname == "lo" or ifname in ns.interfaces:
-        what = ns.interfaces[ifname].kind if ifname in ns.interfaces else "loopback"
-        sink.error(path + ("at",), f"'{ifname}' already exists in {owner_name} as a {what}", "pick another name for the macvlan")
+    if name_taken(sink, path + ("at",), ns, owner_name, ifname, "macvlan"):
         return
     root = topo.nodes[owner.place.node].root
     if owner.place.netns is None and parent == ifname:

@@ -10,7 +10,7 @@ from typing import Any
 from ...diagnostics import YamlPath
 from ...model import Interface, Topology
 from ...names import printable
-from ..buildctx import BuildContext, Owner, suggest, valid_ifname
+from ..buildctx import BuildContext, Owner, name_taken, suggest, valid_ifname
 from ..link.build import settings
 from .model import DEFAULT_MODE, KIND, Tap
 
@@ -54,9 +54,7 @@ def _tap(ctx: BuildContext, topo: Topology, path: YamlPath, raw: dict[str, Any])
         sink.error(path + ("at",), err, "shorten it; `ip link` refuses names over 15 characters")
         return
     ns = topo.netns(at.place)
-    if ifname == "lo" or ifname in ns.interfaces:
-        what = ns.interfaces[ifname].kind if ifname in ns.interfaces else "loopback"
-        sink.error(path + ("at",), f"'{ifname}' already exists in {owner_name} as a {what}", "pick another name for the tap")
+    if name_taken(sink, path + ("at",), ns, owner_name, ifname, "tap"):
         return
     mode = str(raw.get("mode", DEFAULT_MODE))
     if mode == "tun" and at.bridge is not None:
