@@ -183,6 +183,7 @@ def _apply(roots: Roots, topo: Topology, node: str, adopt: bool, source: str | N
         ex = Executor(pool, topo.name, progress, stop=stop)
         try:
             ex.run(plan)
+            plan.record.verified.update(ex.verified)
             save_record(roots, plan.record)
             remaining = verify(topo, node, _read(pool, topo, node, plan.record), plan.record)
             if not remaining.empty:

@@ -45,6 +45,9 @@ class Executor:
     stop: StopFlag | None = None
     open_fds: list[int] = field(default_factory=list)
     registry: Registry = REGISTRY
+    # what an op knows the kernel holds as the file says, by the kind's key in the record's
+    # `verified` (the kind's fingerprints): the verification after the run goes by it
+    verified: dict[str, str] = field(default_factory=dict)
     _queued: list[Request] = field(default_factory=list)
     _queued_actions: list[Action] = field(default_factory=list)
     _indexes: dict[str | None, dict[str, int]] = field(default_factory=dict)

@@ -16,7 +16,7 @@ from ...core.diff import DiffContext, Outcome
 from ...core.effects import Effects
 from ...core.plan import Change
 from .nftjson import TableChange
-from .ops import APPLY_TABLE, DELETE_TABLE, TableAction
+from .ops import APPLY_TABLE, DELETE_TABLE, VERIFIED_KEY, TableAction
 from .read import NftFacts
 from .ruleset import FAMILY, Chain, Table, build_table, comment, inputs_fingerprint, table_name
 
@@ -37,7 +37,8 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
         out.conflict(None, _label(lab), "Services and policies need nftables: libnftables and its Python binding are not installed on "
                      f"node {ctx.node.name}", "install Debian's nftables and python3-nftables (scripts/setup.sh does)")
         return out
-    token = _token(services, policies, facts.fingerprint)
+    built_from = inputs_fingerprint(services, policies) if services or policies else None
+    token = f"{built_from}:{facts.fingerprint}" if built_from is not None and facts.fingerprint else None
     if token is not None and ctx.record.verified.get(KEY) == token:
         return out  # the very table last found equal to this file's: nothing built, nothing listed
     ctx.record.verified.pop(KEY, None)
@@ -59,7 +60,7 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
         return out
     assert want is not None
     if live is None:
-        out.add(APPLY_TABLE, Change.CREATE, None, _label(lab), TableAction(lab, TableChange.whole(want)),
+        out.add(APPLY_TABLE, Change.CREATE, None, _label(lab), TableAction(lab, TableChange.whole(want), built_from),
                 after=f"{_counts(services, policies)}, {len(want.chains)} chains")
         return out
     _changes(out, lab, want, live)
@@ -68,16 +69,7 @@ def diff(ctx: DiffContext, effects: Effects) -> Outcome:
     return out
 
 
-KEY = "service"  # the kind's entry in the record's `verified`
-
-
-def _token(services: list, policies: list, kernel: str | None) -> str | None:
-    """The pair of fingerprints a record keeps (what the table is built from, the kernel's
-    table): None when either side has none."""
-    if not (services or policies) or not kernel:
-        return None
-    built_from = inputs_fingerprint(services, policies)
-    return f"{built_from}:{kernel}" if built_from is not None else None
+KEY = VERIFIED_KEY  # the kind's entry in the record's `verified`: the pair of fingerprints
 
 
 def _counts(services: list, policies: list) -> str:

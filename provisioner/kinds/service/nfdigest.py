@@ -84,17 +84,29 @@ def table_exists(family: int, table: str) -> bool:
         sock.close()
 
 
-def fingerprint(table: str, tries: int = 3) -> str | None:
+def fingerprint(table: str, tries: int = 3, at_generation: int | None = None) -> str | None:
     """The table's fingerprint (hex), or None when it is not there or kept changing while it
-    was read (the generation moved: someone committed meanwhile)."""
+    was read (the generation moved: someone committed meanwhile). `at_generation`: only the
+    table of that generation of the ruleset (None once another commit came after it)."""
     sock = NfSocket()
     try:
-        for _ in range(tries):
+        for _ in range(1 if at_generation is not None else tries):
             gen = sock.generation()
+            if at_generation is not None and gen != at_generation:
+                return None
             digest = _read(sock, table)
             if sock.generation() == gen:
                 return digest
         return None
+    finally:
+        sock.close()
+
+
+def generation() -> int:
+    """The generation of the calling thread's namespace's ruleset (each commit adds one)."""
+    sock = NfSocket()
+    try:
+        return sock.generation()
     finally:
         sock.close()
 
