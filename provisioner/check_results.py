@@ -31,3 +31,8 @@ def last_results(roots: Roots, lab: str) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return doc if isinstance(doc, dict) and isinstance(doc.get("checks"), list) else None
+
+
+def forget_results(roots: Roots, lab: str) -> None:
+    """The lab's check results go with the lab (destroy)."""
+    _path(roots, lab).unlink(missing_ok=True)

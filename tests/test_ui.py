@@ -197,6 +197,9 @@ def test_read_only_page_refuses_changes(sandbox: Sandbox, tmp_path: Path) -> Non
 
 def test_changes_show_the_plan_first(sandbox: Sandbox, tmp_path: Path) -> None:
     sandbox.topo("apply", LAB)
+    sandbox.topo("check", LAB)
+    results = json.loads(sandbox.run(["cat", "/var/lib/topo/checks/flannel.json"]).stdout)
+    assert [c["result"] for c in results["checks"]] == ["passed"] * 3
     expected = [line for line in sandbox.topo("plan", LAB, "--destroy", check=False).stdout.splitlines()
                 if line.startswith("- ")]
     assert expected
@@ -214,6 +217,7 @@ def test_changes_show_the_plan_first(sandbox: Sandbox, tmp_path: Path) -> None:
         page.wait_for_function("() => document.getElementById('confirm-output').textContent.startsWith('exit 0')",
                                timeout=60_000)
     assert sandbox.run(["ls", "-A", "/run/netns"]).stdout.split() == []
+    assert sandbox.run(["test", "-e", "/var/lib/topo/checks/flannel.json"], check=False).returncode == 1  # gone with the lab
 
 
 def test_only_loopback_unless_asked(sandbox: Sandbox) -> None:
