@@ -22,6 +22,7 @@ from .live import LiveState, read_live
 from .model import Topology
 from .netns import NetnsPool, list_netns, netns_inode
 from .processes import forget_lab
+from .check_results import forget_results
 from .kinds.registry import REGISTRY
 from .planner import FALLBACK_DEVICES, Action, Plan, empty_topology, make_plan
 from .names import namespace_name_problem
@@ -294,6 +295,7 @@ def _destroy(roots: Roots, lab: str, node: str, progress: Callable[[Action], Non
     delete_record(roots, lab)
     delete_checkpoint(roots, lab)
     forget_lab(roots, lab)
+    forget_results(roots, lab)
     return ApplyResult(plan, ex.done, notes)
 
 

@@ -35,7 +35,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.topo-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  if ! .venv/bin/pip install -e '.[test,ansible]' >.venv/pip.log 2>&1; then
+  if ! .venv/bin/pip install -e '.[test,ansible,ui]' >.venv/pip.log 2>&1; then
     cat .venv/pip.log >&2
     exit 1
   fi

@@ -13,6 +13,7 @@ from .common import fail
 from .files import graph, render, validate
 from .inspect import capture_cmd, check, exec_, inventory, show
 from .lifecycle import apply, destroy, plan
+from .ui import ui
 
 __all__ = ["main", "run"]
 
@@ -55,7 +56,7 @@ def _register(group: click.Group, *commands: click.Command) -> None:
         group.add_command(command)
 
 
-_register(main, validate, render, graph, plan, apply, destroy, inventory, show, check, exec_, capture_cmd, completion)
+_register(main, validate, render, graph, plan, apply, destroy, inventory, show, check, exec_, capture_cmd, ui, completion)
 
 
 def run() -> None:

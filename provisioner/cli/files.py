@@ -10,8 +10,8 @@ import click
 from ..diagnostics import Diagnostic, TopoError
 from ..loader import load
 from ..validate import validate_file
-from .common import (EXIT_ERROR, EXIT_OK, echo_json, file_argument, json_option, parse_vars, print_diagnostics,
-                     template_options, valid_topology)
+from .common import (EXIT_ERROR, EXIT_OK, echo_json, file_argument, json_option, output_option, parse_vars,
+                     print_diagnostics, template_options, valid_topology)
 
 
 @click.command()
@@ -61,9 +61,11 @@ def render(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...])
 @click.command()
 @file_argument()
 @template_options
-@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True,
-              help="Diagram language.")
-def graph(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], fmt: str) -> None:
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "html", "svg", "png"]), default="mermaid",
+              show_default=True, help="Diagram language, or a drawing: html (the page of `topo ui`, without its live "
+              "state; one self-contained file), svg or png (Graphviz's dot).")
+@output_option("Write the diagram to this file instead of printing it.")
+def graph(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], fmt: str, output: Path | None) -> None:
     """Print a diagram of FILE: namespaces as boxes, interfaces with addresses, veth pairs, bridges,
     and beside them its Services (a line to each endpoint) and policies (a line to each pod they select).
 
@@ -71,7 +73,23 @@ def graph(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     Examples:
       topo graph topologies/05-flannel-cni0.yaml > lab.mmd     # Mermaid (GitHub renders it)
       topo graph lab.yaml --format dot | dot -Tsvg > lab.svg
+      topo graph lab.yaml --format html -o lab.html             # the live page's drawing, offline
+      topo graph lab.yaml --format png -o lab.png
     """
     from ..render.graph import render_graph
+    from ..render.graph_web import render_html, render_image
 
-    sys.stdout.write(render_graph(valid_topology(file, var_pairs, vars_files), fmt))
+    topo = valid_topology(file, var_pairs, vars_files)
+    if fmt in ("svg", "png"):
+        data = render_image(topo, fmt)
+    else:
+        data = (render_html(topo) if fmt == "html" else render_graph(topo, fmt)).encode()
+    if output is not None:
+        from ..hostsfile import write_atomic
+
+        write_atomic(output, data.decode("utf-8", "surrogateescape"))  # written back byte for byte (a png too)
+    elif fmt == "png" and sys.stdout.isatty():
+        raise click.UsageError("a png is not for the terminal: give -o FILE.png (or redirect the output)")
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()

@@ -96,6 +96,9 @@ def check(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     if not topo.checks:
         click.echo(f"Lab {topo.name} declares no checks (add `checks:` to {file}).", err=True)
     results = run_checks(topo, node_name)
+    from ..check_results import save_results
+
+    save_results(node_roots(), topo.name, to_json(topo.name, results))  # the last results, for `topo ui`
     if junit is not None:
         write_atomic(junit, to_junit(topo.name, results))
     failed = [r for r in results if not r.passed]

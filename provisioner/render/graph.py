@@ -75,6 +75,16 @@ def _id(*parts: str | None) -> str:
     return "n_" + re.sub(r"[^A-Za-z0-9_]", lambda m: f"_{ord(m.group()):x}_", raw)
 
 
+def netns_id(node: str, netns: str | None) -> str:
+    """The id of a namespace's box in a diagram (None: the node's root namespace)."""
+    return _id(node, netns)
+
+
+def iface_id(node: str, netns: str | None, ifname: str) -> str:
+    """The id of an interface's shape in a diagram."""
+    return _id(node, netns, ifname)
+
+
 def _kind(drawn: dict[str, ModuleType], name: str) -> ModuleType:
     """The graph module of a kind of interface (a kind without one is drawn as any interface is)."""
     return drawn.get(name, link)
