@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(iproute2 iputils-ping procps util-linux curl graphviz python3-venv nftables python3-nftables dnsmasq-base)
+DEBS=(iproute2 iputils-ping procps util-linux curl graphviz python3-venv nftables python3-nftables dnsmasq-base tcpdump)
 if [ -f scripts/debian-packages.extra ]; then
   # shellcheck disable=SC2207
   DEBS+=($(grep -v '^#' scripts/debian-packages.extra))

@@ -1,5 +1,5 @@
 """The commands that look at a lab or this machine, or write what another tool reads:
-show, check, exec, capture, inventory."""
+show, check, exec, inventory (save and capture: cli/capture.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import click
 
 from ..diagnostics import TopoError
 from .common import (EXIT_ERROR, EXIT_OK, console, echo_json, fail, file_argument, json_option, node_option, node_roots,
-                     output_option, pick_node, print_diagnostics, quiet_option, require_root, template_options,
+                     output_option, pick_node, quiet_option, require_root, template_options,
                      valid_topology)
 
 
@@ -132,55 +132,3 @@ def exec_(namespace: str, command: tuple[str, ...]) -> None:
     if not argv:
         raise click.UsageError("give a command to run")
     os.execvp("ip", ["ip", "netns", "exec", namespace, *argv])
-
-
-@click.command(name="capture")
-@click.option("--name", "lab", default="captured", show_default=True, help="The lab's name in the written file.")
-@click.option("--netns", "namespaces", multiple=True, metavar="NS",
-              help="Capture this namespace (repeatable; default: every namespace under /run/netns).")
-@click.option("--include-root/--no-include-root", default=True, show_default=True,
-              help="Capture the root namespace's bridges and veth ends, the routes through them, its sysctls and "
-                   "topo's /etc/hosts entries.")
-@click.option("--macs/--no-macs", default=True, show_default=True,
-              help="Write each interface's MAC address (without: the kernel picks new ones on apply).")
-@output_option("Write the file here (atomically) instead of printing it.")
-def capture_cmd(lab: str, namespaces: tuple[str, ...], include_root: bool, macs: bool, output: Path | None) -> None:
-    """Write a topology file that reproduces this machine's namespaces, veths, bridges, addresses,
-    routes, forwarding sysctls and hosts entries, also those other tools made (a CNI plugin, ip netns).
-    Read only: nothing is created or changed. What capture does not write (vxlan, dummy, ifb ... devices,
-    veths into unnamed namespaces) is left out with a warning, also named in the file's header; in the
-    root namespace only the routes through captured bridges and veth ends are written (the node's own
-    routes, e.g. via its uplink, are not a lab's).
-
-    \b
-    Examples:
-      topo capture -o captured.yaml                     # every namespace, the root's bridges and veths
-      topo capture --netns pod1 --netns pod2 --name pods -o pods.yaml
-      topo plan captured.yaml                           # on this machine: no changes (all unmanaged)
-      topo apply --adopt captured.yaml                  # take the objects over (no other change)
-      topo apply captured.yaml                          # on a clean machine: the same state
-    """
-    from ..capture import CaptureError, capture as capture_live
-    from ..capture_check import checked_file
-    from ..hostsfile import write_atomic
-
-    roots = node_roots()
-    require_root()
-    try:
-        cap = capture_live(roots, lab, namespaces, include_root, macs)
-    except CaptureError as exc:
-        raise TopoError(f"error: {exc}")
-    for item in cap.skipped:
-        click.echo(f"warning: not captured: {item}", err=True)
-    try:
-        checked = checked_file(cap, output)
-    except TopoError as exc:
-        print_diagnostics(exc.diagnostics)
-        raise
-    print_diagnostics(list(checked.warnings))
-    if output is None:
-        sys.stdout.write(checked.text)
-        return
-    write_atomic(output, checked.text)
-    click.echo(f"Captured {cap.summary()} into {output}" + (f" ({len(cap.skipped)} objects not captured, see above)" if cap.skipped else "")
-               + ".", err=True)
