@@ -1,0 +1,83 @@
+"""The CLI conventions of issue 20: the README's commands as root without sudo (and through
+sudo otherwise), the demo's setup without the test tools, `topo ls`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from sandbox import REPO, Sandbox
+
+PROBE = 'set -eu\ncd "$(dirname "$0")/.."\n. scripts/as-root.sh\necho "ran as $(id -u) with $*"\n'
+NOBODY = [shutil.which("setpriv") or "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@pytest.fixture
+def probe_tree() -> Iterator[Path]:
+    """A copy of scripts/as-root.sh with a script sourcing it, readable by an unprivileged user,
+    and a bin directory for the PATH (bash and the few tools, no sudo)."""
+    top = Path(tempfile.mkdtemp(prefix="topo-as-root-"))
+    try:
+        (top / "scripts").mkdir()
+        shutil.copy(REPO / "scripts" / "as-root.sh", top / "scripts" / "as-root.sh")
+        (top / "scripts" / "probe.sh").write_text(PROBE)
+        (top / "bin").mkdir()
+        for tool in ("bash", "id", "dirname", "basename"):
+            found = shutil.which(tool)
+            assert found is not None
+            (top / "bin" / tool).symlink_to(found)
+        for path in (top, top / "scripts", top / "bin"):
+            path.chmod(0o755)
+        yield top
+    finally:
+        shutil.rmtree(top)
+
+
+def run_probe(top: Path, as_nobody: bool) -> subprocess.CompletedProcess[str]:
+    argv = [*(NOBODY if as_nobody else []), str(top / "bin" / "bash"), "scripts/probe.sh", "one"]
+    return subprocess.run(argv, cwd=top, env={"PATH": str(top / "bin")}, capture_output=True, text=True, timeout=30)
+
+
+def test_scripts_run_as_root_without_sudo(probe_tree: Path) -> None:
+    res = run_probe(probe_tree, as_nobody=False)
+    assert res.returncode == 0 and res.stdout == "ran as 0 with one\n", res.stderr
+
+
+def test_scripts_without_root_and_without_sudo_say_how(probe_tree: Path) -> None:
+    res = run_probe(probe_tree, as_nobody=True)
+    assert res.returncode == 1 and "probe.sh: needs root, and sudo is not installed" in res.stderr
+    assert res.stdout == ""
+
+
+def test_scripts_without_root_go_through_sudo(probe_tree: Path) -> None:
+    fake = probe_tree / "bin" / "sudo"
+    fake.write_text('#!' + str(probe_tree / "bin" / "bash") + '\necho "sudo $*"\n')
+    fake.chmod(0o755)
+    res = run_probe(probe_tree, as_nobody=True)
+    assert res.returncode == 0 and res.stdout == f"sudo -- bash {probe_tree}/scripts/probe.sh one\n", res.stderr
+
+
+def test_readme_scripts_use_it() -> None:
+    for script in ("demo.sh", "test.sh"):
+        text = (REPO / "scripts" / script).read_text()
+        assert ". scripts/as-root.sh" in text and "sudo bash" not in text
+    assert "bash scripts/setup.sh --demo" in (REPO / "scripts" / "demo.sh").read_text()
+
+
+def test_demo_setup_installs_no_test_tools() -> None:
+    def listed(*args: str) -> set[str]:
+        out = subprocess.run(["bash", str(REPO / "scripts" / "setup.sh"), *args, "--list"], capture_output=True,
+                             text=True, check=True).stdout
+        return set(out.split())
+
+    demo, full = listed("--demo"), listed()
+    assert {"iproute2", "python3-venv", "tcpdump"} <= demo
+    assert not demo & {"chromium", "mininet", "nodejs", "openssh-server", "strace", "graphviz"}
+    assert demo < full and {"chromium", "mininet", "openssh-server"} <= full
