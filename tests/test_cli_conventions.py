@@ -81,3 +81,31 @@ def test_demo_setup_installs_no_test_tools() -> None:
     assert {"iproute2", "python3-venv", "tcpdump"} <= demo
     assert not demo & {"chromium", "mininet", "nodejs", "openssh-server", "strace", "graphviz"}
     assert demo < full and {"chromium", "mininet", "openssh-server"} <= full
+
+
+@pytest.mark.kernel
+def test_ls_lists_every_lab_with_its_status(sandbox: Sandbox) -> None:
+    import yaml
+
+    from conftest import example
+
+    assert sandbox.topo("ls").stdout == "No labs recorded on this machine.\n"
+    assert json.loads(sandbox.topo("ls", "--json").stdout) == []
+    sandbox.topo("apply", example("03"))
+    sandbox.topo("apply", example("04"))
+    rows = {r["lab"]: r for r in json.loads(sandbox.topo("ls", "-o", "json").stdout)}
+    assert set(rows) == {"veth-by-hand", "kindnet"}
+    kind = rows["kindnet"]
+    assert kind["file"] == str(Path(example("04")).resolve()) and kind["namespaces"] == 3 and kind["links"] == 3
+    assert kind["status"] == "in sync" and rows["veth-by-hand"]["status"] == "in sync"
+    assert yaml.safe_load(sandbox.topo("ls", "-o", "yaml").stdout) == list(rows.values())
+    sandbox.run(["ip", "link", "set", "veth-a", "down"])  # behind topo's back
+    rows = {r["lab"]: r for r in json.loads(sandbox.topo("ls", "--json").stdout)}
+    assert rows["kindnet"]["status"] == "drift" and rows["kindnet"]["changes"] >= 1
+    assert rows["veth-by-hand"]["status"] == "in sync"
+    assert sandbox.topo("plan", example("04"), check=False).returncode == 2  # plan agrees
+    sandbox.run(["rm", "/var/lib/topo/labs/veth-by-hand.applied.yaml"])  # as after an interrupted apply
+    table = sandbox.topo("ls", "-o", "wide").stdout
+    line = next(x for x in table.splitlines() if x.startswith("veth-by-hand"))
+    assert line.split()[-1] == "partial" and "CHANGES" in table
+    assert next(x for x in table.splitlines() if x.startswith("kindnet")).split()[-1] == "drift"

@@ -13,6 +13,7 @@ from .common import fail
 from .files import graph, render, validate
 from .capture import capture, save
 from .inspect import check, exec_, inventory, show
+from .labs import ls
 from .lifecycle import apply, destroy, plan
 
 __all__ = ["main", "run"]
@@ -56,7 +57,7 @@ def _register(group: click.Group, *commands: click.Command) -> None:
         group.add_command(command)
 
 
-_register(main, validate, render, graph, plan, apply, destroy, inventory, show, check, exec_, save, capture, completion)
+_register(main, validate, render, graph, plan, apply, destroy, inventory, ls, show, check, exec_, save, capture, completion)
 
 
 def run() -> None:
