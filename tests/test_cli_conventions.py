@@ -109,3 +109,21 @@ def test_ls_lists_every_lab_with_its_status(sandbox: Sandbox) -> None:
     line = next(x for x in table.splitlines() if x.startswith("veth-by-hand"))
     assert line.split()[-1] == "partial" and "CHANGES" in table
     assert next(x for x in table.splitlines() if x.startswith("kindnet")).split()[-1] == "drift"
+
+
+@pytest.mark.kernel
+def test_show_and_check_output_formats(sandbox: Sandbox) -> None:
+    import yaml
+
+    from conftest import example
+
+    sandbox.topo("apply", example("03"))
+    as_json = json.loads(sandbox.topo("show", example("03"), "--json").stdout)
+    assert json.loads(sandbox.topo("show", example("03"), "-o", "json").stdout) == as_json
+    assert yaml.safe_load(sandbox.topo("show", example("03"), "-o", "yaml").stdout) == as_json
+    assert any(r["interface"] == "h6902" for r in as_json)
+    assert "lab-docker0" in sandbox.topo("show", example("03"), "-o", "wide").stdout
+    checks = json.loads(sandbox.topo("check", example("03"), "--json").stdout)
+    assert yaml.safe_load(sandbox.topo("check", example("03"), "-o", "yaml").stdout)["lab"] == checks["lab"]
+    bad = sandbox.topo("show", example("03"), "-o", "xml", check=False)
+    assert bad.returncode == 2 and "'xml' is not one of" in bad.stderr

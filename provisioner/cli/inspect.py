@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from ..diagnostics import TopoError
-from .common import (EXIT_ERROR, EXIT_OK, console, echo_json, fail, file_argument, json_option, node_option, node_roots,
+from .formats import emit, format_option, structured
+from .common import (EXIT_ERROR, EXIT_OK, console, fail, file_argument, node_option, node_roots,
                      output_option, pick_node, quiet_option, require_root, template_options,
                      valid_topology)
 
@@ -47,8 +48,8 @@ def inventory(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ..
 @file_argument()
 @template_options
 @node_option
-@json_option("Print the objects as JSON.")
-def show(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, as_json: bool) -> None:
+@format_option("Output format: json or yaml (the objects' list), wide (the table).")
+def show(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, fmt: str | None) -> None:
     """List the lab's live objects: namespace, interface, addresses, peer, state.
 
     \b
@@ -62,8 +63,8 @@ def show(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
     require_root()
     node_name = pick_node(topo, node)
     rows = inventory_rows(topo, node_name, read_node(roots, topo, node_name))
-    if as_json:
-        echo_json([r.to_json() for r in rows])
+    if structured(fmt):
+        emit([r.to_json() for r in rows], fmt)
     else:
         render_table(console(), topo.name, rows)
 
@@ -74,10 +75,10 @@ def show(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
 @node_option
 @click.option("--junit", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Also write the results as JUnit XML to this file (for CI).")
-@json_option("Print the results as JSON.")
+@format_option("Output format: json or yaml (the results), wide (the table).")
 @quiet_option("Print only failures and the summary line, and no warnings about the file.")
 def check(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, junit: Path | None,
-          as_json: bool, quiet: bool) -> None:
+          fmt: str | None, quiet: bool) -> None:
     """Run the lab's declared checks (`checks:`) from its namespaces: ping, TCP, name lookups.
 
     \b
@@ -99,8 +100,8 @@ def check(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     if junit is not None:
         write_atomic(junit, to_junit(topo.name, results))
     failed = [r for r in results if not r.passed]
-    if as_json:
-        echo_json(to_json(topo.name, results))
+    if structured(fmt):
+        emit(to_json(topo.name, results), fmt)
     elif quiet:
         for r in failed:
             click.echo(f"FAILED {r.check.name}: {r.detail}")
