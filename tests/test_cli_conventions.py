@@ -127,3 +127,18 @@ def test_show_and_check_output_formats(sandbox: Sandbox) -> None:
     assert yaml.safe_load(sandbox.topo("check", example("03"), "-o", "yaml").stdout)["lab"] == checks["lab"]
     bad = sandbox.topo("show", example("03"), "-o", "xml", check=False)
     assert bad.returncode == 2 and "'xml' is not one of" in bad.stderr
+
+
+@pytest.mark.kernel
+def test_plan_output_formats(sandbox: Sandbox) -> None:
+    import yaml
+
+    from conftest import example
+
+    as_json = sandbox.topo("plan", example("03"), "--json", check=False)
+    as_yaml = sandbox.topo("plan", example("03"), "-o", "yaml", check=False)
+    assert as_json.returncode == as_yaml.returncode == 2
+    assert yaml.safe_load(as_yaml.stdout) == json.loads(as_json.stdout) == json.loads(
+        sandbox.topo("plan", example("03"), "-o", "json", check=False).stdout)
+    assert "create-namespace" in as_yaml.stdout
+    assert "container" in sandbox.topo("plan", example("03"), "-o", "wide", check=False).stdout
