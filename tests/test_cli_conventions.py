@@ -142,3 +142,24 @@ def test_plan_output_formats(sandbox: Sandbox) -> None:
         sandbox.topo("plan", example("03"), "-o", "json", check=False).stdout)
     assert "create-namespace" in as_yaml.stdout
     assert "container" in sandbox.topo("plan", example("03"), "-o", "wide", check=False).stdout
+
+
+@pytest.mark.kernel
+def test_completion_of_lab_names_and_namespaces(sandbox: Sandbox) -> None:
+    from conftest import example
+
+
+    sandbox.topo("apply", example("03"))
+    sandbox.topo("apply", example("04"))
+
+    def complete(words: str) -> list[str]:
+        env = {"_TOPO_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)}
+        out = sandbox.run(["env", *(f"{k}={v}" for k, v in env.items()), TOPO_BIN], check=False).stdout
+        return [line.split(",", 1)[1] for line in out.splitlines()]
+
+    assert complete("topo destroy --lab kind") == ["kindnet"]
+    assert complete("topo exec cni-pod-") == ["cni-pod-a", "cni-pod-b", "cni-pod-c"]
+    assert complete("topo exec cont") == ["container"]
+
+
+TOPO_BIN = str(REPO / ".venv" / "bin" / "topo")

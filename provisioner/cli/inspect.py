@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ..diagnostics import TopoError
+from .complete import complete_namespaces
 from .formats import emit, format_option, structured
 from .common import (EXIT_ERROR, EXIT_OK, console, fail, file_argument, node_option, node_roots,
                      output_option, pick_node, quiet_option, require_root, template_options,
@@ -112,7 +113,7 @@ def check(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
 
 
 @click.command(name="exec", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@click.argument("namespace")
+@click.argument("namespace", shell_complete=complete_namespaces)
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def exec_(namespace: str, command: tuple[str, ...]) -> None:
     """Run COMMAND inside lab namespace NAMESPACE (with its hosts file), like `ip netns exec`.

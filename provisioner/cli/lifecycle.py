@@ -11,6 +11,7 @@ import click
 from .common import (EXIT_CHANGES, EXIT_ERROR, EXIT_OK, count, echo_json, fail, json_option, lab_options, load_valid, located,
                      no_changes_line, no_wait_option, node_roots, pick_node, print_plan, progress, quiet_option,
                      require_root, run_options, valid_topology)
+from .complete import complete_labs
 from .formats import emit, format_option, structured
 from .remote import fan_out, report_fanout
 
@@ -232,7 +233,8 @@ def _recorded_node(roots: "Roots", lab: str, node: str | None, from_kernel: bool
 
 @click.command()
 @lab_options(file_required=False)
-@click.option("--lab", "lab", default=None, help="Destroy the lab of this name (when its file is gone).")
+@click.option("--lab", "lab", default=None, shell_complete=complete_labs,
+              help="Destroy the lab of this name (when its file is gone).")
 @click.option("--from-kernel", is_flag=True,
               help="With --lab: do not read the lab's record (corrupt or lost); remove the links marked topo:LAB and "
                    "the namespaces holding only such links, then set the record aside.")
