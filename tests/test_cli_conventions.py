@@ -4,7 +4,6 @@ sudo otherwise), the demo's setup without the test tools, `topo ls`."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import tempfile
