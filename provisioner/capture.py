@@ -1,4 +1,4 @@
-"""`topo capture`: the live network of this machine as a topology file that reproduces it.
+"""`topo save`: the live network of this machine as a topology file that reproduces it.
 
 Read only: namespaces are entered in process (`NetnsPool`, which never creates one), links,
 addresses and routes come from netlink dumps, the peer of a veth is looked up with
@@ -388,7 +388,7 @@ def header(cap: Capture, schema_ref: str) -> str:
     lines = [
         f"# yaml-language-server: $schema={schema_ref}",
         "#",
-        f"# Captured by `topo capture` on {socket.gethostname()} at {cap.when.isoformat(timespec='seconds')}.",
+        f"# Saved by `topo save` on {socket.gethostname()} at {cap.when.isoformat(timespec='seconds')}.",
         *_wrapped("# What: " + cap.summary() + ", from "
                   + ("the root namespace (bridges, veth ends, the routes through them) and " if cap.include_root else "")
                   + (f"the namespaces named with --netns: {_list(cap.namespaces)}" if cap.selected

@@ -1,4 +1,4 @@
-"""The capture round trip: the file `topo capture` writes must be a valid topology file that
+"""The capture round trip: the file `topo save` writes must be a valid topology file that
 reads back as exactly the captured state, or nothing is written."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What the kinds' capture steps share (`topo capture`, see provisioner/capture.py): the
+"""What the kinds' capture steps share (`topo save`, see provisioner/capture.py): the
 namespaces' facts as read, where the notes about what is left out go, and an interface
 built from a link's facts. Each kind turns its facts into its part of the model in
 provisioner/kinds/<kind>/capture.py."""

@@ -1,14 +1,34 @@
 #!/usr/bin/env bash
-# Set up everything topo and its test suite need on a fresh Debian machine (run as root):
-# Debian packages, a virtual environment in .venv with topo installed (editable) and pinned deps.
-# Idempotent: a second run installs nothing new.
+# Set up topo on a fresh Debian machine (run as root): Debian packages, a virtual environment in
+# .venv with topo installed (editable) and pinned deps. Idempotent: a second run installs nothing new.
+#   bash scripts/setup.sh            everything topo and its test suite and benchmarks need
+#   bash scripts/setup.sh --demo     only what topo itself (and scripts/demo.sh) needs: no browser,
+#                                    mininet, sshd, npm tools, no test or Ansible Python packages
+#   ... --list                       print the Debian packages it would check, install nothing
 set -euo pipefail
 cd "$(dirname "$0")/.."
+demo=0 list=0
+for arg in "$@"; do
+  case $arg in
+    --demo) demo=1 ;;
+    --list) list=1 ;;
+    *) echo "setup: unknown option $arg (--demo, --list)" >&2; exit 2 ;;
+  esac
+done
 
-DEBS=(iproute2 iputils-ping procps util-linux curl graphviz python3-venv nftables python3-nftables dnsmasq-base)
-if [ -f scripts/debian-packages.extra ]; then
-  # shellcheck disable=SC2207
-  DEBS+=($(grep -v '^#' scripts/debian-packages.extra))
+# what topo itself runs: ip, ping, the demo's curl, nft + its Python binding (Services),
+# dnsmasq (cluster DNS), tcpdump (topo capture)
+DEBS=(iproute2 iputils-ping procps util-linux curl python3-venv nftables python3-nftables dnsmasq-base tcpdump)
+if [ "$demo" = 0 ]; then
+  DEBS+=(graphviz)
+  if [ -f scripts/debian-packages.extra ]; then
+    # shellcheck disable=SC2207
+    DEBS+=($(grep -v '^#' scripts/debian-packages.extra))
+  fi
+fi
+if [ "$list" = 1 ]; then
+  printf '%s\n' "${DEBS[@]}"
+  exit 0
 fi
 missing=()
 for p in "${DEBS[@]}"; do
@@ -33,9 +53,14 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-stamp=.venv/.topo-installed
+full=.venv/.topo-installed stamp=.venv/.topo-installed extras='[test,ansible,ui]'
+if [ "$demo" = 1 ]; then
+  stamp=.venv/.topo-installed-demo extras=''
+  # a full install serves the demo as well
+  if [ -f "$full" ] && [ ! pyproject.toml -nt "$full" ]; then stamp=$full; fi
+fi
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  if ! .venv/bin/pip install -e '.[test,ansible,ui]' >.venv/pip.log 2>&1; then
+  if ! .venv/bin/pip install -e ".$extras" >.venv/pip.log 2>&1; then
     cat .venv/pip.log >&2
     exit 1
   fi
@@ -52,7 +77,7 @@ fi
 # what it saves)
 .venv/bin/python -m provisioner.schema_build --compile
 .venv/bin/python -m compileall -q provisioner >/dev/null
-if [ -f scripts/setup-extra.sh ]; then
+if [ "$demo" = 0 ] && [ -f scripts/setup-extra.sh ]; then
   bash scripts/setup-extra.sh
 fi
 echo "setup: ready (.venv/bin/topo)"

@@ -7,6 +7,7 @@
 # them in this one process, as plain `pytest` does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/as-root.sh
 bash scripts/setup.sh
 workers=${TOPO_TEST_WORKERS:-3}
 if [ "$workers" = 0 ]; then

@@ -1,4 +1,4 @@
-"""`topo capture`: the live state as a topology file that reproduces it.
+"""`topo save`: the live state as a topology file that reproduces it.
 
 - every local example: apply, capture (which changes nothing), destroy, apply the captured
   file on the now clean sandbox: links (kind, MTU, MAC, master, state, veth peer), addresses,
@@ -107,7 +107,7 @@ def capture(box: Sandbox, out: Path, *args: str) -> tuple[str, str]:
     """`topo capture -o OUT ARGS`: the file's text and the command's stderr. Checks that the
     capture changed nothing on the machine (every namespace, link, address, route, hosts file)."""
     before = settled_snapshot(box)
-    res = box.topo("capture", "-o", str(out), *args)
+    res = box.topo("save", "-o", str(out), *args)
     assert settled_snapshot(box) == before, "capture must not change the machine"
     return out.read_text(), res.stderr
 
@@ -245,10 +245,10 @@ def test_capture_of_two_cni_bridge_pods(sandbox: Sandbox, tmp_path: Path) -> Non
     out = tmp_path / "f.yaml"
     text, stderr = capture(sandbox, out)
     assert "warning" not in stderr, stderr
-    assert "Captured 2 namespaces, 1 bridge, 2 veth pairs, 2 routes" in stderr
+    assert "Saved 2 namespaces, 1 bridge, 2 veth pairs, 2 routes" in stderr
     first, second = text.splitlines()[:2]
     assert first.startswith("# yaml-language-server: $schema=") and Path(out.parent, first.split("=", 1)[1]).resolve().is_file()
-    assert "Captured by `topo capture`" in text
+    assert "Saved by `topo save`" in text
     assert sandbox.topo("validate", str(out)).stdout.strip() == f"{out}: valid"
     data = yaml.safe_load(text)
     assert data["bridges"]["cni0"]["addresses"] == [{"address": "10.88.0.1/24", "broadcast": "auto"}]
@@ -459,7 +459,7 @@ def test_pairs_by_namespace_id_and_what_is_left_out(sandbox: Sandbox, tmp_path: 
         assert sorted((l["a"], l["b"]) for l in data["links"]) == [("a:x", "c:y"), ("b:x", "d:y")]
         assert "veth eth0 in namespace a (its peer h-a is in the root namespace: --no-include-root)" in text
 
-        missing = sandbox.topo("capture", "--netns", "nope", check=False)
+        missing = sandbox.topo("save", "--netns", "nope", check=False)
         assert missing.returncode == 1 and "no namespace nope under /run/netns" in missing.stderr
     finally:
         holder.kill()

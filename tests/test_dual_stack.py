@@ -56,7 +56,7 @@ def test_a_lost_ipv6_route_and_address_are_drift_and_repaired(sandbox: Sandbox) 
 def test_dual_stack_lab_captured_and_planned_again(sandbox: Sandbox, tmp_path: Path) -> None:
     sandbox.topo("apply", str(LAB))
     captured = tmp_path / "captured.yaml"
-    sandbox.topo("capture", "--name", "dual-stack", "-o", str(captured))
+    sandbox.topo("save", "--name", "dual-stack", "-o", str(captured))
     data = yaml.safe_load(captured.read_text())
     pod = data["namespaces"]["pod-b"]
     text = yaml.safe_dump(pod)

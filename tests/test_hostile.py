@@ -171,7 +171,7 @@ def test_kernel_names_with_control_characters_are_never_printed_raw(tmp_path: Pa
         box.run(["sh", "-c", "ip link add name \"$(printf 'br\\033[31m')\" type bridge && "
                              "ip link add name \"x$(printf '\\007')y\" type veth peer name ok-peer && "
                              "ip netns add pod1 && ip link set ok-peer netns pod1"])
-        cap = box.topo("capture", "-o", "/run/topo/cap.yaml")
+        cap = box.topo("save", "-o", "/run/topo/cap.yaml")
         out = cap.stdout + cap.stderr
         assert "\x1b" not in out and "\x07" not in out
         assert "br\\x1b[31m" in out  # named, escaped

@@ -235,7 +235,7 @@ def test_capture_keeps_the_examples_rate_and_loss(sandbox: Sandbox, tmp_path: Pa
     sandbox.topo("apply", str(EXAMPLE))
     before = {ns: root_qdisc_facts(sandbox, ns) for ns in ("client", "server")}
     out = tmp_path / "captured.yaml"
-    sandbox.topo("capture", "-o", str(out))
+    sandbox.topo("save", "-o", str(out))
     [link] = yaml.safe_load(out.read_text())["links"]
     assert link["a"]["impair"] == {"rate": "10mbit"} and link["b"]["impair"] == {"rate": "10mbit", "loss": 30.0}, link
     rc, node = plan_json(sandbox, out)
@@ -263,7 +263,7 @@ def test_capture_keeps_another_tools_qdisc_unmanaged_until_adopted(sandbox: Sand
         sandbox.run(cmd)
     assert root_qdisc(sandbox, "a")["handle"] != "7470:"
     out = tmp_path / "captured.yaml"
-    sandbox.topo("capture", "-o", str(out))
+    sandbox.topo("save", "-o", str(out))
     assert "impair: {rate: 5mbit}" in out.read_text(), out.read_text()
     rc, node = plan_json(sandbox, out)
     assert (rc, node["changes"], node["conflicts"]) == (0, [], []), node

@@ -98,7 +98,7 @@ def test_macvlan_mode_changed_in_the_file_remade_in_one_apply(sandbox: Sandbox, 
 def test_macvlan_lab_captured_and_planned_again(sandbox: Sandbox, tmp_path: Path) -> None:
     sandbox.topo("apply", str(LAB))
     captured = tmp_path / "captured.yaml"
-    sandbox.topo("capture", "--name", "macvlan-lab", "-o", str(captured))
+    sandbox.topo("save", "--name", "macvlan-lab", "-o", str(captured))
     entries = yaml.safe_load(captured.read_text())["macvlans"]
     assert sorted((m["at"], m["parent"], m.get("mode", "bridge"), m.get("mtu")) for m in entries) == [
         ("host:mv-host", "br-mv", "vepa", 1450), ("pod-a:eth0", "br-mv", "bridge", 1400), ("pod-b:eth0", "br-mv", "bridge", None)]

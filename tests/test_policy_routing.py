@@ -161,7 +161,7 @@ def test_policy_routing_made_by_another_tool_captured_planned_clean_and_reproduc
         sandbox.run(command.split())
     made = policy_state(sandbox)
     out = tmp_path / "captured.yaml"
-    sandbox.topo("capture", "-o", str(out))
+    sandbox.topo("save", "-o", str(out))
     data = yaml.safe_load(out.read_text())
     server = data["namespaces"]["server"]
     assert server["rules"] == [{"priority": 100, "from": "10.1.0.2/32", "table": 100},

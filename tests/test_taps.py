@@ -107,7 +107,7 @@ def test_tap_drift_named_and_repaired_in_one_apply(sandbox: Sandbox) -> None:
 def test_taps_captured_and_planned_again(sandbox: Sandbox, tmp_path: Path) -> None:
     sandbox.topo("apply", str(LAB))
     captured = tmp_path / "captured.yaml"
-    sandbox.topo("capture", "--name", "tap-lab", "-o", str(captured))
+    sandbox.topo("save", "--name", "tap-lab", "-o", str(captured))
     taps = yaml.safe_load(captured.read_text())["taps"]
     assert sorted((t["at"], t.get("mode", "tap"), t.get("owner"), t.get("multi_queue", False), t.get("mtu")) for t in taps) == [
         ("br-vm:tap-vm", "tap", "nobody", True, None), ("pod-a:tun0", "tun", None, False, 1400)], taps

@@ -192,7 +192,7 @@ def test_plain_values_keep_working(tmp_path: Path) -> None:
 
 
 def test_a_template_constant_is_its_authors_text(tmp_path: Path) -> None:
-    """Constants are not variables: `{{ '{' }}` (how `topo capture` escapes braces) still works."""
+    """Constants are not variables: `{{ '{' }}` (how `topo save` escapes braces) still works."""
     lab = write(tmp_path, "lab.yaml", "name: lab\ndescription: \"a {{ '{' }}{ b }} {{ '#: x' }}\"\n")
     assert load(lab).data["description"] == "a {{ b }} #: x"
 

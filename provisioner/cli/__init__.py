@@ -11,7 +11,9 @@ from .. import __version__
 from ..diagnostics import TopoError
 from .common import fail
 from .files import graph, render, validate
-from .inspect import capture_cmd, check, exec_, inventory, show
+from .capture import capture, save
+from .inspect import check, exec_, inventory, show
+from .labs import ls
 from .lifecycle import apply, destroy, plan
 from .ui import ui
 
@@ -56,7 +58,7 @@ def _register(group: click.Group, *commands: click.Command) -> None:
         group.add_command(command)
 
 
-_register(main, validate, render, graph, plan, apply, destroy, inventory, show, check, exec_, capture_cmd, ui, completion)
+_register(main, validate, render, graph, plan, apply, destroy, inventory, ls, show, check, exec_, save, capture, ui, completion)
 
 
 def run() -> None:

@@ -1,5 +1,5 @@
 """The commands that look at a lab or this machine, or write what another tool reads:
-show, check, exec, capture, inventory."""
+show, check, exec, inventory (save and capture: cli/capture.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from pathlib import Path
 import click
 
 from ..diagnostics import TopoError
-from .common import (EXIT_ERROR, EXIT_OK, console, echo_json, fail, file_argument, json_option, node_option, node_roots,
-                     output_option, pick_node, print_diagnostics, quiet_option, require_root, template_options,
+from .complete import complete_namespaces
+from .formats import emit, format_option, structured
+from .common import (EXIT_ERROR, EXIT_OK, console, fail, file_argument, node_option, node_roots,
+                     output_option, pick_node, quiet_option, require_root, template_options,
                      valid_topology)
 
 
@@ -47,8 +49,8 @@ def inventory(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ..
 @file_argument()
 @template_options
 @node_option
-@json_option("Print the objects as JSON.")
-def show(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, as_json: bool) -> None:
+@format_option("Output format: json or yaml (the objects' list), wide (the table).")
+def show(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, fmt: str | None) -> None:
     """List the lab's live objects: namespace, interface, addresses, peer, state.
 
     \b
@@ -62,8 +64,8 @@ def show(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
     require_root()
     node_name = pick_node(topo, node)
     rows = inventory_rows(topo, node_name, read_node(roots, topo, node_name))
-    if as_json:
-        echo_json([r.to_json() for r in rows])
+    if structured(fmt):
+        emit([r.to_json() for r in rows], fmt)
     else:
         render_table(console(), topo.name, rows)
 
@@ -74,10 +76,10 @@ def show(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
 @node_option
 @click.option("--junit", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Also write the results as JUnit XML to this file (for CI).")
-@json_option("Print the results as JSON.")
+@format_option("Output format: json or yaml (the results), wide (the table).")
 @quiet_option("Print only failures and the summary line, and no warnings about the file.")
 def check(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, junit: Path | None,
-          as_json: bool, quiet: bool) -> None:
+          fmt: str | None, quiet: bool) -> None:
     """Run the lab's declared checks (`checks:`) from its namespaces: ping, TCP, name lookups.
 
     \b
@@ -102,8 +104,8 @@ def check(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     if junit is not None:
         write_atomic(junit, to_junit(topo.name, results))
     failed = [r for r in results if not r.passed]
-    if as_json:
-        echo_json(to_json(topo.name, results))
+    if structured(fmt):
+        emit(to_json(topo.name, results), fmt)
     elif quiet:
         for r in failed:
             click.echo(f"FAILED {r.check.name}: {r.detail}")
@@ -114,7 +116,7 @@ def check(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
 
 
 @click.command(name="exec", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@click.argument("namespace")
+@click.argument("namespace", shell_complete=complete_namespaces)
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def exec_(namespace: str, command: tuple[str, ...]) -> None:
     """Run COMMAND inside lab namespace NAMESPACE (with its hosts file), like `ip netns exec`.
@@ -135,55 +137,3 @@ def exec_(namespace: str, command: tuple[str, ...]) -> None:
     if not argv:
         raise click.UsageError("give a command to run")
     os.execvp("ip", ["ip", "netns", "exec", namespace, *argv])
-
-
-@click.command(name="capture")
-@click.option("--name", "lab", default="captured", show_default=True, help="The lab's name in the written file.")
-@click.option("--netns", "namespaces", multiple=True, metavar="NS",
-              help="Capture this namespace (repeatable; default: every namespace under /run/netns).")
-@click.option("--include-root/--no-include-root", default=True, show_default=True,
-              help="Capture the root namespace's bridges and veth ends, the routes through them, its sysctls and "
-                   "topo's /etc/hosts entries.")
-@click.option("--macs/--no-macs", default=True, show_default=True,
-              help="Write each interface's MAC address (without: the kernel picks new ones on apply).")
-@output_option("Write the file here (atomically) instead of printing it.")
-def capture_cmd(lab: str, namespaces: tuple[str, ...], include_root: bool, macs: bool, output: Path | None) -> None:
-    """Write a topology file that reproduces this machine's namespaces, veths, bridges, addresses,
-    routes, forwarding sysctls and hosts entries, also those other tools made (a CNI plugin, ip netns).
-    Read only: nothing is created or changed. What capture does not write (vxlan, dummy, ifb ... devices,
-    veths into unnamed namespaces) is left out with a warning, also named in the file's header; in the
-    root namespace only the routes through captured bridges and veth ends are written (the node's own
-    routes, e.g. via its uplink, are not a lab's).
-
-    \b
-    Examples:
-      topo capture -o captured.yaml                     # every namespace, the root's bridges and veths
-      topo capture --netns pod1 --netns pod2 --name pods -o pods.yaml
-      topo plan captured.yaml                           # on this machine: no changes (all unmanaged)
-      topo apply --adopt captured.yaml                  # take the objects over (no other change)
-      topo apply captured.yaml                          # on a clean machine: the same state
-    """
-    from ..capture import CaptureError, capture as capture_live
-    from ..capture_check import checked_file
-    from ..hostsfile import write_atomic
-
-    roots = node_roots()
-    require_root()
-    try:
-        cap = capture_live(roots, lab, namespaces, include_root, macs)
-    except CaptureError as exc:
-        raise TopoError(f"error: {exc}")
-    for item in cap.skipped:
-        click.echo(f"warning: not captured: {item}", err=True)
-    try:
-        checked = checked_file(cap, output)
-    except TopoError as exc:
-        print_diagnostics(exc.diagnostics)
-        raise
-    print_diagnostics(list(checked.warnings))
-    if output is None:
-        sys.stdout.write(checked.text)
-        return
-    write_atomic(output, checked.text)
-    click.echo(f"Captured {cap.summary()} into {output}" + (f" ({len(cap.skipped)} objects not captured, see above)" if cap.skipped else "")
-               + ".", err=True)

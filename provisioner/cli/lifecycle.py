@@ -11,6 +11,8 @@ import click
 from .common import (EXIT_CHANGES, EXIT_ERROR, EXIT_OK, count, echo_json, fail, json_option, lab_options, load_valid, located,
                      no_changes_line, no_wait_option, node_roots, pick_node, print_plan, progress, quiet_option,
                      require_root, run_options, valid_topology)
+from .complete import complete_labs
+from .formats import emit, format_option, structured
 from .remote import fan_out, report_fanout
 
 if TYPE_CHECKING:
@@ -28,10 +30,10 @@ def _exit_after_run(res: "FanoutResult") -> NoReturn:
 @lab_options()
 @click.option("--adopt", is_flag=True, help="Plan to take over existing objects the file names (not the lab's: unmanaged or in conflict).")
 @click.option("--destroy", "destroying", is_flag=True, help="Plan the destroy of the lab instead.")
-@json_option("Print the plan as JSON (format: schemas/plan.schema.json).")
+@format_option("Output format: json or yaml (the plan document: schemas/plan.schema.json), wide (the plan).")
 @quiet_option("Print only the summary line, and no warnings about the file.")
 def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, inventory: Path | None,
-         fail_fast: bool, skip_host_key_check: bool, adopt: bool, destroying: bool, as_json: bool, quiet: bool) -> None:
+         fail_fast: bool, skip_host_key_check: bool, adopt: bool, destroying: bool, fmt: str | None, quiet: bool) -> None:
     """Show what apply would change; never changes the network.
 
     \b
@@ -43,6 +45,7 @@ def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
     """
     from ..render.plan import plan_to_json
 
+    as_json = structured(fmt)
     if inventory is not None:
         res = fan_out(file, var_pairs, vars_files, inventory, state="absent" if destroying else "present", check=True,
                       adopt=adopt, fail_fast=fail_fast, skip_host_key_check=skip_host_key_check, quiet=quiet)
@@ -62,7 +65,7 @@ def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
     node_name = pick_node(topo, node)
     result = plan_destroy_node(roots, topo.name, node_name) if destroying else located(plan_node(roots, topo, node_name, adopt), checked)
     if as_json:
-        echo_json(plan_to_json([result]))
+        emit(plan_to_json([result]), fmt or "json")
     elif result.empty and destroying:
         click.echo(nothing_to_destroy(topo.name, applied=load_record(roots, topo.name) is not None))
     elif result.empty:
@@ -230,7 +233,8 @@ def _recorded_node(roots: "Roots", lab: str, node: str | None, from_kernel: bool
 
 @click.command()
 @lab_options(file_required=False)
-@click.option("--lab", "lab", default=None, help="Destroy the lab of this name (when its file is gone).")
+@click.option("--lab", "lab", default=None, shell_complete=complete_labs,
+              help="Destroy the lab of this name (when its file is gone).")
 @click.option("--from-kernel", is_flag=True,
               help="With --lab: do not read the lab's record (corrupt or lost); remove the links marked topo:LAB and "
                    "the namespaces holding only such links, then set the record aside.")

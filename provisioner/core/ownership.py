@@ -15,7 +15,7 @@ from .effects import Effects
 from .keys import LinkKey, NetnsKey, ObjectKey
 from .plan import Action, Conflict, Unmanaged
 
-_HINT = ("topo changes only what it created: make the file say what is there (topo capture writes it), delete or "
+_HINT = ("topo changes only what it created: make the file say what is there (topo save writes it), delete or "
          "rename the object, or pass --adopt to take it over")
 
 

@@ -1,4 +1,4 @@
-"""`topo capture` of an interface's addresses: all but those the kernel adds by itself."""
+"""`topo save` of an interface's addresses: all but those the kernel adds by itself."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`topo capture` of the root namespace's bridges (`bridges:`) and of their ports (the
+"""`topo save` of the root namespace's bridges (`bridges:`) and of their ports (the
 captured interfaces whose master is one of them)."""
 
 from __future__ import annotations

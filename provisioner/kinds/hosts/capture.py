@@ -1,4 +1,4 @@
-"""`topo capture` of hosts entries: a namespace's /etc/netns/NS/hosts without the standard
+"""`topo save` of hosts entries: a namespace's /etc/netns/NS/hosts without the standard
 localhost lines, and for the root namespace the entries in topo's blocks of /etc/hosts
 (the user's own lines are not a lab's)."""
 

@@ -1,4 +1,4 @@
-"""`topo capture` of impairments: the root qdisc of each captured interface, netem or tbf
+"""`topo save` of impairments: the root qdisc of each captured interface, netem or tbf
 (topo's own, handle 7470:, or another tool's: `tc qdisc add dev eth0 root netem delay 50ms`),
 and the random drops of topo's netdev tables (`topo-LAB-impair`, any lab's) as `loss`: a drop on
 a veth end's ingress hook is the loss of what its peer sends, one on an egress hook the loss of

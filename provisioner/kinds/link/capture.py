@@ -1,4 +1,4 @@
-"""`topo capture` of the settings every kind of interface shares beyond its kind's own: the
+"""`topo save` of the settings every kind of interface shares beyond its kind's own: the
 queue length, a bridge port's hairpin mode, and the per-interface sysctls a tool changed
 (the CNI bridge plugin turns accept_ra off on the bridge and its host veths, DAD off and
 arp_notify on in the pod). What a port has that topo does not model is noted."""

@@ -1,4 +1,4 @@
-"""`topo capture` of a namespace's loopback: written only where it differs from topo's
+"""`topo save` of a namespace's loopback: written only where it differs from topo's
 default (up, no address but the kernel's own)."""
 
 from __future__ import annotations

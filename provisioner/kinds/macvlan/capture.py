@@ -1,4 +1,4 @@
-"""`topo capture` of macvlans: each one in a captured namespace (or the root namespace) whose
+"""`topo save` of macvlans: each one in a captured namespace (or the root namespace) whose
 parent is a link of the root namespace."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`topo capture` of a namespace's routes: the unicast routes of the main table and of the
+"""`topo save` of a namespace's routes: the unicast routes of the main table and of the
 other tables a lab may use (not the kernel's local and default ones) except the kernel's own,
 each with its device and, out of the main table, its table's number (`table: 100`; the main
 table's routes come first); in the root namespace only those through a captured interface

@@ -1,4 +1,4 @@
-"""`topo capture` of policy routing rules: a namespace's rules but the kernel's own (0 lookup
+"""`topo save` of policy routing rules: a namespace's rules but the kernel's own (0 lookup
 local, 32766 lookup main, 32767 lookup default), each as the file writes it (`table:` a
 number, or `main`); in the root namespace only when the capture is of the whole machine
 (with --netns the node's rules are not tied to the named namespaces). Rules topo does not

@@ -1,4 +1,4 @@
-"""`topo capture` of a namespace's sysctls: the forwarding switches, where they are on."""
+"""`topo save` of a namespace's sysctls: the forwarding switches, where they are on."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`topo capture` of tun/tap devices: each persistent one, with its mode, owner (a user name
+"""`topo save` of tun/tap devices: each persistent one, with its mode, owner (a user name
 when the node has one of that uid) and queues; its queue length when not the kernel's for
 its mode."""
 

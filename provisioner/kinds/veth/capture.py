@@ -1,4 +1,4 @@
-"""`topo capture` of veth pairs (`links:`): which two captured ends make a pair, and which
+"""`topo save` of veth pairs (`links:`): which two captured ends make a pair, and which
 veths are left out.
 
 A veth's IFLA_LINK is its peer's ifindex in the peer's namespace, and its IFLA_LINK_NETNSID
