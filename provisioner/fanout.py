@@ -1,8 +1,9 @@
 """Ansible fan-out: plan, apply or destroy a lab on many nodes at once through ansible-runner.
 
-The controller validates and renders the file, then runs playbooks/topo.yml: each node
-installs topo (from wheels the controller builds) and runs the `topo_lab` module, which runs
-topo on that node (check mode = plan). The per-node plans come back in the module results and
+The controller validates and renders the file, then runs playbooks/topo.yml: one task per
+node, the `topo.lab.lab` module, whose action plugin copies topo's node-side engine (a zipapp,
+provisioner/payload.py) into Ansible's remote temporary directory; the module runs it there
+with the validated document (check mode = plan), and Ansible removes the directory. The per-node plans come back in the module results and
 are put together into one set of plans, printed and scored like the local command's.
 
 Ansible checks every node's SSH host key: topo sets ANSIBLE_HOST_KEY_CHECKING=True (ansible-runner
@@ -127,12 +128,7 @@ def run(req: FanoutRequest, notify: Callable[[str], None] | None = None) -> Fano
             notify(f"{host}: {data.get('task')}: changed")
         return True
 
-    extravars: dict[str, Any] = {
-        "topo_content_b64": base64.b64encode(req.rendered.encode()).decode(),
-        "topo_state": req.state,
-        "topo_adopt": req.adopt,
-        "topo_controller_python": sys.executable,
-    }
+    extravars = _extravars(req)
     with tempfile.TemporaryDirectory(prefix="topo-runner-") as tmp:
         runner = ansible_runner.run(
             private_data_dir=tmp,
@@ -156,8 +152,36 @@ def run(req: FanoutRequest, notify: Callable[[str], None] | None = None) -> Fano
     return result
 
 
+def _extravars(req: FanoutRequest) -> dict[str, Any]:
+    """What the playbook sends every node: the validated document as data (base64 of JSON, so
+    that Ansible never templates it), and the node payload the controller built (cached)."""
+    import json
+
+    from .payload import cached
+    from .yamlpos import load_values
+
+    extravars: dict[str, Any] = {
+        "topo_document_b64": base64.b64encode(json.dumps(load_values(req.rendered)).encode()).decode(),
+        "topo_state": req.state,
+        "topo_adopt": req.adopt,
+        "topo_payload": str(cached()),
+    }
+    if req.fail_fast:
+        extravars["topo_preflight_hosts"] = "all"  # a node that cannot run a module stops all before any changes
+    if req.state == "present" and not req.check:
+        extravars["topo_checkpoint_b64"] = base64.b64encode(req.rendered.encode()).decode()
+    return extravars
+
+
 def _envvars(req: FanoutRequest) -> dict[str, str]:
-    env = {"ANSIBLE_RETRY_FILES_ENABLED": "False", "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0",
+    # the collection topo.lab ships inside the package (provisioner/ansible_collections);
+    # pipelining and ControlPersist (Ansible's default ssh_args): one SSH session per node;
+    # the remote temporary directory under /tmp, unless the user or the inventory says
+    # otherwise: a fresh node gets no ~/.ansible (and Ansible removes its ansible-tmp-* dir)
+    collections = ":".join(p for p in (str(Path(__file__).resolve().parent), os.environ.get("ANSIBLE_COLLECTIONS_PATH")) if p)
+    env = {"ANSIBLE_COLLECTIONS_PATH": collections,
+           "ANSIBLE_PIPELINING": os.environ.get("ANSIBLE_PIPELINING", "True"),
+           "ANSIBLE_REMOTE_TMP": os.environ.get("ANSIBLE_REMOTE_TMP", "/tmp"),"ANSIBLE_RETRY_FILES_ENABLED": "False", "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0",
            "ANSIBLE_ANY_ERRORS_FATAL": str(req.fail_fast),
            "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
            "ANSIBLE_PYTHON_INTERPRETER": os.environ.get("ANSIBLE_PYTHON_INTERPRETER", "auto_silent")}

@@ -66,6 +66,16 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   fi
   touch "$stamp"
 fi
+# the dev extra: ansible-test's sanity requirements for the topo.lab collection and the wheel's
+# build backend, so that tests/test_collection.py runs offline
+dev_stamp=.venv/.topo-dev-installed
+if [ ! -f "$dev_stamp" ] || [ pyproject.toml -nt "$dev_stamp" ]; then
+  if ! .venv/bin/pip install -e '.[dev]' >.venv/pip-dev.log 2>&1; then
+    cat .venv/pip-dev.log >&2
+    exit 1
+  fi
+  touch "$dev_stamp"
+fi
 # libnftables' Python binding (Services' nftables tables) is Debian's python3-nftables, pure
 # Python over ctypes, of the libnftables the system's nft uses: the venv sees that one package
 site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')

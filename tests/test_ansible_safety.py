@@ -2,10 +2,11 @@
 
 - `topo inventory` writes YAML through a serializer and refuses a node host, user or name
   that is not a plain host name / address / POSIX user name (read back by ansible-inventory);
-- provisioner.wheels takes the node's reported Python version and machine as untrusted data:
-  nothing outside its cache is touched for a hostile answer;
-- the playbook runs no shell, checks the node's answer, and the topo_lab module checks `lab`
-  with topo's own rule before anything uses it;
+- nothing a node answers names a path or a command on the controller: the controller builds the
+  node payload from its own install only (provisioner/payload.py; the former wheels builder,
+  which took the node's Python version and machine, is gone);
+- the playbook runs no shell, and the topo.lab.lab module checks `lab` with topo's own rule
+  before anything uses it;
 - host-key checking stays on unless asked to be off.
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +25,7 @@ import yaml
 from provisioner.fanout import FanoutRequest, _envvars, write_inventory
 from provisioner.model import Netns, Node, Place, Topology
 from provisioner.names import hostname_problem, lab_name_problem, user_problem
-from sandbox import REPO, TOPO, VENV_BIN
+from sandbox import REPO, TOPO, VENV_BIN, Sandbox
 
 PROXY_HOST = "192.0.2.1 ansible_ssh_common_args='-o ProxyCommand=\"touch {marker}\"'"
 NEWLINE_USER = "root\n[topo_nodes:vars]\nansible_ssh_common_args=-o ProxyCommand=\"touch {marker}\""
@@ -137,37 +137,6 @@ def test_host_key_checking_is_on_unless_turned_off_explicitly(tmp_path: Path, mo
     assert _envvars(req)["ANSIBLE_HOST_KEY_CHECKING"] == "False"
 
 
-# ---- provisioner.wheels --------------------------------------------------------------------------
-
-@pytest.fixture
-def victim(tmp_path: Path) -> Iterator[Path]:
-    """A directory next to the cache, and the cache directory a hostile node's first answer
-    ('x') would have created."""
-    (tmp_path / "cache" / "deps-cp311-x").mkdir(parents=True)
-    (tmp_path / "victim").mkdir()
-    (tmp_path / "victim" / "precious").write_text("keep me\n")
-    yield tmp_path / "victim"
-    assert (tmp_path / "victim" / "precious").read_text() == "keep me\n"
-
-
-@pytest.mark.parametrize("python,machine,message", [
-    ("3.11", "x/../../victim", "the node's machine 'x/../../victim' is not one of x86_64, aarch64"),
-    ("3.11", "../victim", "the node's machine '../victim' is not one of"),
-    ("3.11", "x86_64\n", "the node's machine 'x86_64\\n' is not one of"),
-    ("3.1/../../victim", "x86_64", "the node's Python version '3.1/../../victim' is not of the form 3.N"),
-    ("3", "x86_64", "the node's Python version '3' is not of the form 3.N"),
-    ("2.7", "x86_64", "the node's Python version '2.7' is not of the form 3.N"),
-], ids=["dotdot-machine", "parent-machine", "newline-machine", "dotdot-python", "major-only", "python2"])
-def test_wheels_refuses_a_hostile_node_answer(victim: Path, python: str, machine: str, message: str) -> None:
-    cache = victim.parent / "cache"
-    res = subprocess.run([sys.executable, "-m", "provisioner.wheels", "--python", python, "--machine", machine,
-                          "--cache", str(cache)], capture_output=True, text=True, cwd=REPO, timeout=60)
-    assert res.returncode == 1
-    assert res.stderr.startswith("error: " + message), res.stderr
-    assert res.stdout == "" and "Traceback" not in res.stderr
-    assert sorted(p.name for p in cache.iterdir()) == ["deps-cp311-x"]
-
-
 # ---- the playbook and the module ---------------------------------------------------------------------
 
 def playbook_tasks(doc: object) -> Iterator[dict[str, Any]]:
@@ -182,7 +151,8 @@ def playbook_tasks(doc: object) -> Iterator[dict[str, Any]]:
 
 def test_no_task_runs_a_shell_or_a_templated_command_line() -> None:
     tasks = [t for f in (REPO / "playbooks").rglob("*.yml") for t in playbook_tasks(yaml.safe_load(f.read_text()))]
-    assert len(tasks) > 10
+    assert any("topo.lab.lab" in t for t in tasks)
+    assert len(tasks) >= 2
     for task in tasks:
         assert not {"shell", "ansible.builtin.shell", "raw", "ansible.builtin.raw", "script"} & set(task), task["name"]
         for key in ("command", "ansible.builtin.command"):
@@ -190,45 +160,35 @@ def test_no_task_runs_a_shell_or_a_templated_command_line() -> None:
                 assert isinstance(task[key], dict) and isinstance(task[key].get("argv"), list), task["name"]
 
 
-def test_install_checks_the_nodes_answer_before_the_controller_uses_it() -> None:
-    tasks = yaml.safe_load((REPO / "playbooks" / "tasks" / "install.yml").read_text())
-    names = [t["name"] for t in tasks]
-    check = names.index("topo | the node's answer has the expected shape")
-    assert names.index("topo | the node's Python and machine") < check
-    assert check < names.index("topo | wheels for that Python, built on the controller")
+def run_module(box: Sandbox, tmp_path: Path, lab_name: str) -> tuple[int, dict[str, Any]]:
+    """topo.lab.lab (check mode, state=absent) on localhost in the sandbox, as a playbook runs
+    it: its action plugin builds and copies the payload. Returns (exit, the module's result)."""
+    args = json.dumps({"lab": lab_name, "state": "absent", "node": "node1"})
+    env = {"ANSIBLE_HOME": str(tmp_path / "ansible-home"), "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
+           "ANSIBLE_REMOTE_TMP": str(tmp_path / "remote-tmp"), "ANSIBLE_NOCOLOR": "1",
+           "ANSIBLE_CONFIG": str(tmp_path / "none.cfg"), "ANSIBLE_COLLECTIONS_PATH": str(REPO / "provisioner"),
+           "TOPO_PAYLOAD_CACHE": str(tmp_path / "payload"), "TOPO_STATE_DIR": str(tmp_path / "state")}
+    res = box.run([str(VENV_BIN / "ansible"), "localhost", "-i", "localhost,", "-c", "local",
+                   "-e", f"ansible_python_interpreter={sys.executable}", "-m", "topo.lab.lab", "-a", args, "--check"],
+                  check=False, env=env, timeout=120)
+    assert " => " in res.stdout, res.stdout + res.stderr
+    result: dict[str, Any] = json.loads(res.stdout.split(" => ", 1)[1])
+    return res.returncode, result
 
 
-@pytest.fixture
-def fake_topo(tmp_path: Path) -> Path:
-    """A topo command that only records that it ran, next to the venv's Python (which has
-    provisioner.names, as on a node)."""
-    bin_dir = tmp_path / "venv-bin"
-    bin_dir.mkdir()
-    (bin_dir / "python").symlink_to(sys.executable)
-    topo = bin_dir / "topo"
-    topo.write_text(f"#!/bin/sh\ntouch {tmp_path / 'topo-ran'}\necho '{{}}'\n")
-    topo.chmod(0o755)
-    return topo
-
-
-def run_module(tmp_path: Path, topo: Path, lab_name: str) -> subprocess.CompletedProcess[str]:
-    args = json.dumps({"lab": lab_name, "state": "absent", "node": "node1", "topo": str(topo)})
-    env = {**os.environ, "ANSIBLE_HOME": str(tmp_path / "ansible-home"), "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
-           "ANSIBLE_REMOTE_TMP": str(tmp_path / "tmp"), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_CONFIG": str(tmp_path / "none.cfg")}
-    return subprocess.run([str(VENV_BIN / "ansible"), "localhost", "-i", "localhost,", "-c", "local",
-                           "-M", str(REPO / "playbooks" / "library"), "-e", f"ansible_python_interpreter={sys.executable}",
-                           "-m", "topo_lab", "-a", args, "--check"], capture_output=True, text=True, env=env, timeout=120)
-
-
+@pytest.mark.kernel
 @pytest.mark.parametrize("lab_name", ["../../x", "lab\n--json", "-rf"])
-def test_topo_lab_refuses_a_bad_lab_before_running_topo(tmp_path: Path, fake_topo: Path, lab_name: str) -> None:
-    res = run_module(tmp_path, fake_topo, lab_name)
-    assert res.returncode != 0
+def test_topo_lab_refuses_a_bad_lab_before_using_it(sandbox: Sandbox, tmp_path: Path, lab_name: str) -> None:
+    rc, result = run_module(sandbox, tmp_path, lab_name)
     why = lab_name_problem(lab_name)
-    assert why is not None and json.dumps(why)[1:-1] in res.stdout, res.stdout + res.stderr
-    assert not (tmp_path / "topo-ran").exists(), "topo ran with the bad lab name"
+    assert rc != 0 and why is not None and result["msg"] == why, result
+    assert result.get("plan") is None, "topo planned with the bad lab name"
+    assert not (tmp_path / "state").exists()
 
 
-def test_topo_lab_runs_topo_for_a_good_lab(tmp_path: Path, fake_topo: Path) -> None:
-    res = run_module(tmp_path, fake_topo, "pod-network")
-    assert (tmp_path / "topo-ran").exists(), res.stdout + res.stderr
+@pytest.mark.kernel
+def test_topo_lab_runs_topo_for_a_good_lab(sandbox: Sandbox, tmp_path: Path) -> None:
+    rc, result = run_module(sandbox, tmp_path, "pod-network")
+    assert rc == 0, result
+    assert result["plan"]["lab"] == "pod-network" and result["plan"]["changes_present"] is False, result
+    assert not list((tmp_path / "remote-tmp").iterdir()), "the payload is removed after the task"

@@ -2,14 +2,14 @@
 
 Three nodes (network namespaces with a real sshd each, tests/testbed.py); the lab uses node1
 and node2, node3 must stay untouched. `topo apply|plan|destroy -i INVENTORY` goes through
-ansible-runner and playbooks/topo.yml: the nodes get topo from wheels the controller built
-(no registry access from a node), and run it over real SSH.
+ansible-runner and playbooks/topo.yml: one topo.lab.lab task per node, which runs topo's
+node-side engine from a zipapp copied into Ansible's remote temporary directory (nothing is
+installed on a node), over real SSH.
 """
 
 from __future__ import annotations
 
 import json
-import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -29,12 +29,6 @@ NODES = ("node1", "node2")
 
 @pytest.fixture(scope="module")
 def bed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Testbed]:
-    # wheels of topo's dependencies for the nodes' Python, fetched while there is a network:
-    # inside the sandbox the controller builds only topo's own wheel, offline
-    ver = subprocess.run([PYTHON, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                         capture_output=True, text=True, check=True).stdout.strip()
-    subprocess.run([sys.executable, "-m", "provisioner.wheels", "--python", ver, "--machine", platform.machine()],
-                   check=True, capture_output=True, cwd=REPO)
     box = Sandbox(tmp_path_factory.mktemp("mn") / "sandbox").start()
     bed = Testbed(box, tmp_path_factory.mktemp("bed")).start()
     try:
@@ -72,8 +66,19 @@ def clean_state(bed: Testbed) -> dict[str, dict[str, Any]]:
     return {n.name: node_state(bed, n.name) for n in bed.nodes}
 
 
+def node_files(bed: Testbed, node: str) -> str:
+    """What topo or Ansible could leave on a node: /opt, /var/lib/topo, ~/.ansible, the node's
+    remote temporary directory, and /tmp's entries named as AnsiballZ names topo.lab.lab's and
+    as topo's payload is (the rest of /tmp is the machine's, shared with other processes)."""
+    remote_tmp = bed.node(node).dir / "ansible-tmp"
+    return bed.ssh(node, f"find /opt /var/lib/topo ~/.ansible {remote_tmp} 2>/dev/null; "
+                         "find /tmp -maxdepth 1 \\( -name 'ansible_topo.lab.*' -o -name 'topo-node*' \\)", check=False).stdout
+
+
 def test_plan_before_apply_lists_both_nodes(bed: Testbed, clean_state: dict[str, dict[str, Any]]) -> None:
+    before = {n.name: node_files(bed, n.name) for n in bed.nodes}
     res = topo(bed, "plan", LAB, "-i", str(bed.inventory_path()), "--json", check=False)
+    assert {n.name: node_files(bed, n.name) for n in bed.nodes} == before, "plan left files on a fresh node"
     assert res.returncode == 2, res.stdout + res.stderr
     doc = json.loads(res.stdout)
     assert [n["node"] for n in doc["nodes"]] == list(NODES)
@@ -130,12 +135,19 @@ def test_route_deleted_on_node2_is_drift_named_by_plan(bed: Testbed) -> None:
     assert topo(bed, "plan", LAB, "-i", str(bed.inventory_path()), check=False).returncode == 0
 
 
+def playbook(bed: Testbed, *args: str) -> subprocess.CompletedProcess[str]:
+    """ansible-playbook on the repo's playbook, with the collection found where the package has it."""
+    argv = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(bed.inventory_path()),
+            str(REPO / "playbooks" / "topo.yml"), "-e", f"topo_file={REPO / LAB}", "--limit", "node1,node2", *args]
+    env = {**bed.ansible_env(), "ANSIBLE_COLLECTIONS_PATH": str(REPO / "provisioner")}
+    return bed.sandbox.run(argv, check=False, timeout=300, env=env)
+
+
 def test_plain_ansible_playbook_check_and_diff(bed: Testbed) -> None:
     """Without topo on the controller's command line: ansible-playbook on the playbook, with the
     (templated) file itself; check mode changes nothing and, the lab being up to date, reports
     no change; --diff is accepted by our module."""
-    res = bed.ansible("ansible-playbook", str(REPO / "playbooks" / "topo.yml"), "-e", f"topo_file={REPO / LAB}",
-                      "--limit", "node1,node2", "--check", "--diff", check=False)
+    res = playbook(bed, "--check", "--diff")
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
     recap = res.stdout.split("PLAY RECAP", 1)[1]
     for node in NODES:
@@ -146,8 +158,7 @@ def test_plain_ansible_playbook_check_and_diff(bed: Testbed) -> None:
 def test_plain_ansible_playbook_check_shows_drift_as_a_diff(bed: Testbed) -> None:
     bed.ssh("node1", "ip link set veth-1a down")
     try:
-        res = bed.ansible("ansible-playbook", str(REPO / "playbooks" / "topo.yml"), "-e", f"topo_file={REPO / LAB}",
-                          "--limit", "node1,node2", "--check", "--diff", check=False)
+        res = playbook(bed, "--check", "--diff")
         assert res.returncode == 0, res.stdout[-3000:]
         assert "~ (root): link veth-1a: down -> up" in res.stdout, res.stdout[-3000:]
         recap = res.stdout.split("PLAY RECAP", 1)[1]

@@ -21,6 +21,11 @@ def fan_out(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...]
     """Validate and render here, then run the playbook on the lab's nodes."""
     from ..fanout import FanoutRequest, run as run_fanout
 
+    try:
+        import ansible_runner  # noqa: F401
+    except ImportError:
+        raise TopoError("error: -i runs the lab's nodes through Ansible, which is not installed with topo here: "
+                        "install the ansible extra (pip install 'topo[ansible]')")
     result = load_valid(file, var_pairs, vars_files, quiet)
     assert result.topology is not None and result.document is not None
     req = FanoutRequest(result.topology, result.document.source.rendered, inventory, state, check, adopt, fail_fast,
