@@ -10,8 +10,8 @@ import click
 
 from ..diagnostics import TopoError
 from .common import (EXIT_ERROR, EXIT_OK, console, echo_json, fail, file_argument, json_option, node_option, node_roots,
-                     output_option, pick_node, print_diagnostics, quiet_option, require_root, template_options,
-                     valid_topology)
+                     output_option, pick_node, print_diagnostics, quiet_option, remote_options, require_root,
+                     template_options, valid_topology)
 
 
 @click.command()
@@ -47,14 +47,22 @@ def inventory(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ..
 @file_argument()
 @template_options
 @node_option
+@remote_options
 @json_option("Print the objects as JSON.")
-def show(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, as_json: bool) -> None:
+def show(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, inventory: Path | None,
+         skip_host_key_check: bool, as_json: bool) -> None:
     """List the lab's live objects: namespace, interface, addresses, peer, state.
 
     \b
     Example:  topo show topologies/05-flannel-cni0.yaml --json
+              topo show topologies/08-multi-node.yaml -i inventory.yml   # every node, a table each
     """
     from ..engine import read_node
+
+    if inventory is not None:
+        from .remote import show_nodes
+
+        show_nodes(file, var_pairs, vars_files, inventory, skip_host_key_check=skip_host_key_check, as_json=as_json)
     from ..render.table import inventory_rows, render_table
 
     roots = node_roots()
@@ -72,12 +80,13 @@ def show(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
 @file_argument()
 @template_options
 @node_option
+@remote_options
 @click.option("--junit", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Also write the results as JUnit XML to this file (for CI).")
 @json_option("Print the results as JSON.")
 @quiet_option("Print only failures and the summary line, and no warnings about the file.")
-def check(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, junit: Path | None,
-          as_json: bool, quiet: bool) -> None:
+def check(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, inventory: Path | None,
+          skip_host_key_check: bool, junit: Path | None, as_json: bool, quiet: bool) -> None:
     """Run the lab's declared checks (`checks:`) from its namespaces: ping, TCP, name lookups.
 
     \b
@@ -85,7 +94,13 @@ def check(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     Examples:
       topo check topologies/02-shared-pod-namespace.yaml
       topo check lab.yaml --junit checks.xml      # for CI
+      topo check lab.yaml -i inventory.yml        # every node's checks, one table
     """
+    if inventory is not None:
+        from .remote import check_nodes
+
+        check_nodes(file, var_pairs, vars_files, inventory, skip_host_key_check=skip_host_key_check, junit=junit,
+                    as_json=as_json, quiet=quiet)
     from ..hostsfile import write_atomic
     from ..probes import run_checks
     from ..render.checks import render_table, to_json, to_junit
@@ -111,17 +126,31 @@ def check(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
 
 
 @click.command(name="exec", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option("--node", default=None, metavar="NAME", help="With -i: run it on this node of the inventory.")
+@remote_options
 @click.argument("namespace")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-def exec_(namespace: str, command: tuple[str, ...]) -> None:
+def exec_(node: str | None, inventory: Path | None, skip_host_key_check: bool, namespace: str,
+          command: tuple[str, ...]) -> None:
     """Run COMMAND inside lab namespace NAMESPACE (with its hosts file), like `ip netns exec`.
 
     \b
     Example:  topo exec pod-a -- ping -c1 10.42.0.7
+              topo exec -i inventory.yml --node node1 pod-1a -- ping -c1 10.244.2.2
     """
     import os
 
     from ..state import list_records, load_record
+
+    if (node is None) != (inventory is None):
+        raise click.UsageError("--node and -i go together: run the command on NODE of INVENTORY")
+    if inventory is not None and node is not None:
+        from .remote import exec_on_node
+
+        args = list(command[1:] if command and command[0] == "--" else command)
+        if not args:
+            raise click.UsageError("give a command to run")
+        exec_on_node(inventory, node, namespace, args, skip_host_key_check=skip_host_key_check)
 
     roots = node_roots()
     require_root()
