@@ -25,9 +25,19 @@ ResultReader = Callable[["NodeResult", dict[str, Any]], None]
 
 
 def message(res: dict[str, Any]) -> str | None:
-    """What a failed task says: its msg, else its stderr."""
+    """What a failed task says: its msg, else its stderr; when the module itself crashed (Ansible's
+    msg is then a generic MODULE FAILURE), also the last line of what it wrote (the OS error)."""
     msg = res.get("msg") or res.get("stderr") or res.get("module_stderr")
-    return str(msg).strip() if msg else None
+    if not msg:
+        return None
+    text = str(msg).strip()
+    crash = str(res.get("exception") or res.get("module_stderr") or "").strip().splitlines()
+    if crash and crash[-1].strip() not in text:
+        text += f": {crash[-1].strip()}"
+    rc = res.get("rc")
+    if isinstance(rc, int) and rc < 0:
+        text += f" (killed by signal {-rc})"
+    return text
 
 
 class Reporter(Protocol):
@@ -83,7 +93,8 @@ class LineReporter:
 
     def finished(self, nodes: list["NodeResult"], seconds: float) -> None:
         failed = [n.node for n in nodes if n.error is not None]
-        self._say(f"{len(nodes) - len(failed)} of {len(nodes)} nodes done" + (f", failed: {', '.join(failed)}" if failed else "")
+        done = sum(1 for n in nodes if n.error is None and n.started is not None)
+        self._say(f"{done} of {len(nodes)} nodes done" + (f", failed: {', '.join(failed)}" if failed else "")
                   + f" ({seconds:.1f}s)")
 
 
