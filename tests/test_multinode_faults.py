@@ -90,7 +90,7 @@ def test_fail_fast_with_an_unreachable_node_stops_the_other(bed: Testbed, tmp_pa
 def test_sshd_dying_mid_run_is_named_and_the_other_converges(bed: Testbed) -> None:
     proc = background_apply(bed)
     try:
-        pid = bed.find_process("node2", "apply", "--node", "node2")
+        pid = bed.find_process("node2", "apply", "--node", "node2", timeout=300)
         assert bed.kill_ssh_sessions("node2", pid), "no sshd session above topo on node2"
         out, err = proc.communicate(timeout=300)
     finally:
@@ -121,7 +121,7 @@ def test_a_full_disk_is_named_and_the_other_converges(bed: Testbed) -> None:
 def test_topo_killed_halfway_is_named_and_the_next_run_converges(bed: Testbed) -> None:
     proc = background_apply(bed)
     try:
-        pid = bed.find_process("node2", "apply", "--node", "node2")
+        pid = bed.find_process("node2", "apply", "--node", "node2", timeout=300)
         netns = Path(f"/proc/{pid}/root/run/netns")
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not any(netns.iterdir()):
