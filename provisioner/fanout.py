@@ -19,7 +19,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .model import Topology
 from .names import hostname_problem, hosts_name_problem, lab_name_problem, printable, user_problem
@@ -45,6 +45,9 @@ class NodeResult:
     changed: bool = False
     error: str | None = None  # set when the node failed or was unreachable
     failed_task: str | None = None
+    unreachable: bool = False
+    started: float | None = None  # time.monotonic() of its first task
+    seconds: float = 0.0  # from its first task to its result
 
 
 @dataclass
@@ -62,6 +65,16 @@ class FanoutResult:
 
 
 @dataclass(frozen=True)
+class AnsibleKnobs:
+    """What users pass through to Ansible: --limit, --forks, -v (and whether to print progress)."""
+
+    limit: str | None = None  # an Ansible host pattern, narrowing the lab's nodes
+    forks: int | None = None
+    verbosity: int = 0
+    quiet: bool = False
+
+
+@dataclass(frozen=True)
 class FanoutRequest:
     topo: Topology
     rendered: str  # the file after templating: nodes receive this, never the template
@@ -71,6 +84,7 @@ class FanoutRequest:
     adopt: bool = False
     fail_fast: bool = False
     skip_host_key_check: bool = False  # --insecure-skip-host-key-check: accept any node's host key
+    knobs: AnsibleKnobs = field(default_factory=AnsibleKnobs)
 
 
 def _ansible_tool(name: str) -> str:
@@ -91,64 +105,83 @@ def inventory_hosts(path: Path) -> set[str]:
     return set(data.get("_meta", {}).get("hostvars", {})) | {h for g in data.values() if isinstance(g, dict) for h in g.get("hosts", [])}
 
 
-def run(req: FanoutRequest, notify: Callable[[str], None] | None = None) -> FanoutResult:
-    import ansible_runner
-
-    from .render.plan import plans_from_json
-
-    nodes = sorted(req.topo.nodes)
-    if problems := node_name_problems(req.topo):
+def lab_nodes(topo: Topology, inventory: Path, limit: str | None) -> list[str]:
+    """The lab's nodes to run on: all of them, or those --limit's pattern selects; each must be
+    a host of the inventory (ValueError naming what is wrong)."""
+    nodes = sorted(topo.nodes)
+    if problems := node_name_problems(topo):
         raise ValueError("; ".join(problems))
-    known = inventory_hosts(req.inventory)
+    known = inventory_hosts(inventory)
     missing = [n for n in nodes if n not in known]
     if missing:
-        raise ValueError(f"inventory {req.inventory} has no host for node {', '.join(missing)} of lab {req.topo.name} "
+        raise ValueError(f"inventory {inventory} has no host for node {', '.join(missing)} of lab {topo.name} "
                          "(inventory host names must be the lab's node names; `topo inventory FILE` writes one)")
-    result = FanoutResult([NodeResult(n) for n in nodes])
-    by_name = {n.node: n for n in result.nodes}
+    if limit is None:
+        return nodes
+    chosen = set(limit_hosts(inventory, limit))
+    selected = [n for n in nodes if n in chosen]
+    if not selected:
+        raise ValueError(f"--limit {limit} selects none of lab {topo.name}'s nodes ({', '.join(nodes)})")
+    return selected
 
-    def on_event(event: dict[str, Any]) -> bool:
-        kind = event.get("event", "")
-        data = event.get("event_data", {})
-        host = data.get("host")
-        node = by_name.get(host) if host else None
-        if node is None:
-            return True
-        res = data.get("res", {}) or {}
-        if kind == "runner_on_ok" and data.get("task") == TOPO_TASK:
-            plans = plans_from_json(res.get("plan") or {})
-            node.plan = next((p for p in plans if p.node == node.node), None)
-            node.changed = bool(res.get("changed"))
-        elif kind in ("runner_on_failed", "runner_on_unreachable") and not data.get("ignore_errors"):
-            node.error = _message(res) or kind.removeprefix("runner_on_")
-            node.failed_task = data.get("task")
-            if isinstance(res.get("plan"), dict):
-                node.plan = next((p for p in plans_from_json(res["plan"]) if p.node == node.node), None)
-        elif notify is not None and kind == "runner_on_ok" and res.get("changed"):
-            notify(f"{host}: {data.get('task')}: changed")
-        return True
+
+def limit_hosts(inventory: Path, pattern: str) -> list[str]:
+    """The inventory's hosts an Ansible host pattern selects (asks `ansible --list-hosts`)."""
+    import subprocess
+
+    res = subprocess.run([_ansible_tool("ansible"), "-i", str(inventory), "--list-hosts", "--", pattern],
+                         capture_output=True, text=True, env={**os.environ, "ANSIBLE_NOCOLOR": "1"})
+    if res.returncode != 0:
+        raise ValueError(f"--limit {pattern}: {res.stderr.strip()[-300:]}")
+    return [line.strip() for line in res.stdout.splitlines()[1:] if line.strip()]
+
+
+def runner_args(req: FanoutRequest, nodes: list[str]) -> dict[str, Any]:
+    """ansible-runner's arguments every fan-out run shares: inventory, nodes, knobs, environment."""
+    args: dict[str, Any] = {"inventory": str(req.inventory.resolve()), "limit": ",".join(nodes), "envvars": _envvars(req),
+                            "quiet": True, "suppress_env_files": True}
+    if req.knobs.forks is not None:
+        args["forks"] = req.knobs.forks
+    if req.knobs.verbosity:
+        args["verbosity"] = req.knobs.verbosity
+    return args
+
+
+def run(req: FanoutRequest, verb: str = "plan") -> FanoutResult:
+    import ansible_runner
+
+    from .fanout_events import EventHandler, reporter_for
+    from .render.plan import plans_from_json
+
+    nodes = lab_nodes(req.topo, req.inventory, req.knobs.limit)
+    result = FanoutResult([NodeResult(n) for n in nodes])
+
+    def read_plan(node: NodeResult, res: dict[str, Any]) -> None:
+        node.plan = next((p for p in plans_from_json(res["plan"]) if p.node == node.node), None)
+
+    reporter = reporter_for(verb, result.nodes, quiet=req.knobs.quiet, verbosity=req.knobs.verbosity)
+    on_event = EventHandler({n.node: n for n in result.nodes}, lambda res: isinstance(res.get("plan"), dict), read_plan,
+                            reporter)
 
     extravars = _extravars(req)
     with tempfile.TemporaryDirectory(prefix="topo-runner-") as tmp:
-        runner = ansible_runner.run(
-            private_data_dir=tmp,
-            playbook=str(playbook_dir() / "topo.yml"),
-            inventory=str(req.inventory.resolve()),
-            limit=",".join(nodes),
-            extravars=extravars,
-            cmdline="--check --diff" if req.check else None,
-            envvars=_envvars(req),
-            event_handler=on_event,
-            quiet=True,
-            suppress_env_files=True,
-        )
+        try:
+            runner = ansible_runner.run(
+                private_data_dir=tmp,
+                playbook=str(playbook_dir() / "topo.yml"),
+                extravars=extravars,
+                cmdline="--check --diff" if req.check else None,
+                event_handler=on_event,
+                **runner_args(req, nodes),
+            )
+        finally:
+            on_event.finish(result.nodes)
         stats = runner.stats or {}
         output = runner.stdout.read() if runner.stdout is not None else ""
     result.changed_tasks = {n: int(stats.get("changed", {}).get(n, 0)) for n in nodes}
     for node in result.nodes:
         if node.error is None and node.plan is None:
-            tail = "\n".join(line for line in output.strip().splitlines()[-12:] if line.strip())
-            node.error = f"Ansible did not run topo on this node ({runner.status}, exit {runner.rc}):\n{tail}"
+            node.error = not_run_error(runner, output)
     return result
 
 
@@ -173,6 +206,12 @@ def _extravars(req: FanoutRequest) -> dict[str, Any]:
     return extravars
 
 
+def not_run_error(runner: Any, output: str) -> str:
+    """Why a node has no result although Ansible did not report it failed: the run's last lines."""
+    tail = "\n".join(line for line in output.strip().splitlines()[-12:] if line.strip())
+    return f"Ansible did not run topo on this node ({runner.status}, exit {runner.rc}):\n{tail}"
+
+
 def _envvars(req: FanoutRequest) -> dict[str, str]:
     # the collection topo.lab ships inside the package (provisioner/ansible_collections);
     # pipelining and ControlPersist (Ansible's default ssh_args): one SSH session per node;
@@ -189,11 +228,6 @@ def _envvars(req: FanoutRequest) -> dict[str, str]:
     # asked (--insecure-skip-host-key-check) or the user's own environment says otherwise
     env["ANSIBLE_HOST_KEY_CHECKING"] = "False" if req.skip_host_key_check else os.environ.get("ANSIBLE_HOST_KEY_CHECKING", "True")
     return env
-
-
-def _message(res: dict[str, Any]) -> str | None:
-    msg = res.get("msg") or res.get("stderr") or res.get("module_stderr")
-    return str(msg).strip() if msg else None
 
 
 def node_name_problems(topo: Topology) -> list[str]:

@@ -240,6 +240,63 @@ class Testbed:
         remote = command if isinstance(command, str) else shlex.join(command)
         return self.sandbox.run([*self.ssh_argv(node), remote], check=check, timeout=timeout, input=input)
 
+    # ---- faults (seen and done from the test process: node processes are in its /proc) ---
+
+    def pid1(self, node: str | Node) -> int | None:
+        """The host PID of the node's sshd (its PID 1), None when the node is not running."""
+        proc = self.node(node).proc
+        pid = proc.pid if proc is not None and proc.poll() is None else None
+        while pid is not None:  # the sandbox's nsenter, then unshare, then the node's PID 1 (sshd)
+            try:
+                if Path(f"/proc/{pid}/comm").read_text().strip() == "sshd":
+                    return pid
+            except OSError:
+                return None
+            kids = _children(pid)
+            pid = kids[0] if kids else None
+        return None
+
+    def processes(self, node: str | Node) -> list[int]:
+        """Host PIDs of every process running on `node` (its PID 1's descendants)."""
+        first = self.pid1(node)
+        found, todo = [], [first] if first else []
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo += _children(pid)
+        return found
+
+    def find_process(self, node: str | Node, *words: str, timeout: float = 60) -> int:
+        """The first process on `node` whose argv contains every one of `words` (each a whole
+        argument), waited for up to `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for pid in self.processes(node):
+                try:
+                    argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                except OSError:
+                    continue
+                if all(w.encode() in argv for w in words):
+                    return pid
+            time.sleep(0.01)
+        raise TimeoutError(f"no process {' '.join(words)} on {self.node(node).name} within {timeout}s")
+
+    def kill_ssh_sessions(self, node: str | Node, pid: int) -> list[int]:
+        """SIGKILL the sshd session processes above `pid` on `node` (the listener, its PID 1, stays):
+        the controller's connection dies under the running command, as when sshd dies mid-run."""
+        listener, killed = self.pid1(node), []
+        while pid and pid != listener:
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                break
+            comm, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+            if comm.startswith("sshd"):
+                _kill(pid)
+                killed.append(pid)
+            pid = int(rest[1])
+        return killed
+
     # ---- host keys ------------------------------------------------------------------------
 
     def known_hosts_path(self) -> Path:

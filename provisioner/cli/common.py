@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ..engine import RunOptions
+    from ..fanout import AnsibleKnobs
     from ..model import Topology
     from ..planner import Action, Plan
     from ..roots import Roots
@@ -67,8 +68,45 @@ def node_option(fn: Callable[..., Any]) -> Callable[..., Any]:
                         help="Which node of a multi-node lab this machine is (default: the only node).")(fn)
 
 
+ANSIBLE_KNOBS = "topo.ansible_knobs"  # ctx.meta key: what --limit, --forks and -v set (see ansible_options)
+
+
+def _knob(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def store(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+        ctx.meta.setdefault(ANSIBLE_KNOBS, {})[name] = value
+    return store
+
+
+def ansible_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--limit, --forks and -v for Ansible: not passed to the command's function, but kept in
+    the click context (`ansible_knobs()` reads them), so every -i command takes them alike."""
+    fn = click.option("-v", "--verbose", count=True, expose_value=False, callback=_knob("verbosity"),
+                      help="With -i: more detail (-v every task of every node, -vvv Ansible's own output).")(fn)
+    fn = click.option("--forks", type=click.IntRange(1, 500), default=None, expose_value=False, callback=_knob("forks"),
+                      help="With -i: how many nodes Ansible works on at once (Ansible's --forks).")(fn)
+    fn = click.option("--limit", default=None, metavar="PATTERN", expose_value=False, callback=_knob("limit"),
+                      help="With -i: only the lab's nodes this Ansible host pattern selects (Ansible's --limit).")(fn)
+    return fn
+
+
+def ansible_knobs(quiet: bool = False) -> "AnsibleKnobs":
+    """What --limit, --forks and -v said in this command (see ansible_options)."""
+    from ..fanout import AnsibleKnobs
+
+    ctx = click.get_current_context(silent=True)
+    given = ctx.meta.get(ANSIBLE_KNOBS, {}) if ctx is not None else {}
+    return AnsibleKnobs(limit=given.get("limit"), forks=given.get("forks"), verbosity=given.get("verbosity") or 0,
+                        quiet=quiet)
+
+
 def fanout_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option("--fail-fast", is_flag=True, help="With -i: stop every node as soon as one fails.")(fn)
+    return remote_options(fn)
+
+
+def remote_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """-i INVENTORY and what goes with it (host-key checking, --limit, --forks, -v)."""
+    fn = ansible_options(fn)
     fn = click.option("--insecure-skip-host-key-check", "skip_host_key_check", is_flag=True,
                       help="With -i: accept any SSH host key of the nodes (ANSIBLE_HOST_KEY_CHECKING=False for this run). "
                            "Without it, Ansible checks them against known_hosts.")(fn)

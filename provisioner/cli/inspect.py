@@ -12,7 +12,7 @@ from ..diagnostics import TopoError
 from .complete import complete_namespaces
 from .formats import emit, format_option, structured
 from .common import (EXIT_ERROR, EXIT_OK, console, fail, file_argument, node_option, node_roots,
-                     output_option, pick_node, quiet_option, require_root, template_options,
+                     output_option, pick_node, quiet_option, remote_options, require_root, template_options,
                      valid_topology)
 
 
@@ -49,13 +49,20 @@ def inventory(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ..
 @file_argument()
 @template_options
 @node_option
+@remote_options
 @format_option("Output format: json or yaml (the objects' list), wide (the table).")
-def show(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, fmt: str | None) -> None:
+def show(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, inventory: Path | None,
+         skip_host_key_check: bool, fmt: str | None) -> None:
     """List the lab's live objects: namespace, interface, addresses, peer, state.
 
     \b
     Example:  topo show topologies/05-flannel-cni0.yaml --json
+              topo show topologies/08-multi-node.yaml -i inventory.yml   # every node, a table each
     """
+    if inventory is not None:
+        from .remote import show_nodes
+
+        show_nodes(file, var_pairs, vars_files, inventory, skip_host_key_check=skip_host_key_check, as_json=structured(fmt))
     from ..engine import read_node
     from ..render.table import inventory_rows, render_table
 
@@ -74,12 +81,13 @@ def show(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
 @file_argument()
 @template_options
 @node_option
+@remote_options
 @click.option("--junit", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Also write the results as JUnit XML to this file (for CI).")
 @format_option("Output format: json or yaml (the results), wide (the table).")
 @quiet_option("Print only failures and the summary line, and no warnings about the file.")
-def check(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, junit: Path | None,
-          fmt: str | None, quiet: bool) -> None:
+def check(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, inventory: Path | None,
+          skip_host_key_check: bool, junit: Path | None, fmt: str | None, quiet: bool) -> None:
     """Run the lab's declared checks (`checks:`) from its namespaces: ping, TCP, name lookups.
 
     \b
@@ -87,7 +95,13 @@ def check(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     Examples:
       topo check topologies/02-shared-pod-namespace.yaml
       topo check lab.yaml --junit checks.xml      # for CI
+      topo check lab.yaml -i inventory.yml        # every node's checks, one table
     """
+    if inventory is not None:
+        from .remote import check_nodes
+
+        check_nodes(file, var_pairs, vars_files, inventory, skip_host_key_check=skip_host_key_check, junit=junit,
+                    as_json=structured(fmt), quiet=quiet)
     from ..hostsfile import write_atomic
     from ..probes import run_checks
     from ..render.checks import render_table, to_json, to_junit
@@ -116,17 +130,31 @@ def check(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
 
 
 @click.command(name="exec", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option("--node", default=None, metavar="NAME", help="With -i: run it on this node of the inventory.")
+@remote_options
 @click.argument("namespace", shell_complete=complete_namespaces)
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-def exec_(namespace: str, command: tuple[str, ...]) -> None:
+def exec_(node: str | None, inventory: Path | None, skip_host_key_check: bool, namespace: str,
+          command: tuple[str, ...]) -> None:
     """Run COMMAND inside lab namespace NAMESPACE (with its hosts file), like `ip netns exec`.
 
     \b
     Example:  topo exec pod-a -- ping -c1 10.42.0.7
+              topo exec -i inventory.yml --node node1 pod-1a -- ping -c1 10.244.2.2
     """
     import os
 
     from ..state import list_records, load_record
+
+    if (node is None) != (inventory is None):
+        raise click.UsageError("--node and -i go together: run the command on NODE of INVENTORY")
+    if inventory is not None and node is not None:
+        from .remote import exec_on_node
+
+        args = list(command[1:] if command and command[0] == "--" else command)
+        if not args:
+            raise click.UsageError("give a command to run")
+        exec_on_node(inventory, node, namespace, args, skip_host_key_check=skip_host_key_check)
 
     roots = node_roots()
     require_root()

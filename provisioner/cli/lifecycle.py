@@ -179,7 +179,7 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     """
     if inventory is not None:
         res = fan_out(file, var_pairs, vars_files, inventory, state="present", check=False, adopt=adopt, fail_fast=fail_fast,
-                      skip_host_key_check=skip_host_key_check, quiet=quiet)
+                      skip_host_key_check=skip_host_key_check, quiet=quiet, verb="apply")
         report_fanout(res, as_json, quiet, "apply")
         _exit_after_run(res)
     from dataclasses import replace
@@ -264,7 +264,7 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
         if file is None:
             raise click.UsageError("with -i, give the FILE (it names the lab's nodes)")
         res = fan_out(file, var_pairs, vars_files, inventory, state="absent", check=False, fail_fast=fail_fast,
-                      skip_host_key_check=skip_host_key_check, quiet=quiet)
+                      skip_host_key_check=skip_host_key_check, quiet=quiet, verb="destroy")
         report_fanout(res, as_json, quiet, "destroy")
         _exit_after_run(res)
     roots = node_roots()

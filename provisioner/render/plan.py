@@ -120,3 +120,21 @@ def _op(name: Any) -> Op:
         return REGISTRY.op_named(name)
     except KeyError:
         raise ValueError(f"unknown action {name!r}") from None
+
+
+def fanout_to_json(plans: list[Plan], runs: list[Any], changed_tasks: dict[str, int]) -> dict[str, Any]:
+    """The JSON plan of a multi-node run (-i): every node's plan, plus what each node of the
+    run did (`runs`), the failed nodes and Ansible's changed-task counts (schemas/plan.schema.json).
+    `runs` are fanout.NodeResult: node, plan, changed, error, failed_task, unreachable, seconds."""
+    doc = plan_to_json(plans)
+    doc["runs"] = [{"node": r.node, "status": _run_status(r), "seconds": round(r.seconds, 3),
+                    "changed_tasks": changed_tasks.get(r.node, 0), "error": r.error, "task": r.failed_task} for r in runs]
+    doc["failed_nodes"] = [{"node": r.node, "task": r.failed_task, "error": r.error} for r in runs if r.error is not None]
+    doc["changed_tasks"] = dict(changed_tasks)
+    return doc
+
+
+def _run_status(run: Any) -> str:
+    if run.error is not None:
+        return "unreachable" if run.unreachable else "failed"
+    return "changed" if run.changed or (run.plan is not None and not run.plan.empty) else "ok"
