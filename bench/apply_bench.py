@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from floor_bench import build_floor, measure_floor, print_profiles, profile_topo, small_example
 from labs import pods_lab
 
 HERE = Path(__file__).resolve().parent
@@ -116,6 +117,7 @@ class Result:
     figures: dict[str, float] = field(default_factory=dict)
     topo_peak_rss_mb: float = 0.0
     notes: list[str] = field(default_factory=list)
+    profiles: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def measure_topo(res: Result, topo: str, lab: Path, prefix: str = "topo") -> float:
@@ -138,10 +140,16 @@ def measure_topo(res: Result, topo: str, lab: Path, prefix: str = "topo") -> flo
     return rss
 
 
-def measure(n: int, lab: Path, mininet: bool, other: str | None = None) -> Result:
+def measure(n: int, lab: Path, mininet: bool, other: str | None = None, floor: str | None = None, shell: bool = True) -> Result:
     res = Result(n)
     f = res.figures
     res.topo_peak_rss_mb = measure_topo(res, TOPO, lab)
+    if floor is not None:
+        measure_floor(f, n, floor, lambda argv: timed(argv).seconds, lambda argv: best_of(argv).seconds, clean, SETTLE)
+        res.profiles = profile_topo(TOPO, lab, clean, SETTLE)
+    if not shell:
+        clean()
+        return res
     if other is not None:  # another topo (an older release) in the same run, against the same baselines
         measure_topo(res, other, lab, "other")
     # baselines
@@ -173,6 +181,9 @@ def measure(n: int, lab: Path, mininet: bool, other: str | None = None) -> Resul
 
 
 TARGETS = (
+    ("cold apply / floor build", "topo_cold_apply", "floor_build", 1.5),
+    ("plan unchanged / floor read", "topo_plan_unchanged", "floor_read", 2.0),
+    ("destroy / floor teardown", "topo_destroy", "floor_teardown", 1.2),
     ("cold apply / ip -batch", "topo_cold_apply", "ip_batch_apply", 0.5),
     ("cold apply / ip per step", "topo_cold_apply", "ip_per_step_apply", 0.25),
     ("plan unchanged / ip state read", "topo_plan_unchanged", "ip_read_state", 0.2),
@@ -193,7 +204,7 @@ def report(results: list[Result]) -> dict[str, object]:
         for label, num, den, target in TARGETS:
             for who in ("topo", "other"):
                 key = num.replace("topo_", f"{who}_", 1)
-                if key not in r.figures:
+                if key not in r.figures or den not in r.figures:
                     continue
                 shown = label if who == "topo" else f"{label} (--other-topo)"
                 ratio = r.figures[key] / r.figures[den]
@@ -209,6 +220,11 @@ def report(results: list[Result]) -> dict[str, object]:
         rows.append({"n": large, "ratio": f"apply time per pod, N={large} / N={small}", "value": round(scale, 3), "target": 1.3, "ok": scale <= 1.3})
         print(f"{large:>5} {'per-pod apply, N=' + str(large) + ' / N=' + str(small):34} {scale:7.2f} {1.3:7.2f}  {'yes' if scale <= 1.3 else 'NO'}")
     for r in results:
+        if r.profiles:
+            print_profiles(r.n, r.profiles)
+    for r in results:
+        if "kernel_teardown_unpin" not in r.figures:
+            continue
         floor = min(r.figures["kernel_teardown_unpin"], r.figures["kernel_teardown_group"]) / r.figures["ip_netns_del_loop"]
         rows.append({"n": r.n, "ratio": "kernel teardown floor / ip netns del loop (no target: the lowest destroy ratio "
                      "a tool that waits for the kernel can reach)", "value": round(floor, 3), "target": None, "ok": None})
@@ -227,6 +243,10 @@ def main() -> None:
     parser.add_argument("--no-mininet", action="store_true", help="skip the Mininet baseline")
     parser.add_argument("--other-topo", default=None,
                         help="another topo command (e.g. an older release's .venv/bin/topo) measured in the same run")
+    parser.add_argument("--no-floor", action="store_true", help="skip the floor program and topo's profile")
+    parser.add_argument("--no-shell", action="store_true", help="skip the shell baselines (and Mininet)")
+    parser.add_argument("--example", default=str(REPO / "topologies" / "05-flannel-cni0.yaml"),
+                        help="the small example timed whole-process (apply, plan); '' to skip")
     parser.add_argument("--out", default=str(HERE / "results" / "apply.json"))
     args = parser.parse_args()
     if os.environ.get("TOPO_IN_SANDBOX") != "1":
@@ -234,13 +254,19 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE)[1:] * 2)
     work = Path("/run/topo/bench")
     work.mkdir(parents=True, exist_ok=True)
+    floor = None if args.no_floor else build_floor(work)
     results = []
     for n in (int(x) for x in args.sizes.split(",")):
         lab = work / f"pods-{n}.yaml"
         lab.write_text(pods_lab(n))
         print(f"measuring N={n} ...", file=sys.stderr)
-        results.append(measure(n, lab, not args.no_mininet, args.other_topo))
+        results.append(measure(n, lab, not args.no_mininet and not args.no_shell, args.other_topo, floor, not args.no_shell))
+    example = small_example(TOPO, Path(args.example), clean, lambda argv: best_of(argv).seconds) if args.example else {}
     data = report(results)
+    for key, target in (("example3_apply", 0.2), ("example3_plan", 0.12)):
+        if key in example:
+            print(f"{'':>5} {key + ' (s, whole process)':34} {example[key]:7.3f} {target:7.2f}  {'yes' if example[key] <= target else 'NO'}")
+    data["example"] = example
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, indent=2) + "\n")

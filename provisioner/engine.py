@@ -23,6 +23,7 @@ from .model import Topology
 from .netns import NetnsPool, list_netns, netns_inode
 from .processes import forget_lab
 from .check_results import forget_results
+from .profile import phase
 from .kinds.registry import REGISTRY
 from .planner import FALLBACK_DEVICES, Action, Plan, empty_topology, make_plan
 from .names import namespace_name_problem
@@ -128,7 +129,19 @@ def plan_node(roots: Roots, topo: Topology, node: str, adopt: bool = False) -> P
     """Read-only: what apply would do. Never changes the machine."""
     record = load_record(roots, topo.name)
     with NetnsPool(roots) as pool:
-        return make_plan(topo, node, _read(pool, topo, node, record), record, adopt)
+        return _read_and_plan(pool, topo, node, record, adopt)
+
+
+def _read_and_plan(pool: NetnsPool, topo: Topology, node: str, record: LabRecord | None, adopt: bool = False) -> Plan:
+    with phase("read"):
+        live = _read(pool, topo, node, record)
+    with phase("plan"):
+        return make_plan(topo, node, live, record, adopt)
+
+
+def _verify(pool: NetnsPool, topo: Topology, node: str, record: LabRecord) -> Plan:
+    with phase("verify"):
+        return verify(topo, node, _read(pool, topo, node, record), record)
 
 
 def _intent(old: LabRecord | None, new: LabRecord) -> LabRecord:
@@ -164,7 +177,7 @@ def _apply(roots: Roots, topo: Topology, node: str, adopt: bool, source: str | N
            on_plan: Callable[[Plan], None] | None, stop: "StopFlag", options: RunOptions) -> ApplyResult:
     record = load_record(roots, topo.name)
     with NetnsPool(roots) as pool:
-        plan = make_plan(topo, node, _read(pool, topo, node, record), record, adopt)
+        plan = _read_and_plan(pool, topo, node, record, adopt)
         if on_plan is not None:
             on_plan(plan)
         if plan.conflicts:
@@ -183,10 +196,11 @@ def _apply(roots: Roots, topo: Topology, node: str, adopt: bool, source: str | N
         save_record(roots, _intent(record, plan.record))
         ex = Executor(pool, topo.name, progress, stop=stop)
         try:
-            ex.run(plan)
+            with phase("execute"):
+                ex.run(plan)
             plan.record.verified.update(ex.verified)
             save_record(roots, plan.record)
-            remaining = verify(topo, node, _read(pool, topo, node, plan.record), plan.record)
+            remaining = _verify(pool, topo, node, plan.record)
             if not remaining.empty:
                 raise NotConverged(remaining)
             _keep_verified(roots, plan.record, remaining)
@@ -278,16 +292,18 @@ def _destroy(roots: Roots, lab: str, node: str, progress: Callable[[Action], Non
     with NetnsPool(roots) as pool:
         if from_kernel:
             record = LabRecord(lab, node, _marked_namespaces(pool, lab))
-            plan = make_plan(topo, node, _read(pool, topo, node, record), record)
+            plan = _read_and_plan(pool, topo, node, record)
         else:
-            plan = _destroy_plan(pool, topo, node)
+            with phase("read"):
+                plan = _destroy_plan(pool, topo, node)
         if on_plan is not None:
             on_plan(plan)
         ex = Executor(pool, lab, progress, stop=stop)
-        ex.run(plan)
+        with phase("execute"):
+            ex.run(plan)
         assert plan.record is not None
         notes = restore_bridges(pool, plan.record)  # the lab's ports have left them
-        remaining = verify(topo, node, _read(pool, topo, node, plan.record), plan.record)
+        remaining = _verify(pool, topo, node, plan.record)
         if not remaining.empty:
             raise NotConverged(remaining)
     if from_kernel:

@@ -68,7 +68,9 @@ def run() -> None:
     from ..core.plan import ActionFailed
     from ..interrupt import Interrupted
     from ..lock import LockBusy
+    from ..profile import finish, start
 
+    prof = start()
     try:
         main(prog_name="topo", standalone_mode=True)
     except TopoError as exc:
@@ -86,3 +88,5 @@ def run() -> None:
         if os.environ.get("TOPO_DEBUG"):
             raise
         fail(f"internal error: {type(exc).__name__}: {exc} (set TOPO_DEBUG=1 for the traceback)")
+    finally:
+        finish(prof)
