@@ -602,9 +602,9 @@ DOC: list[Block] = [
     p(f"""
     `topo inventory` writes an Ansible inventory whose host names are the node names (`-o
     inventory.yml` writes it to a file). With it, `plan`, `apply` and `destroy` take `-i` and run
-    on every node through Ansible: topo validates and renders the file here, builds wheels of
-    itself for the nodes (which need only SSH, sudo and Python 3), and runs each node's share of
-    the lab there; the per-node plans come back as one plan, and a failing node is named while the
+    on every node through Ansible: topo validates and renders the file here, sends each node
+    its share of the lab as data with a self-contained payload of topo's engine (the nodes need
+    only SSH, sudo and Python 3; nothing is installed or left on them), and runs it there; the per-node plans come back as one plan, and a failing node is named while the
     others converge (unless `--fail-fast`):
 
     ```sh

@@ -1,13 +1,13 @@
 """Run one topo command (check, show, exec) on some nodes of a lab through Ansible, and collect
 each node's exit status and output.
 
-The play is generated here (one task per node: Ansible's command module with an argv, never a
-shell) into the run's private directory. Every value that comes from the user or the file
-reaches the node as base64 in an extra variable and is decoded there by a filter, so Ansible
-never templates it; the rendered file goes to the node on stdin, where a small script (also
-sent as data) writes it to a private temporary file, runs `python -m provisioner VERB FILE ...`
-with the node's topo and removes the file again. The node's topo is its Python's: the
-inventory variable `topo_python` (default /opt/topo/venv/bin/python, where the install tasks put it).
+The play is generated here into the run's private directory: on each node a private temporary
+directory, the node payload (provisioner/payload.py: the zipapp plan and apply run too) copied
+into it, the payload run once with the request on stdin (provisioner/node.py: `command` check,
+show or exec, the node from `--node` on its command line), and the directory removed whatever
+happened; Ansible's command module with an argv, never a shell. The request (the validated
+document, or exec's namespace and argv) reaches the node as base64 in an extra variable, so
+Ansible never templates it. Nothing is installed on the node and nothing is left behind.
 """
 
 from __future__ import annotations
@@ -20,28 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from .fanout import FanoutRequest, NodeResult, not_run_error, runner_args
-
-DEFAULT_NODE_PYTHON = "/opt/topo/venv/bin/python"
-
-# Runs on the node with the node's topo Python. argv: NODE VERB ARGS...; stdin: the rendered
-# file, run as `topo VERB FILE --node NODE ARGS...`, or nothing: `topo VERB ARGS...`. Exits with
-# topo's exit status.
-NODE_SCRIPT = """\
-import os, subprocess, sys, tempfile
-data = sys.stdin.buffer.read()
-node, args = sys.argv[1], sys.argv[2:]
-path = None
-try:
-    if data:
-        fd, path = tempfile.mkstemp(prefix="topo-lab-", suffix=".yaml")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        args = [args[0], path, "--node", node, *args[1:]]
-    sys.exit(subprocess.call([sys.executable, "-m", "provisioner", *args], env={**os.environ, "NO_COLOR": "1"}))
-finally:
-    if path:
-        os.unlink(path)
-"""
 
 _TASK = "topo command"
 
@@ -69,30 +47,38 @@ class CommandResult:
 
 
 def play(nodes: list[str]) -> list[dict[str, Any]]:
-    """The generated play: one command task per node, with the values decoded from extra vars."""
+    """The generated play: per node, the payload in a private temporary directory, run once, removed."""
+    python = "{{ ansible_facts.discovered_interpreter_python | default(ansible_python_interpreter) | default('/usr/bin/python3') }}"
     return [{
         "name": "topo command",
         "hosts": "all",  # the run's limit names the nodes
         "gather_facts": False,
         "become": "{{ (ansible_user | default('root')) != 'root' }}",
         "tasks": [{
-            "name": _TASK,
-            "ansible.builtin.command": {
-                "argv": "{{ [topo_python | default('%s'), '-c', topo_script_b64 | b64decode, inventory_hostname] "
-                        "+ (topo_args_b64 | b64decode | from_json) }}" % DEFAULT_NODE_PYTHON,
-                "stdin": "{{ topo_content_b64 | b64decode }}",
-                "stdin_add_newline": False,
-            },
-            "failed_when": False,
-            "changed_when": False,
+            "block": [
+                {"name": "topo | a private directory", "ansible.builtin.tempfile": {"state": "directory", "prefix": "topo-"},
+                 "register": "topo_tmp", "changed_when": False},
+                {"name": "topo | the node payload", "ansible.builtin.copy": {
+                    "src": "{{ topo_payload }}", "dest": "{{ topo_tmp.path }}/topo-node.pyz", "mode": "0600"},
+                 "changed_when": False},
+                {"name": _TASK, "ansible.builtin.command": {
+                    "argv": ["%s" % python, "{{ topo_tmp.path }}/topo-node.pyz", "--node", "{{ inventory_hostname }}"],
+                    "stdin": "{{ topo_request_b64 | b64decode }}",
+                    "stdin_add_newline": False},
+                 "failed_when": False, "changed_when": False},
+            ],
+            "always": [
+                {"name": "topo | remove the directory", "ansible.builtin.file": {"path": "{{ topo_tmp.path }}", "state": "absent"},
+                 "when": "topo_tmp.path is defined", "changed_when": False},
+            ],
         }],
     }]
 
 
-def run_command(req: FanoutRequest, nodes: list[str], args: list[str], *, send_file: bool, verb: str) -> list[CommandResult]:
-    """Runs `topo VERB FILE --node NODE ARGS...` (`topo VERB ARGS...` without `send_file`) on
-    `nodes` (see fanout.lab_nodes), FILE being the request's rendered lab. A node that Ansible could not reach, or where the command
-    did not run, has its NodeResult's error set."""
+def run_command(req: FanoutRequest, nodes: list[str], request: dict[str, Any], *, send_file: bool, verb: str) -> list[CommandResult]:
+    """Runs the node `request` (provisioner/node.py: a `command`) on `nodes` (see
+    fanout.lab_nodes), with the request's lab as its document when `send_file`. A node that
+    Ansible could not reach, or where the command did not run, has its NodeResult's error set."""
     import ansible_runner
     import yaml
 
@@ -106,8 +92,11 @@ def run_command(req: FanoutRequest, nodes: list[str], args: list[str], *, send_f
 
     reporter = reporter_for(verb, [r.result for r in results.values()], quiet=req.knobs.quiet, verbosity=req.knobs.verbosity)
     handler = EventHandler({n: r.result for n, r in results.items()}, lambda res: "rc" in res, read, reporter)
-    extravars = {"topo_script_b64": _b64(NODE_SCRIPT), "topo_args_b64": _b64(json.dumps(args)),
-                 "topo_content_b64": _b64(req.rendered if send_file else "")}
+    from .payload import cached
+    from .yamlpos import load_values
+
+    sent = {**request, "document": load_values(req.rendered)} if send_file else dict(request)
+    extravars = {"topo_request_b64": _b64(json.dumps(sent)), "topo_payload": str(cached())}
     with tempfile.TemporaryDirectory(prefix="topo-runner-") as tmp:
         project = Path(tmp) / "project"
         project.mkdir()

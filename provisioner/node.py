@@ -9,7 +9,12 @@ it (provisioner.desired.build_topology, the step after validation) and runs the 
 The request: {"document": {...}, "node": NAME, "state": "present"|"absent", "check": bool,
 "adopt": bool, "checkpoint": RENDERED_TEXT or null}; for a destroy, {"lab": NAME} may stand for
 the document (the name is checked with topo's rule for lab names before anything uses it).
-The answer on stdout is one JSON object:
+A request may name a `command` instead, for `topo check|show|exec -i`: "check" answers the
+node's check results as `topo check --json` prints them, "show" its live objects as
+`topo show --json` does (exit 0, or 1 when a check failed), "exec" runs `argv` (a list of
+strings) in lab namespace `namespace` as `topo exec` does, its output and exit status its own.
+The node may also be given on the command line (`--node NAME`), the request then leaving it out.
+Otherwise the answer on stdout is one JSON object:
 {"plan": PLAN (schemas/plan.schema.json) or null, "error": MESSAGE or null, "done": N}; the
 exit status is 0 (no changes), 2 (changes present or made), 1 (error or conflict).
 
@@ -28,6 +33,7 @@ from .diagnostics import DiagnosticSink, TopoError, YamlPath
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 STATES = ("present", "absent")
+COMMANDS = ("check", "show", "exec")
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,9 @@ class NodeRequest:
     adopt: bool = False
     checkpoint: str | None = None
     lab: str | None = None
+    command: str | None = None  # check, show or exec (COMMANDS)
+    namespace: str | None = None  # exec: where
+    argv: tuple[str, ...] = ()  # exec: what
 
     @classmethod
     def of(cls, raw: Any) -> "NodeRequest":
@@ -47,7 +56,16 @@ class NodeRequest:
             raise ValueError("the request is not a JSON object")
         doc, node, state = raw.get("document"), raw.get("node"), raw.get("state", "present")
         lab = raw.get("lab")
-        if not isinstance(doc, dict) and not (state == "absent" and isinstance(lab, str)):
+        command = raw.get("command")
+        if command is not None and command not in COMMANDS:
+            raise ValueError(f"command must be one of {', '.join(COMMANDS)}, not {command!r}")
+        if command == "exec":
+            ns, argv = raw.get("namespace"), raw.get("argv")
+            if not isinstance(ns, str) or not ns or not isinstance(argv, list) or not argv or \
+                    not all(isinstance(a, str) for a in argv):
+                raise ValueError("exec needs a namespace (a string) and argv (a list of strings)")
+            return cls(None, str(node or ""), command=command, namespace=ns, argv=tuple(argv))
+        if not isinstance(doc, dict) and not (state == "absent" and isinstance(lab, str) and command is None):
             raise ValueError("the request has no document (a JSON object), nor a lab to destroy")
         if not isinstance(node, str) or not node:
             raise ValueError("the request names no node")
@@ -55,7 +73,7 @@ class NodeRequest:
             raise ValueError(f"state must be present or absent, not {state!r}")
         checkpoint = raw.get("checkpoint")
         return cls(doc if isinstance(doc, dict) else None, node, state, bool(raw.get("check")), bool(raw.get("adopt")),
-                   checkpoint if isinstance(checkpoint, str) else None, lab if isinstance(lab, str) else None)
+                   checkpoint if isinstance(checkpoint, str) else None, lab if isinstance(lab, str) else None, command)
 
 
 class _NoPositions:
@@ -120,9 +138,55 @@ def run_request(req: NodeRequest) -> tuple[int, dict[str, Any]]:
     return status, {"plan": plan_to_json([plan]), "error": None, "done": done}
 
 
-def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+def run_command(req: NodeRequest) -> tuple[int, Any]:
+    """`topo check`, `show` or `exec` of the node's part of the lab: (exit status, answer)."""
+    from .roots import Roots
+
+    roots = Roots.from_environ(os.environ)
+    if req.command == "exec":
+        from .state import list_records, load_record
+
+        assert req.namespace is not None
+        if not any((rec := load_record(roots, lab)) and req.namespace in rec.namespaces for lab in list_records(roots)):
+            raise TopoError(f"error: {req.namespace} is not a namespace of any topo lab on this machine")
+        sys.stdout.flush()
+        os.execvp("ip", ["ip", "netns", "exec", req.namespace, *req.argv])
+    assert req.document is not None
+    from .engine import pick_node
+
+    topo = topology_of(req.document)
+    node = pick_node(topo, req.node)
+    if req.command == "check":
+        from .probes import run_checks
+        from .render.checks import to_json
+
+        results = run_checks(topo, node)
+        return (EXIT_ERROR if any(not r.passed for r in results) else EXIT_OK), to_json(topo.name, results)
+    from .engine import read_node
+    from .render.table import inventory_rows
+
+    return EXIT_OK, [r.to_json() for r in inventory_rows(topo, node, read_node(roots, topo, node))]
+
+
+def _with_node(raw: Any, argv: list[str]) -> Any:
+    """The request, with the node from `--node NAME` on the command line where it names none."""
+    if isinstance(raw, dict) and not raw.get("node") and len(argv) >= 2 and argv[0] == "--node":
+        return {**raw, "node": argv[1]}
+    return raw
+
+
+def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, argv: list[str] | None = None) -> int:
     try:
-        req = NodeRequest.of(json.load(stdin))
+        req = NodeRequest.of(_with_node(json.load(stdin), sys.argv[1:] if argv is None else argv))
+        if req.command is not None:
+            try:
+                status, result = run_command(req)
+            except (ValueError, TopoError, OSError) as exc:  # a command's answer is its output: the error goes to stderr
+                sys.stderr.write(f"error: {str(exc).removeprefix('error: ')}\n")
+                return EXIT_ERROR
+            json.dump(result, stdout)
+            stdout.write("\n")
+            return status
         status, answer = run_request(req)
     except (ValueError, TopoError, OSError) as exc:  # json's errors are ValueErrors
         status, answer = EXIT_ERROR, {"plan": None, "error": str(exc).removeprefix("error: "), "done": 0}

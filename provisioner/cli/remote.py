@@ -121,7 +121,7 @@ def check_nodes(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, 
     from ..render.checks import render_table, to_json, to_junit
 
     req = fanout_request(file, var_pairs, vars_files, inventory, quiet, "check", skip_host_key_check=skip_host_key_check)
-    runs = _run_on_lab_nodes(req, ["check", "--json"])
+    runs = _run_on_lab_nodes(req, {"command": "check"})
     results = merged_checks(req.topo, runs)
     if junit is not None:
         write_atomic(junit, to_junit(req.topo.name, results))
@@ -140,7 +140,7 @@ def show_nodes(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, .
     from ..render.table import Row, render_table
 
     req = fanout_request(file, var_pairs, vars_files, inventory, as_json, "show", skip_host_key_check=skip_host_key_check)
-    runs = _run_on_lab_nodes(req, ["show", "--json"])
+    runs = _run_on_lab_nodes(req, {"command": "show"})
     shown: dict[str, list[dict[str, Any]]] = {}
     for got in runs:
         if got.result.error is None:
@@ -175,7 +175,8 @@ def exec_on_node(inventory: Path, node: str, namespace: str, argv: list[str], *,
         knobs = ansible_knobs(quiet=True)
         req = FanoutRequest(Topology(name="", nodes={}), "", inventory, skip_host_key_check=skip_host_key_check,
                             knobs=replace(knobs, quiet=knobs.verbosity == 0, limit=None))
-        got = run_command(req, [node], ["exec", namespace, "--", *argv], send_file=False, verb="exec")[0]
+        got = run_command(req, [node], {"command": "exec", "namespace": namespace, "argv": argv}, send_file=False,
+                          verb="exec")[0]
     except ValueError as exc:
         raise TopoError(f"error: {exc}")
     if got.result.error is not None or got.rc is None:
@@ -185,11 +186,12 @@ def exec_on_node(inventory: Path, node: str, namespace: str, argv: list[str], *,
     raise SystemExit(got.rc)
 
 
-def _run_on_lab_nodes(req: "FanoutRequest", args: list[str]) -> "list[CommandResult]":
+def _run_on_lab_nodes(req: "FanoutRequest", request: dict[str, Any]) -> "list[CommandResult]":
     from ..fanout import lab_nodes
     from ..fanout_command import run_command
 
     try:
-        return run_command(req, lab_nodes(req.topo, req.inventory, req.knobs.limit), args, send_file=True, verb=args[0])
+        return run_command(req, lab_nodes(req.topo, req.inventory, req.knobs.limit), request, send_file=True,
+                           verb=request["command"])
     except (ValueError, FileNotFoundError) as exc:
         raise TopoError(f"error: {exc}")

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from ..live import LiveState
 from ..names import escape
 from ..model import Topology
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,10 @@ def inventory_rows(topo: Topology, node: str, live: LiveState) -> list[Row]:
     return rows
 
 
-def render_table(console: Console, lab: str, rows: list[Row]) -> None:
+def render_table(console: "Console", lab: str, rows: list[Row]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=f"lab {lab}", show_lines=False)
     impair = any(r.impair for r in rows)
     for col in ("namespace", "interface", "kind", "addresses", "peer", "master", "mtu", "state", *(("impair",) if impair else ())):
