@@ -46,3 +46,32 @@ def test_a_bad_request_is_a_message(sandbox: Sandbox, tmp_path: Path) -> None:
     res = sandbox.run(["/usr/bin/python3", str(pyz)], input='{"node": "n"}', check=False)
     assert res.returncode == 1 and json.loads(res.stdout)["error"] == "the request has no document (a JSON object), nor a lab to destroy"
     assert "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("raw, why", [
+    ({"node": "n1", "command": "rm"}, "command must be one of check, show, exec"),
+    ({"node": "n1", "command": "exec", "namespace": "pod-a"}, "exec needs a namespace"),
+    ({"node": "n1", "command": "exec", "namespace": "pod-a", "argv": "id; rm -rf /"}, "exec needs a namespace"),
+    ({"node": "n1", "command": "exec", "namespace": "pod-a", "argv": [1, 2]}, "exec needs a namespace"),
+    ({"node": "n1", "command": "check"}, "the request has no document"),
+])
+def test_a_command_request_of_the_wrong_shape_is_refused(raw: dict, why: str) -> None:
+    from provisioner.node import NodeRequest
+
+    with pytest.raises(ValueError, match=why):
+        NodeRequest.of(raw)
+
+
+def test_exec_on_a_node_runs_only_in_a_namespace_of_a_topo_lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """The node names no namespace a lab of its records does not hold: an error, nothing run."""
+    import io
+
+    from provisioner.node import main
+
+    monkeypatch.setenv("TOPO_STATE_DIR", str(tmp_path / "state"))
+    request = {"command": "exec", "namespace": "someone-elses", "argv": ["true"]}
+    out = io.StringIO()
+    assert main(io.StringIO(json.dumps(request)), out, ["--node", "n1"]) == 1
+    assert out.getvalue() == ""
+    assert "someone-elses is not a namespace of any topo lab on this machine" in capsys.readouterr().err
