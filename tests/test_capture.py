@@ -329,12 +329,14 @@ def kernel_view(box: Sandbox, pods: tuple[str, ...]) -> dict[str, Any]:
     """What the kernel says of cni0, its ports and the pods, with `ip -j -d` (links, addresses),
     `ip -j route`, the per-interface sysctls the plugin sets and whether a pod has its own
     hosts file, normalised (`_normalised`)."""
-    ports = [link["ifname"] for link in box.ip_json("link", "show", "master", "cni0")]
-    veths = {}
-    for name in ports:
-        peer = box.ip_json("-d", "link", "show", name)[0]
-        veths[name] = next(f"veth-of-{pod}" for pod in pods
-                           if any(l["ifindex"] == peer["link_index"] for l in box.ip_json("link", "show", "eth0", netns=pod)))
+    port_links = box.ip_json("link", "show", "master", "cni0")
+    ports = [link["ifname"] for link in port_links]
+    # A pod's eth0 names its host end by that end's ifindex in the root namespace (unique there;
+    # the pods' own ifindexes are not unique across namespaces).
+    by_index = {link["ifindex"]: link["ifname"] for link in port_links}
+    veths = {by_index[box.ip_json("link", "show", "eth0", netns=pod)[0]["link_index"]]: f"veth-of-{pod}"
+             for pod in pods}
+    assert sorted(veths) == sorted(ports), (veths, ports)
     out: dict[str, Any] = {}
     for ns in (None, *pods):
         devs = ["cni0", *ports] if ns is None else ["lo", "eth0"]
@@ -344,10 +346,13 @@ def kernel_view(box: Sandbox, pods: tuple[str, ...]) -> dict[str, Any]:
         out[ns or "(root)"] = _normalised({
             "links": {d: box.ip_json("-d", "link", "show", d, netns=ns) for d in devs},
             "addresses": {d: box.ip_json("-d", "addr", "show", d, netns=ns) for d in devs},
+            # The kernel lists equal-prefix routes (each port's fe80::/64) in the order their links
+            # came up, which is timing, not state: compared as a sorted list.
             "routes": [box.ip_json(f, "route", "show", netns=ns) for f in ("-4", "-6")],
             "sysctls": sysctls,
             "own hosts file": ns is not None and box.run(["test", "-e", f"/etc/netns/{ns}/hosts"], check=False).returncode == 0,
         }, veths)
+        out[ns or "(root)"]["routes"] = [sorted(family, key=repr) for family in out[ns or "(root)"]["routes"]]
     return out
 
 
