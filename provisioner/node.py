@@ -11,7 +11,7 @@ The request: {"document": {...}, "node": NAME, "state": "present"|"absent", "che
 the document (the name is checked with topo's rule for lab names before anything uses it).
 A request may name a `command` instead, for `topo check|show|exec -i`: "check" answers the
 node's check results as `topo check --json` prints them, "show" its live objects as
-`topo show --json` does (exit 0, or 1 when a check failed), "exec" runs `argv` (a list of
+`topo show --json` does (an error when the lab was never applied on the node) (exit 0, or 1 when a check failed), "exec" runs `argv` (a list of
 strings) in lab namespace `namespace` as `topo exec` does, its output and exit status its own.
 The node may also be given on the command line (`--node NAME`), the request then leaving it out.
 Otherwise the answer on stdout is one JSON object:
@@ -162,10 +162,9 @@ def run_command(req: NodeRequest) -> tuple[int, Any]:
 
         results = run_checks(topo, node)
         return (EXIT_ERROR if any(not r.passed for r in results) else EXIT_OK), to_json(topo.name, results)
-    from .engine import read_node
-    from .render.table import inventory_rows
+    from .show.collect import read_show
 
-    return EXIT_OK, [r.to_json() for r in inventory_rows(topo, node, read_node(roots, topo, node))]
+    return EXIT_OK, read_show(roots, topo, node, "FILE").to_json()
 
 
 def _with_node(raw: Any, argv: list[str]) -> Any:

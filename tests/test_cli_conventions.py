@@ -120,7 +120,7 @@ def test_show_and_check_output_formats(sandbox: Sandbox) -> None:
     as_json = json.loads(sandbox.topo("show", example("03"), "--json").stdout)
     assert json.loads(sandbox.topo("show", example("03"), "-o", "json").stdout) == as_json
     assert yaml.safe_load(sandbox.topo("show", example("03"), "-o", "yaml").stdout) == as_json
-    assert any(r["interface"] == "h6902" for r in as_json)
+    assert any(r["interface"] == "h6902" for r in as_json["interfaces"])
     assert "lab-docker0" in sandbox.topo("show", example("03"), "-o", "wide").stdout
     checks = json.loads(sandbox.topo("check", example("03"), "--json").stdout)
     assert yaml.safe_load(sandbox.topo("check", example("03"), "-o", "yaml").stdout)["lab"] == checks["lab"]

@@ -35,7 +35,7 @@ def test_plan_json_follows_its_schema(sandbox: Sandbox) -> None:
 
 def test_show_json_and_table(sandbox: Sandbox) -> None:
     sandbox.topo("apply", example("03"))
-    rows = json.loads(sandbox.topo("show", "--json", example("03")).stdout)
+    rows = json.loads(sandbox.topo("show", "--json", example("03")).stdout)["interfaces"]
     eth0 = next(r for r in rows if r["namespace"] == "container" and r["interface"] == "eth0")
     assert eth0["addresses"] == ["172.17.42.3/16"] and eth0["peer"] == "(root):h6902" and eth0["state"] == "up"
     port = next(r for r in rows if r["interface"] == "h6902")

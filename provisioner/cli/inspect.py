@@ -53,7 +53,9 @@ def inventory(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ..
 @format_option("Output format: json or yaml (the objects' list), wide (the table).")
 def show(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, inventory: Path | None,
          skip_host_key_check: bool, fmt: str | None) -> None:
-    """List the lab's live objects: namespace, interface, addresses, peer, state.
+    """List the lab's live objects per namespace: interfaces (addresses, peer, state), routes,
+    neighbours (`ip neigh`), processes (pid, running or exited) and hosts entries. A lab never
+    applied on this node is an error (exit 1).
 
     \b
     Example:  topo show topologies/05-flannel-cni0.yaml --json
@@ -62,19 +64,19 @@ def show(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
     if inventory is not None:
         from .remote import show_nodes
 
-        show_nodes(file, var_pairs, vars_files, inventory, skip_host_key_check=skip_host_key_check, as_json=structured(fmt))
-    from ..engine import read_node
-    from ..render.table import inventory_rows, render_table
+        show_nodes(file, var_pairs, vars_files, inventory, skip_host_key_check=skip_host_key_check, fmt=fmt)
+    from ..show.collect import read_show
+    from ..show.table import render_show
 
     roots = node_roots()
     topo = valid_topology(file, var_pairs, vars_files)
     require_root()
     node_name = pick_node(topo, node)
-    rows = inventory_rows(topo, node_name, read_node(roots, topo, node_name))
+    doc = read_show(roots, topo, node_name, file)
     if structured(fmt):
-        emit([r.to_json() for r in rows], fmt)
+        emit(doc.to_json(), fmt)
     else:
-        render_table(console(), topo.name, rows)
+        render_show(console(), f"lab {topo.name}", doc, wide=fmt == "wide")
 
 
 @click.command()

@@ -135,26 +135,27 @@ def check_nodes(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, 
 
 
 def show_nodes(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], inventory: Path, *,
-               skip_host_key_check: bool, as_json: bool) -> NoReturn:
-    """`topo show FILE -i INV`: every node's live objects, a table per node (JSON: by node)."""
-    from ..render.table import Row, render_table
+               skip_host_key_check: bool, fmt: str | None) -> NoReturn:
+    """`topo show FILE -i INV`: every node's live objects, tables per node (JSON: by node)."""
+    from ..show.collect import LabShow
+    from ..show.table import render_show
+    from .formats import structured
 
-    req = fanout_request(file, var_pairs, vars_files, inventory, as_json, "show", skip_host_key_check=skip_host_key_check)
+    req = fanout_request(file, var_pairs, vars_files, inventory, structured(fmt), "show", skip_host_key_check=skip_host_key_check)
     runs = _run_on_lab_nodes(req, {"command": "show"})
-    shown: dict[str, list[dict[str, Any]]] = {}
+    shown: dict[str, LabShow] = {}
     for got in runs:
         if got.result.error is None:
             try:
-                shown[got.result.node] = list(got.json())
+                shown[got.result.node] = LabShow.from_json(got.json())
             except (ValueError, TypeError) as exc:
                 got.result.error = str(exc)
-    if as_json:
-        echo_json({"lab": req.topo.name, "nodes": shown,
+    if structured(fmt):
+        echo_json({"lab": req.topo.name, "nodes": {node: doc.to_json() for node, doc in shown.items()},
                    "failed_nodes": [{"node": g.result.node, "error": g.result.error} for g in runs if g.result.error]})
     else:
-        for node, rows in shown.items():
-            render_table(console(), f"{req.topo.name}, node {node}",
-                         [Row(**{**r, "addresses": tuple(r.get("addresses", ()))}) for r in rows])
+        for node, doc in shown.items():
+            render_show(console(), f"lab {req.topo.name}, node {node}", doc, wide=fmt == "wide")
     _node_failures(runs)
     raise SystemExit(EXIT_ERROR if any(g.result.error for g in runs) else EXIT_OK)
 

@@ -24,6 +24,7 @@ class Row:
     mtu: int | None
     state: str
     impair: str = ""  # what the interface sends with (kinds/impair): `tbf: rate 10mbit`
+    alias: str = ""  # the kernel's alias of the link (topo's mark `topo:LAB`, or another tool's)
 
     def to_json(self) -> dict[str, object]:
         data = asdict(self)
@@ -56,17 +57,20 @@ def inventory_rows(topo: Topology, node: str, live: LiveState) -> list[Row]:
                 continue
             addrs = tuple(sorted(str(a) for a in lns.addresses.get(iface.name, set()) if not (a.version == 6 and a.ip.is_link_local)))  # type: ignore[union-attr]
             rows.append(Row(label, link.name, link.kind or "device", addrs, peers.get((name, iface.name), ""),
-                            link.master or "", link.mtu, "up" if link.up else "down", impaired.get((name, iface.name), "")))
+                            link.master or "", link.mtu, "up" if link.up else "down", impaired.get((name, iface.name), ""),
+                            link.alias or ""))
     return rows
 
 
-def render_table(console: "Console", lab: str, rows: list[Row]) -> None:
+def render_table(console: "Console", title: str, rows: list[Row], wide: bool = False) -> None:
+    """The interfaces' table; `wide`: their aliases too."""
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=f"lab {lab}", show_lines=False)
+    table = Table(title=title, show_lines=False)
     impair = any(r.impair for r in rows)
-    for col in ("namespace", "interface", "kind", "addresses", "peer", "master", "mtu", "state", *(("impair",) if impair else ())):
+    for col in ("namespace", "interface", "kind", "addresses", "peer", "master", "mtu", "state", *(("impair",) if impair else ()),
+                *(("alias",) if wide else ())):
         table.add_column(col)
     for r in rows:
         state = {"up": "[green]up[/]", "down": "[yellow]down[/]", "missing": "[red]missing[/]"}[r.state]
@@ -74,5 +78,6 @@ def render_table(console: "Console", lab: str, rows: list[Row]) -> None:
         cells = [Text(escape(c)) for c in (r.namespace, r.interface, r.kind)]
         cells.append(Text("\n".join(escape(a) for a in r.addresses)))
         cells += [Text(escape(c)) for c in (r.peer, r.master)]
-        table.add_row(*cells, str(r.mtu) if r.mtu else "", state, *((Text(r.impair),) if impair else ()))
+        table.add_row(*cells, str(r.mtu) if r.mtu else "", state, *((Text(escape(r.impair)),) if impair else ()),
+                      *((Text(escape(r.alias)),) if wide else ()))
     console.print(table)
