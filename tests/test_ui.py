@@ -53,9 +53,9 @@ def netns_of(pid: int) -> Iterator[None]:
 
 
 @contextmanager
-def served(sandbox: Sandbox, *args: str) -> Iterator[str]:
+def served(sandbox: Sandbox, *args: str, lab: str = LAB) -> Iterator[str]:
     """`topo ui LAB ARGS` running in the sandbox; yields its printed URL."""
-    proc = sandbox.popen([TOPO, "ui", LAB, "--port", "0", *args])
+    proc = sandbox.popen([TOPO, "ui", lab, "--port", "0", *args])
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -245,3 +245,61 @@ def test_graph_writes_the_same_drawing(sandbox: Sandbox, tmp_path: Path) -> None
         assert page.locator("#links tr.link").count() == sum(1 for e in data["elements"] if e["group"] == "edges")
         assert requested == [html.as_uri()]
         page.screenshot(path=str(tmp_path / "graph-html.png"))
+
+
+def test_the_capture_link_of_a_pods_eth0_downloads_the_pings(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Read-only page, a 2-pod lab: the capture link of pod-httpd's eth0, clicked while it pings
+    pod-nginx, downloads a pcap in which `tcpdump -r` finds the echo requests and replies."""
+    lab = example("06")
+    sandbox.topo("apply", lab)
+    with served(sandbox, lab=lab) as url, browser(sandbox, tmp_path) as page:
+        page.goto(url)
+        page.wait_for_selector("#conn.live", timeout=10_000)
+        link = page.locator('#ifaces tr.iface[data-name="pod-httpd:eth0"] a.capture')
+        href = link.get_attribute("href") or ""
+        assert "seconds=" in href and "count=" in href
+        page.evaluate("() => { window.TOPO_CONFIG.captureSeconds = 3; }")
+        pinger = sandbox.popen(["ip", "netns", "exec", "pod-httpd", "ping", "-c", "20", "-i", "0.2", "172.30.0.7"])
+        try:
+            page.wait_for_function("() => document.querySelector('#ifaces a.capture').textContent === 'pcap 3 s'",
+                                   timeout=5_000)  # the next state redraws the links with 3 s
+            with page.expect_download(timeout=15_000) as got:
+                page.locator('#ifaces tr.iface[data-name="pod-httpd:eth0"] a.capture').click()
+            download = got.value
+            saved = tmp_path / "capture.pcap"
+            download.save_as(str(saved))
+        finally:
+            assert pinger.wait(timeout=20) == 0
+        assert download.suggested_filename == "pod-httpd_eth0.pcap"
+        # the page's other guards: an interface not of the lab, bounds outside 1..60 s and 1..10000 packets
+        for query, status in (("iface=n_host_root_lo", 404), ("iface=../../etc/passwd", 404),
+                              (f"iface={_iface_id(page, 'pod-httpd:eth0')}&seconds=61", 400),
+                              (f"iface={_iface_id(page, 'pod-httpd:eth0')}&count=0", 400),
+                              (f"iface={_iface_id(page, 'pod-httpd:eth0')}&seconds=1%3Brm", 400)):
+            res = page.request.get(f"{url}api/capture?{query}")
+            assert res.status == status, (query, res.status)
+            assert "error" in res.json()
+    text = subprocess.run(["tcpdump", "-n", "-r", str(saved)], capture_output=True, text=True, check=True).stdout
+    requests = re.findall(r"IP 172\.30\.0\.6 > 172\.30\.0\.7: ICMP echo request", text)
+    replies = re.findall(r"IP 172\.30\.0\.7 > 172\.30\.0\.6: ICMP echo reply", text)
+    assert len(requests) >= 5 and len(replies) >= 5, text
+
+
+def _iface_id(page: "playwright_sync.Page", name: str) -> str:
+    return page.locator(f'#ifaces tr.iface[data-name="{name}"]').get_attribute("data-id") or ""
+
+
+def test_a_multi_node_lab_is_drawn_with_its_nodes_as_boxes(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Every node of the file is a compound box holding its namespaces; the page says its live
+    state is this machine's node only."""
+    lab = example("08")
+    with served(sandbox, "--node", "node1", lab=lab) as url, browser(sandbox, tmp_path) as page:
+        page.goto(url)
+        page.wait_for_selector("#conn.live", timeout=10_000)
+        nodes = page.evaluate("() => window.topoCy.nodes('.node').map(n => n.data('label'))")
+        assert sorted(label.split(" ")[0] for label in nodes) == ["node1", "node2"]
+        children = page.evaluate("() => window.topoCy.nodes('.node').map(n => n.children('.cluster').length)")
+        assert all(c >= 1 for c in children), children
+        note = page.locator("#nodes-note")
+        assert note.is_visible() and note.inner_text() == "live state: node node1 only; node2 drawn from the file"
+        page.screenshot(path=str(tmp_path / "ui-multi-node.png"))

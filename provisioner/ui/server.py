@@ -4,6 +4,7 @@ GET  /                 the page;  /static/...  its script, styles and Cytoscape 
 GET  /api/drawing      the lab's diagram (Cytoscape elements, placed by Graphviz)
 GET  /api/state        the latest state document;  /events  the same, pushed (server-sent events)
 GET  /api/plan?for=X   what apply / destroy would do, or which checks would run (read only)
+GET  /api/capture?iface=ID&seconds=S&count=N[&format=pcapng]   a capture download (capture.py; read only)
 POST /api/{apply,destroy,check}   only with --allow-changes (else 403), and with the page's token
 
 Every request must name the served address in its Host header (no DNS rebinding), and a
@@ -30,6 +31,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..render.graph_web import Drawing
 from ..roots import Roots
+from .capture import DEFAULT_SECONDS
 from .view import Lab
 from .watch import Hub, Watcher
 
@@ -37,6 +39,7 @@ STATIC = Path(__file__).parent / "static"
 CHANGES = ("apply", "destroy", "check")
 HEARTBEAT = 15.0  # seconds between keep-alive comments on a quiet stream
 CHANGE_TIMEOUT = 600.0
+CAPTURES_AT_ONCE = 2  # tcpdumps the page runs at the same time; more requests wait for none, they get 429
 
 
 @dataclass
@@ -48,6 +51,7 @@ class Settings:
     hosts: frozenset[str]  # the Host headers the page is served under ("127.0.0.1:8765", "localhost:8765")
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     changing: threading.Lock = field(default_factory=threading.Lock)
+    capturing: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(CAPTURES_AT_ONCE))
 
 
 def _refused(status: int, message: str) -> JSONResponse:
@@ -56,7 +60,9 @@ def _refused(status: int, message: str) -> JSONResponse:
 
 def _page(settings: Settings) -> str:
     text = (STATIC / "index.html").read_text(encoding="utf-8")
-    config = json.dumps({"token": settings.token, "allowChanges": settings.allow_changes}).replace("</", "<\\/")
+    lab = settings.lab
+    config = json.dumps({"token": settings.token, "allowChanges": settings.allow_changes, "node": lab.node,
+                         "nodes": sorted(lab.topo.nodes), "captureSeconds": DEFAULT_SECONDS}).replace("</", "<\\/")
     assets = ('<link rel="stylesheet" href="/static/style.css">\n'
               '<script src="/static/vendor/cytoscape.min.js"></script>\n'
               f"<script>window.TOPO_CONFIG = {config};</script>\n"
@@ -79,6 +85,32 @@ def _plan_preview(settings: Settings, what: str) -> dict[str, object]:
     plan = plan_destroy_node(settings.roots, lab.topo.name, lab.node) if what == "destroy" else \
         plan_node(settings.roots, lab.topo, lab.node)
     return {"for": what, "lines": [escape(action_line(a)) for a in plan.actions], "summary": summary_line(plan)}
+
+
+def _capture(settings: Settings, params: dict[str, str]) -> Response:
+    """A capture on one of the lab's interfaces, as a download (capture.py); refusals as JSON."""
+    from ..diagnostics import TopoError
+    from ..state import load_record
+    from .capture import BadCapture, capture_request, chunks, run_to_file
+
+    lab = settings.lab
+    try:
+        req = capture_request(lab, params)
+    except BadCapture as exc:
+        return _refused(exc.status, str(exc))
+    if load_record(settings.roots, lab.topo.name) is None:
+        return _refused(409, f"lab {lab.topo.name} is not applied on this machine: nothing to capture on {req.target}")
+    if not settings.capturing.acquire(blocking=False):
+        return _refused(429, f"{CAPTURES_AT_ONCE} captures are running already; try again when one has ended")
+    try:
+        out, packets = run_to_file(req)
+    except TopoError as exc:
+        return _refused(409, str(exc).removeprefix("error: "))
+    finally:
+        settings.capturing.release()
+    return StreamingResponse(chunks(out), media_type="application/vnd.tcpdump.pcap",
+                             headers={"Content-Disposition": f'attachment; filename="{req.filename}"',
+                                      "X-Topo-Packets": str(packets), "Cache-Control": "no-store"})
 
 
 def _run_change(settings: Settings, watcher: Watcher, what: str) -> dict[str, object]:
@@ -142,6 +174,9 @@ def make_app(settings: Settings) -> Starlette:
             return _refused(400, f"for= must be one of {', '.join(CHANGES)}")
         return JSONResponse(await asyncio.to_thread(_plan_preview, settings, what))
 
+    async def capture(request: Request) -> Response:
+        return await asyncio.to_thread(_capture, settings, dict(request.query_params))
+
     async def change(request: Request) -> Response:
         what = request.path_params["what"]
         if what not in CHANGES:
@@ -167,7 +202,7 @@ def make_app(settings: Settings) -> Starlette:
 
     app = Starlette(routes=[
         Route("/", page), Route("/api/drawing", drawing), Route("/api/state", current), Route("/events", events),
-        Route("/api/plan", preview), Route("/api/{what}", change, methods=["POST"]),
+        Route("/api/plan", preview), Route("/api/capture", capture), Route("/api/{what}", change, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC)),
     ], lifespan=lifespan)
     return _host_checked(app, settings.hosts)

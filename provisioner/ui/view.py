@@ -43,8 +43,8 @@ class Lab:
         return out
 
 
-def _interfaces(lab: Lab) -> dict[str, tuple[str | None, str]]:
-    """Each drawn interface's id -> (namespace, name)."""
+def lab_interfaces(lab: Lab) -> dict[str, tuple[str | None, str]]:
+    """Each drawn interface's id -> (namespace, name): the interfaces the file declares on this node."""
     return {iface_id(lab.node, ns.place.netns, name): (ns.place.netns, name)
             for ns in lab.topo.nodes[lab.node].all_netns() for name in ns.interfaces}
 
@@ -145,7 +145,7 @@ def lab_view(roots: Roots, lab: Lab, drawing: Drawing, live: LiveState, plan: Pl
     ids = {el["data"]["id"] for el in drawing.elements}
     plan_doc, drift = _plan_part(lab, plan, ids)
     objects = _objects(lab, live, counters, drift)
-    labels = {eid: _end_name(*end) for eid, end in _interfaces(lab).items()}
+    labels = {eid: _end_name(*end) for eid, end in lab_interfaces(lab).items()}
     return {"lab": lab.topo.name, "node": lab.node, "file": str(lab.file), "time": time.time(), "plan": plan_doc,
             "objects": objects, "namespaces": _namespaces(lab, live, drift), "links": _links(drawing, objects, labels),
             "processes": _processes(lab, live, plan), "checks": last_results(roots, lab.topo.name)}

@@ -92,6 +92,14 @@ function updateDiagram(cy, doc) {
   });
 }
 
+// a download of a capture on the interface (the server runs tcpdump in its namespace for a few seconds)
+function captureLink(id, name) {
+  const seconds = (window.TOPO_CONFIG || {}).captureSeconds || 10;
+  const href = "/api/capture?" + new URLSearchParams({ iface: id, seconds: String(seconds), count: "1000" });
+  return el("a", { class: "capture", href: href, download: "", title: `capture ${seconds} s on ${name} (pcap)` },
+    `pcap ${seconds} s`);
+}
+
 function updatePanel(doc) {
   const plan = doc.plan;
   const summary = document.getElementById("summary");
@@ -109,7 +117,7 @@ function updatePanel(doc) {
   fill("#ifaces tbody", Object.entries(doc.objects).map(([id, o]) => el("tr",
     { class: "iface state-" + (o.drift.length ? "drift" : o.state), "data-id": id, "data-name": o.name },
     el("td", {}, o.name), el("td", { class: "state" }, o.state, driftList(o.drift)), el("td", {}, fmt(o.mtu)),
-    el("td", {}, o.addresses.join(" ")))));
+    el("td", {}, o.addresses.join(" ")), el("td", {}, captureLink(id, o.name)))));
   document.getElementById("processes-section").hidden = doc.processes.length === 0;
   fill("#processes", doc.processes.map((p) => el("li",
     { class: "process " + (p.status === "running" ? "passed" : "failed"), "data-name": p.namespace + "/" + p.name },
@@ -162,7 +170,16 @@ async function change(what) {
   dialog.showModal();
 }
 
+// a multi-node lab: every node is drawn from the file, the live state is this machine's node only
+function nodesNote(config) {
+  const others = (config.nodes || []).filter((n) => n !== config.node);
+  const note = document.getElementById("nodes-note");
+  note.hidden = others.length === 0;
+  note.textContent = others.length ? `live state: node ${config.node} only; ${others.join(", ")} drawn from the file` : "";
+}
+
 function buttons(config) {
+  nodesNote(config);
   const mode = document.getElementById("mode");
   if (!config.allowChanges) { mode.textContent = "read-only"; return; }
   mode.textContent = "changes allowed"; mode.className = "badge changes";
