@@ -145,7 +145,8 @@ def lab_view(roots: Roots, lab: Lab, drawing: Drawing, live: LiveState, plan: Pl
     ids = {el["data"]["id"] for el in drawing.elements}
     plan_doc, drift = _plan_part(lab, plan, ids)
     objects = _objects(lab, live, counters, drift)
-    labels = {eid: _end_name(*end) for eid, end in lab_interfaces(lab).items()}
+    labels = {el["data"]["id"]: el["data"]["label"].split("\n")[0] for el in drawing.elements if el["group"] == "nodes"}
+    labels.update({eid: _end_name(*end) for eid, end in lab_interfaces(lab).items()})  # a Service's box: its first line
     return {"lab": lab.topo.name, "node": lab.node, "file": str(lab.file), "time": time.time(), "plan": plan_doc,
             "objects": objects, "namespaces": _namespaces(lab, live, drift), "links": _links(drawing, objects, labels),
             "processes": _processes(lab, live, plan), "checks": last_results(roots, lab.topo.name)}
