@@ -35,6 +35,7 @@ import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "docs" / "tutorial.md"
@@ -62,7 +63,12 @@ ENV = {
 
 _MAC = r"(?<![0-9a-f:])(?!00(?::00){5}(?![0-9a-f:]))(?!ff(?::ff){5}(?![0-9a-f:]))[0-9a-f]{2}(?::[0-9a-f]{2}){5}(?![0-9a-f:])"
 # (pattern, replacement, a row of the tutorial's table "shown as | stands for", or None: covered by the row above)
-NORMALISATIONS: list[tuple[str, str, tuple[str, str] | None]] = [
+def _same_width(token: str) -> Callable[[re.Match[str]], str]:
+    """A replacement by TOKEN padded to the width of what it replaces (a table's cell keeps its borders)."""
+    return lambda m: token.ljust(len(m.group()))
+
+
+NORMALISATIONS: list[tuple[str, str | Callable[[re.Match[str]], str], tuple[str, str] | None]] = [
     (_MAC, "<mac>", ("`<mac>`", "a MAC address (veths and bridges get random ones; all-zero and broadcast ones are kept)")),
     (r"@if\d+", "@if<n>", ("`eth0@if<n>`", "the index of a veth's peer interface")),
     (r"(?m)^\d+(?=: (?!lo:)[^\s:]+: <)", "<n>", ("`<n>: eth0...`", "an interface index at the start of an `ip link` / `ip address` entry (`lo` keeps its 1)")),
@@ -75,6 +81,9 @@ NORMALISATIONS: list[tuple[str, str, tuple[str, str] | None]] = [
     (r"\((\d+/\d+), [\d.]+s\)", r"(\1, <t>s)", None),
     (r"(?<=: )[\d.]+ Mbit/s", "<rate> Mbit/s", ("`<rate>`, `<loss>`", "what tools/linkmeter.py measured (its verdict, within the declared value's margin or not, is kept)")),
     (r": [\d.]+% lost", ": <loss>% lost", None),
+    (r"(?<=│ )\d+ *(?=│ (?:running|exited) )", _same_width("<pid>"), ("`<pid>`", "a process's pid in `topo show`'s processes table")),
+    (r"\b(?:REACHABLE|STALE|DELAY|PROBE)\b *(?=│)", _same_width("<nud>"),
+     ("`<nud>`", "a neighbour's state in `topo show` (REACHABLE, STALE, DELAY or PROBE: it changes with time)")),
 ]
 
 
@@ -476,7 +485,20 @@ DOC: list[Block] = [
     """),
     Cmd("ping -c1 10.42.0.182"),
     Cmd("ip neigh show dev cni0"),
+    p("""
+    `topo show` lists those neighbours too (the node's on the lab's bridge, and each pod's, learnt
+    by the pings), with every namespace's routes:
+    """),
+    Cmd(f"topo show {L5}"),
     Cmd(f"topo check {L5}"),
+    p("""
+    `topo ui FILE` serves a live page of the lab (at the printed URL, on 127.0.0.1 only). Here is
+    what it shows when pod-a's `eth0` is turned down behind topo's back (`ip -n pod-a link set
+    eth0 down`): the link, the interface and the plan's lines in red, within a second. Each
+    interface's `pcap 10 s` link downloads a capture of it.
+
+    ![drift on the live page](ui-drift.png)
+    """),
     Cmd(f"topo destroy {L5}"),
     p("""
     **What to notice**
@@ -647,6 +669,12 @@ DOC: list[Block] = [
     from the node, and from web-a to its own Service are each answered by both pods:
     """),
     Cmd(f"topo check {L9}"),
+    p("""
+    On the live page (`topo ui`) the Service is a box with a line to each endpoint, next to the
+    processes and the last checks' results:
+
+    ![the Services lab on the live page](ui-services.png)
+    """),
     p("""
     The table is drift-checked like the rest: flush a chain behind topo's back and `plan` names
     it; `apply` sets only that chain again.

@@ -5,6 +5,7 @@ printed (table.py)."""
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,19 @@ def _route_row(ns: str, r: LiveRoute) -> RouteRow:
                     str(r.src or ""), kind)
 
 
+def _route_order(r: LiveRoute) -> tuple[int, int, int, int, int, str, int]:
+    """IPv4 first, then by table, the default route first, then by destination and device (the
+    kernel lists equal destinations in the order their links came up: timing)."""
+    return (r.dst.version, r.table, int(r.dst.prefixlen != 0), int(r.dst.network_address), r.dst.prefixlen,
+            r.dev or "", r.metric)
+
+
+def _neighbour_order(n: RawNeighbour) -> tuple[int, int, int]:
+    """By address (IPv4 first), then interface: the kernel's dump is in its hash table's order."""
+    addr = ipaddress.ip_address(n.address)
+    return (addr.version, int(addr), n.index)
+
+
 def _hosts_rows(ns: str, file: str, text: str | None) -> list[HostsRow]:
     """The entries of a hosts file topo writes (or of the lab's block of /etc/hosts), line by
     line as they are, without comments and the standard localhost lines."""
@@ -151,9 +165,10 @@ def lab_show(roots: Roots, topo: Topology, node: str, live: LiveState,
             continue
         label = _label(name)
         ours = None if name is not None else set(ns.interfaces)
-        doc.routes.extend(_route_row(label, r) for r in lns.routes if ours is None or r.dev in ours)
+        routes = sorted((r for r in lns.routes if ours is None or r.dev in ours), key=_route_order)
+        doc.routes.extend(_route_row(label, r) for r in routes)
         devs = _devices(lns)
-        for n in neighbours.get(name, []):
+        for n in sorted(neighbours.get(name, []), key=_neighbour_order):
             dev = devs.get(n.index, str(n.index))
             if ours is None or dev in ours:
                 doc.neighbours.append(NeighbourRow(label, n.address, dev, n.lladdr, ",".join(state_names(n.state))))

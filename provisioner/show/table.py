@@ -20,6 +20,9 @@ PROCESS_COLUMNS = ("namespace", "name", "pid", "status")
 PROCESS_WIDE = ("command",)
 HOSTS_COLUMNS = ("namespace", "address", "names")
 HOSTS_WIDE = ("file",)
+MIN_WIDTHS = {"pid": 7, "state": 10}
+"""Columns as wide as their longest usual value (a 7-digit pid, INCOMPLETE), so that a table's
+layout does not change with the pid or the neighbour's state of the moment."""
 
 
 def _cell(value: object) -> str:
@@ -39,7 +42,7 @@ def _section(console: "Console", title: str, columns: Sequence[str], rows: Seque
         return
     table = Table(title=title, show_lines=False)
     for col in columns:
-        table.add_column(col)
+        table.add_column(col, min_width=MIN_WIDTHS.get(col))
     for row in rows:
         table.add_row(*(Text(_cell(getattr(row, col))) for col in columns))
     console.print(table)
