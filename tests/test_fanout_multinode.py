@@ -106,8 +106,10 @@ def test_show_lists_every_nodes_objects(bed: Testbed) -> None:
     res = topo(bed, "show", LAB, "-i", inv(bed), "--json")
     doc = json.loads(res.stdout)
     assert sorted(doc["nodes"]) == list(NODES) and doc["failed_nodes"] == []
-    pods = {n: {r["namespace"] for r in rows} for n, rows in doc["nodes"].items()}
+    pods = {n: {r["namespace"] for r in shown["interfaces"]} for n, shown in doc["nodes"].items()}
     assert {"pod-1a", "pod-1b"} <= pods["node1"] and {"pod-2a", "pod-2b"} <= pods["node2"]
+    routed = {n: {r["namespace"] for r in shown["routes"]} for n, shown in doc["nodes"].items()}
+    assert {"pod-1a", "pod-1b"} <= routed["node1"] and {"pod-2a", "pod-2b"} <= routed["node2"]
     table = topo(bed, "show", LAB, "-i", inv(bed))
     assert "node node1" in table.stdout and "node node2" in table.stdout and "pod-2b" in table.stdout
 
