@@ -279,11 +279,11 @@ def test_capture_keeps_another_tools_qdisc_unmanaged_until_adopted(sandbox: Sand
 
 def test_show_prints_each_interfaces_impairments(sandbox: Sandbox) -> None:
     sandbox.topo("apply", str(EXAMPLE))
-    rows = {(r["namespace"], r["interface"]): r["impair"] for r in json.loads(sandbox.topo("show", "--json", str(EXAMPLE)).stdout)}
+    rows = {(r["namespace"], r["interface"]): r["impair"] for r in json.loads(sandbox.topo("show", "--json", str(EXAMPLE)).stdout)["interfaces"]}
     assert rows[("client", "eth0")] == "rate 10mbit" and rows[("server", "eth0")] == "rate 10mbit, loss 30%", rows
     assert rows[("client", "lo")] == ""
     sandbox.run(["ip", "netns", "exec", "client", "tc", "qdisc", "replace", "dev", "eth0", "root", "handle", "7470:", "tbf",
                  "rate", "2mbit", "burst", "32kbit", "latency", "50ms"])  # drift is shown as the kernel has it
-    rows = {(r["namespace"], r["interface"]): r["impair"] for r in json.loads(sandbox.topo("show", "--json", str(EXAMPLE)).stdout)}
+    rows = {(r["namespace"], r["interface"]): r["impair"] for r in json.loads(sandbox.topo("show", "--json", str(EXAMPLE)).stdout)["interfaces"]}
     assert rows[("client", "eth0")] == "rate 2mbit", rows
     assert "rate 10mbit, loss 30%" in sandbox.topo("show", str(EXAMPLE)).stdout

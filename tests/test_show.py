@@ -12,8 +12,6 @@ import pytest
 from conftest import example
 from sandbox import Sandbox
 
-pytestmark = pytest.mark.kernel
-
 LAB = example("06")  # two pods on a bridge, each with a process and a hosts file
 PODS = ("pod-httpd", "pod-nginx")
 
@@ -26,6 +24,7 @@ def _of(doc: dict[str, Any], section: str, ns: str) -> list[dict[str, Any]]:
     return [r for r in doc[section] if r["namespace"] == ns]
 
 
+@pytest.mark.kernel
 def test_show_lists_routes_neighbours_processes_and_hosts_as_the_kernel_and_files_have_them(sandbox: Sandbox) -> None:
     sandbox.topo("apply", LAB)
     sandbox.run(["ip", "netns", "exec", "pod-httpd", "ping", "-c", "2", "-i", "0.2", "172.30.0.7"])
@@ -89,6 +88,7 @@ def test_show_lists_routes_neighbours_processes_and_hosts_as_the_kernel_and_file
     assert after["nginx"]["status"] == "running"
 
 
+@pytest.mark.kernel
 def test_show_of_a_lab_never_applied_says_so_and_exits_1(sandbox: Sandbox) -> None:
     for fmt in ((), ("-o", "json"), ("-o", "wide")):
         res = sandbox.topo("show", LAB, *fmt, check=False)
@@ -102,6 +102,7 @@ def test_show_of_a_lab_never_applied_says_so_and_exits_1(sandbox: Sandbox) -> No
     assert gone.returncode == 1 and "is not applied" in gone.stderr
 
 
+@pytest.mark.kernel
 def test_hostile_alias_and_hosts_names_are_printed_literally(sandbox: Sandbox) -> None:
     sandbox.topo("apply", LAB)
     alias = "[bold red]owned[/bold red]"
@@ -114,3 +115,69 @@ def test_hostile_alias_and_hosts_names_are_printed_literally(sandbox: Sandbox) -
     doc = _show(sandbox)
     assert next(r for r in doc["interfaces"] if r["namespace"] == "pod-nginx" and r["interface"] == "eth0")["alias"] == alias
     assert ("10.9.9.9", ["[link=http://x]click[/link]", "ev\x1b[31mil"]) in [(h["address"], h["names"]) for h in doc["hosts"]]
+
+
+def _neigh_message(family: int, index: int, state: int, dst: bytes, lladdr: bytes) -> bytes:
+    """An RTM_NEWNEIGH message as the kernel sends it (header, ndmsg, NDA_DST, NDA_LLADDR)."""
+    import struct
+
+    def attr(kind: int, value: bytes) -> bytes:
+        return struct.pack("=HH", 4 + len(value), kind) + value + b"\0" * (-len(value) % 4)
+
+    body = struct.pack("=BxxxiHBB", family, index, state, 0, 1) + attr(1, dst) + attr(2, lladdr)
+    return struct.pack("=IHHII", 16 + len(body), 28, 2, 1, 0) + body
+
+
+def test_neighbour_messages_decode_to_address_mac_and_state() -> None:
+    """Root-free: NDA_DST and NDA_LLADDR of both families; an AF_BRIDGE entry is not a neighbour."""
+    import socket
+
+    from provisioner.show.neigh import parse_neighbour, state_names
+
+    v4 = _neigh_message(socket.AF_INET, 3, 0x02, socket.inet_aton("10.42.0.7"), bytes.fromhex("0a0b0c0d0e0f"))
+    got = parse_neighbour(v4, 0, len(v4))
+    assert got is not None and (got.index, got.address, got.lladdr, state_names(got.state)) == \
+        (3, "10.42.0.7", "0a:0b:0c:0d:0e:0f", ["REACHABLE"])
+    v6 = _neigh_message(socket.AF_INET6, 2, 0x04, socket.inet_pton(socket.AF_INET6, "fe80::1"), bytes(6))
+    got6 = parse_neighbour(v6, 0, len(v6))
+    assert got6 is not None and (got6.address, state_names(got6.state)) == ("fe80::1", ["STALE"])
+    bridge = _neigh_message(7, 2, 0x80, socket.inet_aton("192.0.2.1"), bytes(6))
+    assert parse_neighbour(bridge, 0, len(bridge)) is None
+
+
+def test_hosts_rows_keep_the_lines_as_written_without_comments_and_localhost() -> None:
+    """Root-free: a topo-written hosts file's entries, a hostile name kept as it is (escaped only when printed)."""
+    from provisioner.show.collect import _hosts_rows
+
+    text = ("# Kubernetes-style hosts file managed by topo (lab x); edits are reverted by apply.\n"
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nff02::1\tip6-allnodes\n"
+            "10.0.0.2\tpod-a\n10.0.0.9 [red]x[/red] other # note\n")
+    rows = [(r.address, r.names) for r in _hosts_rows("pod-a", "/etc/netns/pod-a/hosts", text)]
+    assert rows == [("10.0.0.2", ("pod-a",)), ("10.0.0.9", ("[red]x[/red]", "other"))]
+
+
+def test_a_capture_request_names_a_lab_interface_and_stays_in_bounds() -> None:
+    """Root-free: the page's capture parameters (ui/capture.py): an interface of the lab by its
+    page id, seconds 1..60, count 1..10000, pcap or pcapng; anything else refused."""
+    import yaml
+
+    from provisioner.node import topology_of
+    from provisioner.render.graph import iface_id
+    from provisioner.ui.capture import BadCapture, capture_request
+    from provisioner.ui.view import Lab
+    from sandbox import REPO
+
+    topo = topology_of(yaml.safe_load((REPO / LAB).read_text()))
+    lab = Lab(REPO / LAB, topo, "host")
+    eth0 = iface_id("host", "pod-httpd", "eth0")
+    req = capture_request(lab, {"iface": eth0, "seconds": "5", "count": "20", "format": "pcapng"})
+    assert (req.target.netns, req.target.ifname, req.seconds, req.count, req.filename) == \
+        ("pod-httpd", "eth0", 5, 20, "pod-httpd_eth0.pcapng")
+    assert capture_request(lab, {"iface": iface_id("host", None, "br-minikube")}).target.netns is None
+    for params, status in (({"iface": "eth0"}, 404), ({"iface": iface_id("host", None, "lo")}, 404), ({}, 404),
+                           ({"iface": eth0, "seconds": "0"}, 400), ({"iface": eth0, "seconds": "61"}, 400),
+                           ({"iface": eth0, "count": "10001"}, 400), ({"iface": eth0, "count": "-1"}, 400),
+                           ({"iface": eth0, "seconds": "٣"}, 400), ({"iface": eth0, "format": "txt"}, 400)):
+        with pytest.raises(BadCapture) as refused:
+            capture_request(lab, params)
+        assert refused.value.status == status, params
