@@ -189,6 +189,11 @@ def read_show(roots: Roots, topo: Topology, node: str, file: Path | str) -> LabS
         raise TopoError(f"error: lab {topo.name} is not applied on node {node} (topo has no record of it here): "
                         f"nothing to show; run `topo apply {file}` first")
     live = read_node(roots, topo, node)
+    neighbours: dict[str | None, list[RawNeighbour]] = {}
     with NetnsPool(roots) as pool:
-        neighbours = {name: read_neighbours(pool.socket(name)) for name in (None, *live.namespaces)}
+        for name in (None, *live.namespaces):
+            try:
+                neighbours[name] = read_neighbours(pool.socket(name))
+            except FileNotFoundError:  # deleted since it was read: its neighbours are gone with it
+                continue
     return lab_show(roots, topo, node, live, neighbours)
