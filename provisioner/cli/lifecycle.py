@@ -10,7 +10,8 @@ import click
 
 from .common import (EXIT_CHANGES, EXIT_ERROR, EXIT_OK, count, echo_json, fail, json_option, lab_options, load_valid, located,
                      no_changes_line, no_wait_option, node_roots, pick_node, print_plan, progress, quiet_option,
-                     require_root, run_options, valid_topology)
+                     recorded_source, require_root, run_options, valid_topology)
+from ..sourcefile import display_name
 from .complete import complete_labs
 from .formats import emit, format_option, structured
 from .remote import fan_out, report_fanout
@@ -197,7 +198,7 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     options = replace(run_options(no_wait), rollback=rollback, checkpoint=result_doc.document.source.rendered)
     try:
         with progress(quiet, as_json) as shown:
-            result = apply_node(roots, topo, node_name, adopt=adopt, source=str(file.resolve()), on_plan=shown.on_plan,
+            result = apply_node(roots, topo, node_name, adopt=adopt, source=recorded_source(file), on_plan=shown.on_plan,
                                 progress=shown.advance, options=replace(options, on_rollback=shown.on_rollback))
     except ConflictError as exc:
         _apply_failed(ConflictError(located(exc.plan, result_doc)), topo.name, file, as_json)
@@ -208,7 +209,7 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     elif result.plan.empty:
         _say_no_changes(result.plan, file, quiet)
     else:
-        click.echo(f"Apply complete: {count(len(result.done), 'action')}; verified: the machine matches {file}.")
+        click.echo(f"Apply complete: {count(len(result.done), 'action')}; verified: the machine matches {display_name(file)}.")
 
 
 def _recorded_node(roots: "Roots", lab: str, node: str | None, from_kernel: bool) -> str:
