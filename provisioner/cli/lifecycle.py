@@ -15,6 +15,7 @@ from ..sourcefile import display_name
 from .complete import complete_labs
 from .formats import emit, format_option, structured
 from .remote import fan_out, report_fanout
+from .targeting import one_node_target, pick_target, target_option
 
 if TYPE_CHECKING:
     from ..core.plan import Plan
@@ -33,8 +34,10 @@ def _exit_after_run(res: "FanoutResult") -> NoReturn:
 @click.option("--destroy", "destroying", is_flag=True, help="Plan the destroy of the lab instead.")
 @format_option("Output format: json or yaml (the plan document: schemas/plan.schema.json), wide (the plan).")
 @quiet_option("Print only the summary line, and no warnings about the file.")
+@target_option
 def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, inventory: Path | None,
-         fail_fast: bool, skip_host_key_check: bool, adopt: bool, destroying: bool, fmt: str | None, quiet: bool) -> None:
+         fail_fast: bool, skip_host_key_check: bool, adopt: bool, destroying: bool, fmt: str | None, quiet: bool,
+         target_spec: str | None) -> None:
     """Show what apply would change; never changes the network.
 
     \b
@@ -47,6 +50,7 @@ def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
     from ..render.plan import plan_to_json
 
     as_json = structured(fmt)
+    one_node_target(target_spec, inventory)
     if inventory is not None:
         res = fan_out(file, var_pairs, vars_files, inventory, state="absent" if destroying else "present", check=True,
                       adopt=adopt, fail_fast=fail_fast, skip_host_key_check=skip_host_key_check, quiet=quiet)
@@ -64,7 +68,9 @@ def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
     assert topo is not None
     require_root()
     node_name = pick_node(topo, node)
-    result = plan_destroy_node(roots, topo.name, node_name) if destroying else located(plan_node(roots, topo, node_name, adopt), checked)
+    target = pick_target(topo, node_name, target_spec, quiet=quiet)
+    result = (plan_destroy_node(roots, topo.name, node_name, target) if destroying
+              else located(plan_node(roots, topo, node_name, adopt, target), checked))
     if as_json:
         emit(plan_to_json([result]), fmt or "json")
     elif result.empty and destroying:
@@ -167,9 +173,10 @@ def _apply_failed(exc: Exception, lab: str, file: Path, as_json: bool) -> NoRetu
 @click.option("--rollback", is_flag=True,
               help="If an action or the verification fails, return the lab to its last verified state "
                    "(a lab this run created is removed).")
+@target_option
 def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, inventory: Path | None,
           fail_fast: bool, skip_host_key_check: bool, adopt: bool, as_json: bool, quiet: bool, no_wait: bool,
-          rollback: bool) -> None:
+          rollback: bool, target_spec: str | None) -> None:
     """Make the machine match FILE: run exactly the plan, then verify nothing is left to do.
 
     \b
@@ -178,6 +185,7 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
       topo apply lab.yaml --rollback     # all or nothing: on failure, back to the last verified state
       topo apply lab.yaml -i inventory.yml   # every node of a multi-node lab, through Ansible
     """
+    one_node_target(target_spec, inventory)
     if inventory is not None:
         res = fan_out(file, var_pairs, vars_files, inventory, state="present", check=False, adopt=adopt, fail_fast=fail_fast,
                       skip_host_key_check=skip_host_key_check, quiet=quiet, verb="apply")
@@ -195,7 +203,9 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     assert topo is not None and result_doc.document is not None
     require_root()
     node_name = pick_node(topo, node)
-    options = replace(run_options(no_wait), rollback=rollback, checkpoint=result_doc.document.source.rendered)
+    target = pick_target(topo, node_name, target_spec, quiet=quiet, rollback=rollback)
+    checkpoint = None if target is not None else result_doc.document.source.rendered  # a partial apply is no checkpoint
+    options = replace(run_options(no_wait), rollback=rollback, checkpoint=checkpoint, target=target)
     try:
         with progress(quiet, as_json) as shown:
             result = apply_node(roots, topo, node_name, adopt=adopt, source=recorded_source(file), on_plan=shown.on_plan,
@@ -209,7 +219,8 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     elif result.plan.empty:
         _say_no_changes(result.plan, file, quiet)
     else:
-        click.echo(f"Apply complete: {count(len(result.done), 'action')}; verified: the machine matches {display_name(file)}.")
+        what = "the machine" if target is None else target.describe()
+        click.echo(f"Apply complete: {count(len(result.done), 'action')}; verified: {what} matches {display_name(file)}.")
 
 
 def _recorded_node(roots: "Roots", lab: str, node: str | None, from_kernel: bool) -> str:
@@ -242,10 +253,11 @@ def _recorded_node(roots: "Roots", lab: str, node: str | None, from_kernel: bool
 @json_option("Print the plan that was carried out as JSON.")
 @quiet_option("Print only the summary, and no warnings about the file.")
 @no_wait_option
+@target_option
 def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None,
             inventory: Path | None, fail_fast: bool, skip_host_key_check: bool, lab: str | None, from_kernel: bool,
             as_json: bool, quiet: bool,
-            no_wait: bool) -> None:
+            no_wait: bool, target_spec: str | None) -> None:
     """Remove everything the lab created, and nothing else.
 
     \b
@@ -253,6 +265,8 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
                topo destroy --lab pod-network
                topo destroy lab.yaml -i inventory.yml
     """
+    from dataclasses import replace
+
     from ..engine import NotConverged, destroy_node
     from ..render.plan import plan_to_json
     from ..state import check_lab_name, load_record
@@ -261,6 +275,9 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
         raise click.UsageError("give a FILE or --lab NAME (one of them)")
     if from_kernel and lab is None:
         raise click.UsageError("--from-kernel goes with --lab NAME")
+    if target_spec is not None and file is None:
+        raise click.UsageError("--target needs the FILE (it names the target's objects), not --lab")
+    one_node_target(target_spec, inventory)
     if inventory is not None:
         if file is None:
             raise click.UsageError("with -i, give the FILE (it names the lab's nodes)")
@@ -272,16 +289,18 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
     if file is not None:
         topo = valid_topology(file, var_pairs, vars_files, quiet)
         lab_name, node_name = topo.name, pick_node(topo, node)
+        target = pick_target(topo, node_name, target_spec, quiet=quiet)
     else:
         assert lab is not None
         lab_name = check_lab_name(lab)
         node_name = _recorded_node(roots, lab, node, from_kernel)
+        target = None
     require_root()
     applied = from_kernel or load_record(roots, lab_name) is not None
     try:
         with progress(quiet, as_json) as shown:
             result = destroy_node(roots, lab_name, node_name, on_plan=shown.on_plan, progress=shown.advance,
-                                  options=run_options(no_wait), from_kernel=from_kernel)
+                                  options=replace(run_options(no_wait), target=target), from_kernel=from_kernel)
     except NotConverged as exc:
         fail(f"error: {exc}")
     if as_json:
@@ -289,6 +308,7 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
     elif result.plan.empty:
         click.echo(nothing_to_destroy(lab_name, applied))
     else:
-        click.echo(f"Destroy complete: lab {lab_name} removed ({count(len(result.done), 'action')}).")
+        what = f"{target.describe()} of lab {lab_name}" if target is not None else f"lab {lab_name}"
+        click.echo(f"Destroy complete: {what} removed ({count(len(result.done), 'action')}).")
     for note in result.notes:
         click.echo(f"note: {note}", err=as_json)
