@@ -170,6 +170,8 @@ class RunOptions:
     checkpoint: str | None = None  # apply: the rendered file, kept as the checkpoint once verified
     on_rollback: Callable[[Plan], None] | None = None  # apply --rollback: told the plan back before it runs
     target: "Target | None" = None  # --target: only this object and what depends on it (targets.py)
+    # apply PLAN: told the plan (and the record it was made with) before anything changes; raises to refuse it
+    expect: Callable[[Plan, LabRecord | None], None] | None = None
 
 
 def apply_node(roots: Roots, topo: Topology, node: str, *, adopt: bool = False, source: str | None = None,
@@ -184,6 +186,8 @@ def _apply(roots: Roots, topo: Topology, node: str, adopt: bool, source: str | N
     record = load_record(roots, topo.name)
     with NetnsPool(roots) as pool:
         plan = _narrowed(_read_and_plan(pool, topo, node, record, adopt), options.target, record)
+        if options.expect is not None:
+            options.expect(plan, record)
         if on_plan is not None:
             on_plan(plan)
         if plan.conflicts:

@@ -15,6 +15,7 @@ from ..sourcefile import display_name
 from .complete import complete_labs
 from .formats import emit, format_option, structured
 from .remote import fan_out, report_fanout
+from .saved import apply_saved, out_option, refuse_out, save_plan, saved_plan_text
 from .targeting import one_node_target, pick_target, target_option
 
 if TYPE_CHECKING:
@@ -35,9 +36,10 @@ def _exit_after_run(res: "FanoutResult") -> NoReturn:
 @format_option("Output format: json or yaml (the plan document: schemas/plan.schema.json), wide (the plan).")
 @quiet_option("Print only the summary line, and no warnings about the file.")
 @target_option
+@out_option
 def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, inventory: Path | None,
          fail_fast: bool, skip_host_key_check: bool, adopt: bool, destroying: bool, fmt: str | None, quiet: bool,
-         target_spec: str | None) -> None:
+         target_spec: str | None, out: Path | None) -> None:
     """Show what apply would change; never changes the network.
 
     \b
@@ -46,11 +48,13 @@ def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
       topo plan lab.yaml --json > plan.json; echo $?      # CI drift check
       topo plan lab.yaml -i inventory.yml                  # every node, through Ansible (check mode)
       topo plan lab.yaml --destroy                         # what destroy would remove
+      topo plan lab.yaml -out lab.plan && topo apply lab.plan   # apply exactly that plan
     """
     from ..render.plan import plan_to_json
 
     as_json = structured(fmt)
     one_node_target(target_spec, inventory)
+    refuse_out(out, inventory, destroying)
     if inventory is not None:
         res = fan_out(file, var_pairs, vars_files, inventory, state="absent" if destroying else "present", check=True,
                       adopt=adopt, fail_fast=fail_fast, skip_host_key_check=skip_host_key_check, quiet=quiet)
@@ -69,8 +73,11 @@ def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
     require_root()
     node_name = pick_node(topo, node)
     target = pick_target(topo, node_name, target_spec, quiet=quiet)
+    before = load_record(roots, topo.name) if out is not None else None
     result = (plan_destroy_node(roots, topo.name, node_name, target) if destroying
               else located(plan_node(roots, topo, node_name, adopt, target), checked))
+    if out is not None:
+        save_plan(out, checked, result, before, file, adopt, target_spec)
     if as_json:
         emit(plan_to_json([result]), fmt or "json")
     elif result.empty and destroying:
@@ -178,6 +185,8 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
           fail_fast: bool, skip_host_key_check: bool, adopt: bool, as_json: bool, quiet: bool, no_wait: bool,
           rollback: bool, target_spec: str | None) -> None:
     """Make the machine match FILE: run exactly the plan, then verify nothing is left to do.
+    FILE may be a plan saved by `topo plan FILE -out PLAN`: then exactly that plan runs, or
+    nothing (exit 1) if the machine or the file changed since.
 
     \b
     Examples:
@@ -186,6 +195,10 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
       topo apply lab.yaml -i inventory.yml   # every node of a multi-node lab, through Ansible
     """
     one_node_target(target_spec, inventory)
+    if (saved := saved_plan_text(file)) is not None:
+        apply_saved(file, saved, {"-i": inventory, "--var": var_pairs, "--vars-file": vars_files, "--adopt": adopt,
+                                  "--target": target_spec}, node, as_json, quiet, no_wait, rollback)
+        return
     if inventory is not None:
         res = fan_out(file, var_pairs, vars_files, inventory, state="present", check=False, adopt=adopt, fail_fast=fail_fast,
                       skip_host_key_check=skip_host_key_check, quiet=quiet, verb="apply")
