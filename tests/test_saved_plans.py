@@ -217,3 +217,12 @@ def test_read_saved_plan_root_free(tmp_path: Path) -> None:
         read_saved_plan(tmp_path / "p", '{"format": "other"}')
     with pytest.raises(TopoError, match="bad JSON at line 2"):
         read_saved_plan(tmp_path / "p", '{"format": "topo-saved-plan",\n x}')
+
+
+def test_plan_of_a_removed_file_still_applies_its_document(sandbox: Sandbox, lab: Path, tmp_path: Path) -> None:
+    out = tmp_path / "lab.plan"
+    _plan_file(sandbox, lab, out)
+    lab.unlink()
+    res = sandbox.topo("apply", str(out), check=False)
+    assert res.returncode == 0 and f"the plan's topology file {lab} is gone" in res.stderr, res.stderr
+    assert _netns(sandbox) == ["pod-a", "pod-b"]

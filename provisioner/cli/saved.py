@@ -114,6 +114,8 @@ def apply_saved(file: Path, text: str, given: dict[str, Any], node: str | None, 
     if (why := source_changed(saved)) is not None:
         fail(f"error: saved plan {file} is stale: the topology file {shown} changed since the plan was made: {why}",
              f"  hint: plan again: topo plan {shown} -out {file}")
+    if saved.source_path is not None and not Path(saved.source_path).exists() and not quiet:
+        click.echo(f"note: the plan's topology file {shown} is gone; applying the document the plan carries", err=True)
     roots = node_roots()
     require_root()
     target = pick_target(topo, saved.node, saved.target, quiet=quiet, rollback=rollback)
