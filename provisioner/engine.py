@@ -33,6 +33,7 @@ from .verifier import verify
 
 if TYPE_CHECKING:
     from .interrupt import StopFlag
+    from .targets import Target
 
 
 class ConflictError(Exception):
@@ -125,11 +126,15 @@ def _other_labs(roots: Roots, lab: str) -> dict[str, LabRecord]:
     return out
 
 
-def plan_node(roots: Roots, topo: Topology, node: str, adopt: bool = False) -> Plan:
-    """Read-only: what apply would do. Never changes the machine."""
+def plan_node(roots: Roots, topo: Topology, node: str, adopt: bool = False, target: "Target | None" = None) -> Plan:
+    """Read-only: what apply would do (only about `target`, if given). Never changes the machine."""
     record = load_record(roots, topo.name)
     with NetnsPool(roots) as pool:
-        return _read_and_plan(pool, topo, node, record, adopt)
+        return _narrowed(_read_and_plan(pool, topo, node, record, adopt), target, record)
+
+
+def _narrowed(plan: Plan, target: "Target | None", before: LabRecord | None) -> Plan:
+    return plan if target is None else target.narrow(plan, before)
 
 
 def _read_and_plan(pool: NetnsPool, topo: Topology, node: str, record: LabRecord | None, adopt: bool = False) -> Plan:
@@ -164,6 +169,9 @@ class RunOptions:
     rollback: bool = False  # apply: on failure, return the lab to its checkpoint
     checkpoint: str | None = None  # apply: the rendered file, kept as the checkpoint once verified
     on_rollback: Callable[[Plan], None] | None = None  # apply --rollback: told the plan back before it runs
+    target: "Target | None" = None  # --target: only this object and what depends on it (targets.py)
+    # apply PLAN: told the plan (and the record it was made with) before anything changes; raises to refuse it
+    expect: Callable[[Plan, LabRecord | None], None] | None = None
 
 
 def apply_node(roots: Roots, topo: Topology, node: str, *, adopt: bool = False, source: str | None = None,
@@ -177,7 +185,9 @@ def _apply(roots: Roots, topo: Topology, node: str, adopt: bool, source: str | N
            on_plan: Callable[[Plan], None] | None, stop: "StopFlag", options: RunOptions) -> ApplyResult:
     record = load_record(roots, topo.name)
     with NetnsPool(roots) as pool:
-        plan = _read_and_plan(pool, topo, node, record, adopt)
+        plan = _narrowed(_read_and_plan(pool, topo, node, record, adopt), options.target, record)
+        if options.expect is not None:
+            options.expect(plan, record)
         if on_plan is not None:
             on_plan(plan)
         if plan.conflicts:
@@ -200,7 +210,7 @@ def _apply(roots: Roots, topo: Topology, node: str, adopt: bool, source: str | N
                 ex.run(plan)
             plan.record.verified.update(ex.verified)
             save_record(roots, plan.record)
-            remaining = _verify(pool, topo, node, plan.record)
+            remaining = _narrowed(_verify(pool, topo, node, plan.record), options.target, record)
             if not remaining.empty:
                 raise NotConverged(remaining)
             _keep_verified(roots, plan.record, remaining)
@@ -267,7 +277,7 @@ def destroy_node(roots: Roots, lab: str, node: str, *, progress: Callable[[Actio
     `from_kernel`: the record is not read (it is corrupt or lost): only what the kernel's
     marks say is the lab's goes, and the record is set aside."""
     with node_lock(roots.run_dir, options.wait, options.notify), stop_at_boundaries() as stop:
-        return _destroy(roots, lab, node, progress, on_plan, stop, from_kernel)
+        return _destroy(roots, lab, node, progress, on_plan, stop, from_kernel, options.target)
 
 
 def _marked_namespaces(pool: NetnsPool, lab: str) -> list[str]:
@@ -287,15 +297,16 @@ def _marked_namespaces(pool: NetnsPool, lab: str) -> list[str]:
 
 
 def _destroy(roots: Roots, lab: str, node: str, progress: Callable[[Action], None] | None, on_plan: Callable[[Plan], None] | None,
-             stop: "StopFlag", from_kernel: bool) -> ApplyResult:
+             stop: "StopFlag", from_kernel: bool, target: "Target | None" = None) -> ApplyResult:
     topo = empty_topology(lab, node)
+    before = load_record(roots, lab) if target is not None else None
     with NetnsPool(roots) as pool:
         if from_kernel:
             record = LabRecord(lab, node, _marked_namespaces(pool, lab))
             plan = _read_and_plan(pool, topo, node, record)
         else:
             with phase("read"):
-                plan = _destroy_plan(pool, topo, node)
+                plan = _narrowed(_destroy_plan(pool, topo, node), target, before)
         if on_plan is not None:
             on_plan(plan)
         ex = Executor(pool, lab, progress, stop=stop)
@@ -303,9 +314,12 @@ def _destroy(roots: Roots, lab: str, node: str, progress: Callable[[Action], Non
             ex.run(plan)
         assert plan.record is not None
         notes = restore_bridges(pool, plan.record)  # the lab's ports have left them
-        remaining = _verify(pool, topo, node, plan.record)
+        remaining = _narrowed(_verify(pool, topo, node, plan.record), target, before)
         if not remaining.empty:
             raise NotConverged(remaining)
+    if target is not None and before is not None:  # the rest of the lab stays
+        save_record(roots, target.record_after_destroy(before))
+        return ApplyResult(plan, ex.done, notes)
     if from_kernel:
         set_record_aside(roots, lab)
     delete_record(roots, lab)
@@ -321,10 +335,11 @@ def _destroy_plan(pool: NetnsPool, empty: Topology, node: str) -> Plan:
     return make_plan(empty, node, _read(pool, empty, node, record), record)
 
 
-def plan_destroy_node(roots: Roots, lab: str, node: str) -> Plan:
-    """Read-only: what destroy would remove."""
+def plan_destroy_node(roots: Roots, lab: str, node: str, target: "Target | None" = None) -> Plan:
+    """Read-only: what destroy would remove (only of `target`, if given)."""
     with NetnsPool(roots) as pool:
-        return _destroy_plan(pool, empty_topology(lab, node), node)
+        plan = _destroy_plan(pool, empty_topology(lab, node), node)
+        return _narrowed(plan, target, load_record(roots, lab) if target is not None else None)
 
 
 def read_node(roots: Roots, topo: Topology, node: str) -> LiveState:

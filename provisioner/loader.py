@@ -6,7 +6,6 @@ Every failure becomes a Diagnostic (file, line, column, YAML path, message, hint
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -15,7 +14,8 @@ from types import TracebackType
 from typing import Any, Mapping
 
 from .diagnostics import Locator, TopoError, YamlPath
-from .sourcefile import MAX_FILE_BYTES, collect_variables, fail, read_text
+from .sourcefile import MAX_FILE_BYTES, collect_variables, fail, is_stdin, read_stdin, read_text
+from .sourcefile import display_name as source_name
 from .template_budget import (
     LIMIT_HINT, MAX_ITEMS, MAX_POWER_BITS, MAX_RENDER_BYTES, MAX_RENDER_SECONDS, MIB, TemplateLimit,
 )
@@ -139,10 +139,10 @@ def load(
     *,
     display_name: str | None = None,
 ) -> LoadedDocument:
-    """Read, render and parse one topology file. Raises TopoError (with diagnostics) on failure."""
-    path = Path(path)
-    name = display_name or os.fspath(path)
-    text = read_text(path, name)
+    """Read, render and parse one topology file (`-`: standard input, named `<stdin>`). Raises
+    TopoError (with diagnostics) on failure."""
+    name = display_name or source_name(path)
+    text = read_stdin(name) if is_stdin(path) else read_text(Path(path), name)
     return load_text(name, text, overrides, vars_files)
 
 

@@ -16,6 +16,11 @@ from .yamlpos import YamlLoadError, load_values, load_yaml, plain_scalar_problem
 MAX_FILE_BYTES = 10 * 1024 * 1024
 """Files (and rendered templates) larger than this are refused before parsing."""
 
+STDIN = "-"
+"""The FILE that means standard input."""
+STDIN_NAME = "<stdin>"
+"""How messages name standard input."""
+
 _VARS_START = re.compile(r"^vars:[ \t]*(#.*)?$|^vars:[ \t]*[{\[]")
 
 
@@ -60,6 +65,34 @@ def read_text(path: Path, name: str | None = None) -> str:
                     hint="give the path of a regular file (write generated text to a file first)")
     if len(raw) > MAX_FILE_BYTES:  # grew while we looked
         raise fail(name, f"file is over the {MAX_FILE_BYTES // 1048576} MiB limit; not parsed")
+    return decode_text(raw, name)
+
+
+def is_stdin(path: Path | str) -> bool:
+    """`-` as a FILE: the topology is read from standard input."""
+    return os.fspath(path) == STDIN
+
+
+def display_name(path: Path | str) -> str:
+    """How messages name a topology file: its path as given, or `<stdin>`."""
+    return STDIN_NAME if is_stdin(path) else os.fspath(path)
+
+
+def read_stdin(name: str = STDIN_NAME) -> str:
+    """The topology on standard input (`-`), under the same limits as a file's."""
+    import sys
+
+    try:
+        raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    except (OSError, ValueError, AttributeError) as exc:  # closed, or not a byte stream
+        raise fail(name, f"cannot read standard input: {exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise fail(name, f"standard input is over the {MAX_FILE_BYTES // 1048576} MiB limit; not parsed")
+    return decode_text(raw, name)
+
+
+def decode_text(raw: bytes, name: str) -> str:
+    """A topology's bytes as text: UTF-8 without NUL bytes (a leading BOM dropped)."""
     nul = raw.find(b"\x00")
     if nul >= 0:
         line = raw.count(b"\n", 0, nul) + 1

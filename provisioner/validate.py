@@ -23,6 +23,7 @@ from .checks import run_checks
 from .desired import build_topology
 from .diagnostics import Diagnostic, DiagnosticSink, Severity, TopoError, YamlPath, sort_diagnostics
 from .loader import LoadedDocument, load
+from .sourcefile import display_name
 from .model import Topology
 
 if TYPE_CHECKING:  # jsonschema is imported only when a file has schema errors (it is slow to import)
@@ -260,7 +261,7 @@ def validate_file(
         try:
             doc = load(path, overrides, vars_files)
         except TopoError as exc:
-            return ValidationResult(str(path), None, exc.diagnostics)
+            return ValidationResult(display_name(path), None, exc.diagnostics)
         return validate_document(doc)
 
 

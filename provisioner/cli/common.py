@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, NoReturn
 import click
 
 from ..diagnostics import Diagnostic, Severity, TopoError
+from ..sourcefile import display_name, is_stdin
 from ..validate import ValidationResult, validate_file
 
 if TYPE_CHECKING:
@@ -116,7 +117,8 @@ def remote_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def file_argument(required: bool = True) -> Decorator:
-    return click.argument("file", required=required, type=click.Path(path_type=Path))
+    """FILE: a topology file, or `-` for standard input (named `<stdin>` in messages)."""
+    return click.argument("file", required=required, type=click.Path(path_type=Path, allow_dash=True))
 
 
 def json_option(help: str) -> Decorator:
@@ -272,7 +274,12 @@ def progress(quiet: bool, as_json: bool) -> Iterator[Progress]:
 
 def no_changes_line(file: Path) -> str:
     """What plan and apply say when the machine already matches the file."""
-    return f"No changes: the machine matches {file}."
+    return f"No changes: the machine matches {display_name(file)}."
+
+
+def recorded_source(file: Path) -> str:
+    """The file a lab's record names as its source: the absolute path, or `<stdin>`."""
+    return display_name(file) if is_stdin(file) else str(file.resolve())
 
 
 def stacked(*decorators: Decorator) -> Decorator:

@@ -10,10 +10,13 @@ import click
 
 from .common import (EXIT_CHANGES, EXIT_ERROR, EXIT_OK, count, echo_json, fail, json_option, lab_options, load_valid, located,
                      no_changes_line, no_wait_option, node_roots, pick_node, print_plan, progress, quiet_option,
-                     require_root, run_options, valid_topology)
+                     recorded_source, require_root, run_options, valid_topology)
+from ..sourcefile import display_name
 from .complete import complete_labs
 from .formats import emit, format_option, structured
 from .remote import fan_out, report_fanout
+from .saved import apply_saved, out_option, refuse_out, save_plan, saved_plan_text
+from .targeting import one_node_target, pick_target, target_option
 
 if TYPE_CHECKING:
     from ..core.plan import Plan
@@ -32,8 +35,11 @@ def _exit_after_run(res: "FanoutResult") -> NoReturn:
 @click.option("--destroy", "destroying", is_flag=True, help="Plan the destroy of the lab instead.")
 @format_option("Output format: json or yaml (the plan document: schemas/plan.schema.json), wide (the plan).")
 @quiet_option("Print only the summary line, and no warnings about the file.")
+@target_option
+@out_option
 def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, inventory: Path | None,
-         fail_fast: bool, skip_host_key_check: bool, adopt: bool, destroying: bool, fmt: str | None, quiet: bool) -> None:
+         fail_fast: bool, skip_host_key_check: bool, adopt: bool, destroying: bool, fmt: str | None, quiet: bool,
+         target_spec: str | None, out: Path | None) -> None:
     """Show what apply would change; never changes the network.
 
     \b
@@ -42,10 +48,13 @@ def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
       topo plan lab.yaml --json > plan.json; echo $?      # CI drift check
       topo plan lab.yaml -i inventory.yml                  # every node, through Ansible (check mode)
       topo plan lab.yaml --destroy                         # what destroy would remove
+      topo plan lab.yaml -out lab.plan && topo apply lab.plan   # apply exactly that plan
     """
     from ..render.plan import plan_to_json
 
     as_json = structured(fmt)
+    one_node_target(target_spec, inventory)
+    refuse_out(out, inventory, destroying)
     if inventory is not None:
         res = fan_out(file, var_pairs, vars_files, inventory, state="absent" if destroying else "present", check=True,
                       adopt=adopt, fail_fast=fail_fast, skip_host_key_check=skip_host_key_check, quiet=quiet)
@@ -63,7 +72,12 @@ def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
     assert topo is not None
     require_root()
     node_name = pick_node(topo, node)
-    result = plan_destroy_node(roots, topo.name, node_name) if destroying else located(plan_node(roots, topo, node_name, adopt), checked)
+    target = pick_target(topo, node_name, target_spec, quiet=quiet)
+    before = load_record(roots, topo.name) if out is not None else None
+    result = (plan_destroy_node(roots, topo.name, node_name, target) if destroying
+              else located(plan_node(roots, topo, node_name, adopt, target), checked))
+    if out is not None:
+        save_plan(out, checked, result, before, file, adopt, target_spec)
     if as_json:
         emit(plan_to_json([result]), fmt or "json")
     elif result.empty and destroying:
@@ -166,10 +180,13 @@ def _apply_failed(exc: Exception, lab: str, file: Path, as_json: bool) -> NoRetu
 @click.option("--rollback", is_flag=True,
               help="If an action or the verification fails, return the lab to its last verified state "
                    "(a lab this run created is removed).")
+@target_option
 def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, inventory: Path | None,
           fail_fast: bool, skip_host_key_check: bool, adopt: bool, as_json: bool, quiet: bool, no_wait: bool,
-          rollback: bool) -> None:
+          rollback: bool, target_spec: str | None) -> None:
     """Make the machine match FILE: run exactly the plan, then verify nothing is left to do.
+    FILE may be a plan saved by `topo plan FILE -out PLAN`: then exactly that plan runs, or
+    nothing (exit 1) if the machine or the file changed since.
 
     \b
     Examples:
@@ -177,6 +194,11 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
       topo apply lab.yaml --rollback     # all or nothing: on failure, back to the last verified state
       topo apply lab.yaml -i inventory.yml   # every node of a multi-node lab, through Ansible
     """
+    one_node_target(target_spec, inventory)
+    if (saved := saved_plan_text(file)) is not None:
+        apply_saved(file, saved, {"-i": inventory, "--var": var_pairs, "--vars-file": vars_files, "--adopt": adopt,
+                                  "--target": target_spec}, node, as_json, quiet, no_wait, rollback)
+        return
     if inventory is not None:
         res = fan_out(file, var_pairs, vars_files, inventory, state="present", check=False, adopt=adopt, fail_fast=fail_fast,
                       skip_host_key_check=skip_host_key_check, quiet=quiet, verb="apply")
@@ -194,10 +216,12 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     assert topo is not None and result_doc.document is not None
     require_root()
     node_name = pick_node(topo, node)
-    options = replace(run_options(no_wait), rollback=rollback, checkpoint=result_doc.document.source.rendered)
+    target = pick_target(topo, node_name, target_spec, quiet=quiet, rollback=rollback)
+    checkpoint = None if target is not None else result_doc.document.source.rendered  # a partial apply is no checkpoint
+    options = replace(run_options(no_wait), rollback=rollback, checkpoint=checkpoint, target=target)
     try:
         with progress(quiet, as_json) as shown:
-            result = apply_node(roots, topo, node_name, adopt=adopt, source=str(file.resolve()), on_plan=shown.on_plan,
+            result = apply_node(roots, topo, node_name, adopt=adopt, source=recorded_source(file), on_plan=shown.on_plan,
                                 progress=shown.advance, options=replace(options, on_rollback=shown.on_rollback))
     except ConflictError as exc:
         _apply_failed(ConflictError(located(exc.plan, result_doc)), topo.name, file, as_json)
@@ -208,7 +232,8 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     elif result.plan.empty:
         _say_no_changes(result.plan, file, quiet)
     else:
-        click.echo(f"Apply complete: {count(len(result.done), 'action')}; verified: the machine matches {file}.")
+        what = "the machine" if target is None else target.describe()
+        click.echo(f"Apply complete: {count(len(result.done), 'action')}; verified: {what} matches {display_name(file)}.")
 
 
 def _recorded_node(roots: "Roots", lab: str, node: str | None, from_kernel: bool) -> str:
@@ -241,10 +266,11 @@ def _recorded_node(roots: "Roots", lab: str, node: str | None, from_kernel: bool
 @json_option("Print the plan that was carried out as JSON.")
 @quiet_option("Print only the summary, and no warnings about the file.")
 @no_wait_option
+@target_option
 def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None,
             inventory: Path | None, fail_fast: bool, skip_host_key_check: bool, lab: str | None, from_kernel: bool,
             as_json: bool, quiet: bool,
-            no_wait: bool) -> None:
+            no_wait: bool, target_spec: str | None) -> None:
     """Remove everything the lab created, and nothing else.
 
     \b
@@ -252,6 +278,8 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
                topo destroy --lab pod-network
                topo destroy lab.yaml -i inventory.yml
     """
+    from dataclasses import replace
+
     from ..engine import NotConverged, destroy_node
     from ..render.plan import plan_to_json
     from ..state import check_lab_name, load_record
@@ -260,6 +288,9 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
         raise click.UsageError("give a FILE or --lab NAME (one of them)")
     if from_kernel and lab is None:
         raise click.UsageError("--from-kernel goes with --lab NAME")
+    if target_spec is not None and file is None:
+        raise click.UsageError("--target needs the FILE (it names the target's objects), not --lab")
+    one_node_target(target_spec, inventory)
     if inventory is not None:
         if file is None:
             raise click.UsageError("with -i, give the FILE (it names the lab's nodes)")
@@ -271,16 +302,18 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
     if file is not None:
         topo = valid_topology(file, var_pairs, vars_files, quiet)
         lab_name, node_name = topo.name, pick_node(topo, node)
+        target = pick_target(topo, node_name, target_spec, quiet=quiet)
     else:
         assert lab is not None
         lab_name = check_lab_name(lab)
         node_name = _recorded_node(roots, lab, node, from_kernel)
+        target = None
     require_root()
     applied = from_kernel or load_record(roots, lab_name) is not None
     try:
         with progress(quiet, as_json) as shown:
             result = destroy_node(roots, lab_name, node_name, on_plan=shown.on_plan, progress=shown.advance,
-                                  options=run_options(no_wait), from_kernel=from_kernel)
+                                  options=replace(run_options(no_wait), target=target), from_kernel=from_kernel)
     except NotConverged as exc:
         fail(f"error: {exc}")
     if as_json:
@@ -288,6 +321,7 @@ def destroy(file: Path | None, var_pairs: tuple[str, ...], vars_files: tuple[Pat
     elif result.plan.empty:
         click.echo(nothing_to_destroy(lab_name, applied))
     else:
-        click.echo(f"Destroy complete: lab {lab_name} removed ({count(len(result.done), 'action')}).")
+        what = f"{target.describe()} of lab {lab_name}" if target is not None else f"lab {lab_name}"
+        click.echo(f"Destroy complete: {what} removed ({count(len(result.done), 'action')}).")
     for note in result.notes:
         click.echo(f"note: {note}", err=as_json)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ..sourcefile import is_stdin
 from .common import fail, file_argument, node_option, node_roots, pick_node, require_root, template_options, valid_topology
 
 LOOPBACK_NAMES = {"localhost": "127.0.0.1"}
@@ -69,6 +70,8 @@ def ui(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], nod
     from ..render.graph_web import drawing
     from ..ui.view import Lab
 
+    if is_stdin(file):
+        fail("error: topo ui reads FILE again as the page asks for it; give the path of a file, not `-` (standard input)")
     roots = node_roots()
     topo = valid_topology(file, var_pairs, vars_files)
     require_root()
