@@ -77,11 +77,13 @@ def test_verbose_shows_every_nodes_task_and_its_steps(bed: Testbed) -> None:
     assert loud.returncode == 2, loud.stdout + loud.stderr
     for node in NODES:
         # -v: the node's Ansible task line, and one line per step of what its module returned
-        wanted = [(c["namespace"] or "(root)", c["target"]) for n in doc["nodes"] if n["node"] == node for c in n["changes"]]
-        steps = [l for l in loud.stderr.splitlines() if l.startswith(f"{node}:   + ")]
+        sign = {"create": "+", "update": "~", "delete": "-"}
+        wanted = [(sign[c["change"]], c["namespace"] or "(root)", c["target"]) for n in doc["nodes"] if n["node"] == node
+                  for c in n["changes"]]
+        steps = [l for l in loud.stderr.splitlines() if l.startswith(f"{node}:   ")]
         assert f"{node}: topo lab: changed" in loud.stderr.splitlines(), loud.stderr
         assert len(steps) == len(wanted) > 0, steps
-        assert all(any(s.startswith(f"{node}:   + {ns}: {target}") for s in steps) for ns, target in wanted), steps
+        assert all(any(s.startswith(f"{node}:   {sg} {ns}: {target}") for s in steps) for sg, ns, target in wanted), steps
         assert not [l for l in quiet.stderr.splitlines() if l.startswith(f"{node}: topo lab") or l.startswith(f"{node}:   ")]
     # -vvv reaches Ansible itself: its own connection lines come through
     loudest = topo(bed, "plan", LAB, "-i", inv(bed), "--limit", "node1", "-vvv", check=False)
