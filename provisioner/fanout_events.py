@@ -43,7 +43,7 @@ def message(res: dict[str, Any]) -> str | None:
 class Reporter(Protocol):
     def started(self, node: "NodeResult", task: str) -> None: ...
     def task(self, node: "NodeResult", task: str, status: str) -> None: ...
-    def result(self, node: "NodeResult") -> None: ...
+    def result(self, node: "NodeResult", task: str) -> None: ...
     def failed(self, node: "NodeResult") -> None: ...
     def output(self, line: str) -> None: ...
     def finished(self, nodes: list["NodeResult"], seconds: float) -> None: ...
@@ -59,6 +59,16 @@ def outcome_text(node: "NodeResult", verb: str) -> str:
         return summary_line(node.plan) if not node.plan.empty else "no changes"
     n = len(node.plan.actions)
     return "no changes" if n == 0 else f"{n} action{'s' if n != 1 else ''} done, verified"
+
+
+def step_lines(node: "NodeResult") -> list[str]:
+    """The steps the node's module returned: its plan's conflicts and actions, one line each."""
+    from .render.plan import action_line
+
+    if node.plan is None:
+        return []
+    return [f"! {c.netns or '(root)'}: {c.message}" for c in node.plan.conflicts] + \
+        [action_line(a) for a in node.plan.actions]
 
 
 @dataclass
@@ -79,7 +89,11 @@ class LineReporter:
         if self.verbosity >= 1 or status == "changed":
             self._say(f"{node.node}: {task}: {status}")
 
-    def result(self, node: "NodeResult") -> None:
+    def result(self, node: "NodeResult", task: str) -> None:
+        if self.verbosity >= 1:  # -v: the node's Ansible task line, then every step of its plan
+            self._say(f"{node.node}: {task}: {'changed' if node.changed else 'ok'}")
+            for line in step_lines(node):
+                self._say(f"{node.node}:   {line}")
         self._say(f"{node.node}: {self.verb}: {outcome_text(node, self.verb)} ({node.seconds:.1f}s)")
 
     def failed(self, node: "NodeResult") -> None:
@@ -123,7 +137,7 @@ class RichReporter:
     def task(self, node: "NodeResult", task: str, status: str) -> None:
         self._row(node, f"{task}: {status}")
 
-    def result(self, node: "NodeResult") -> None:
+    def result(self, node: "NodeResult", task: str) -> None:
         self._row(node, f"{self.verb}: {outcome_text(node, self.verb)}", done=True)
 
     def failed(self, node: "NodeResult") -> None:
@@ -190,7 +204,7 @@ class EventHandler:
                 self.read_result(node, res)
                 node.changed = bool(res.get("changed"))
                 if self.reporter is not None:
-                    self.reporter.result(node)
+                    self.reporter.result(node, task)
             elif self.reporter is not None:
                 self.reporter.task(node, task, "changed" if res.get("changed") else "ok")
             return

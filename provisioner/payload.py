@@ -38,6 +38,7 @@ DEFAULT_CACHE = "~/.cache/topo/payload"
 LEFT_OUT_DIRS = frozenset({"tests", "__pycache__", "cli", "ansible_collections", "schemas"})
 LEFT_OUT_FILES = frozenset({"_schema_fast.py", "validate.py", "loader.py", "template_env.py", "schema_build.py"})
 DEPENDENCIES = ("pyroute2",)  # pure Python, imported from the zip
+PRUNE_AFTER_SECONDS = 7 * 24 * 3600.0  # a payload no run used for a week is removed
 MAIN = "import sys\nfrom provisioner.node import main\nsys.exit(main())\n"
 
 
@@ -107,6 +108,7 @@ def build(cache: Path) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     out = cache / f"topo-node-{version()}-{digest(entries)}.pyz"
     if out.exists():
+        os.utime(out)  # in use: not pruned by another topo sharing the cache
         return out
     fd, tmp = tempfile.mkstemp(dir=cache, prefix=".topo-node-", suffix=".pyz")
     try:
@@ -122,10 +124,22 @@ def build(cache: Path) -> Path:
     except BaseException:
         os.unlink(tmp)
         raise
-    for old in cache.glob("topo-node-*.pyz"):
-        if old != out:
-            old.unlink(missing_ok=True)  # a concurrent run may have removed it already
+    prune(cache, keep=out)
     return out
+
+
+def prune(cache: Path, keep: Path, unused_for: float = PRUNE_AFTER_SECONDS) -> None:
+    """Removes the payloads in `cache` not used for `unused_for` seconds. Another topo (another
+    version, or a checkout) may share the cache and be copying its payload right now: a payload
+    is kept while it is in use (every run touches it)."""
+    import time
+
+    for old in cache.glob("topo-node-*.pyz"):
+        try:
+            if old != keep and time.time() - old.stat().st_mtime > unused_for:
+                old.unlink()
+        except FileNotFoundError:  # a concurrent run removed it already
+            pass
 
 
 def cached(cache: str | None = None) -> Path:

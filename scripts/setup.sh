@@ -76,6 +76,11 @@ if [ ! -f "$dev_stamp" ] || [ pyproject.toml -nt "$dev_stamp" ]; then
   fi
   touch "$dev_stamp"
 fi
+# ansible-test sanity's own virtual environments, made now from PyPI (tests/test_collection.py offline)
+if [ ! -f .venv/ansible-test-home/.primed ] || [ pyproject.toml -nt .venv/ansible-test-home/.primed ]; then
+  .venv/bin/python tests/ansible_sanity/prime.py || exit 1
+  touch .venv/ansible-test-home/.primed
+fi
 # libnftables' Python binding (Services' nftables tables) is Debian's python3-nftables, pure
 # Python over ctypes, of the libnftables the system's nft uses: the venv sees that one package
 site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')

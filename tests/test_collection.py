@@ -8,6 +8,9 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from ansible_sanity import prime
 from sandbox import REPO, VENV_BIN
 
 COLLECTION = REPO / "provisioner" / "ansible_collections" / "topo" / "lab"
@@ -44,3 +47,36 @@ def test_galaxy_builds_and_installs_the_collection(tmp_path: Path) -> None:
     assert "0.1.0" in listed.stdout, listed.stdout + listed.stderr
     doc = tool("ansible-doc", "topo.lab.lab", tmp_path=tmp_path, collections=into)
     assert doc.returncode == 0 and str(into) in doc.stdout, doc.stdout + doc.stderr
+
+
+def sanity_ready() -> str | None:
+    """Why `ansible-test sanity` cannot run offline here, or None: scripts/setup.sh primes its
+    virtual environments (tests/ansible_sanity/prime.py)."""
+    venvs = prime.ANSIBLE_TEST_HOME / ".ansible" / "test" / "venv"
+    if not (VENV_BIN / "ansible-test").exists():
+        return "ansible-test is not installed (the ansible extra)"
+    if not list(venvs.glob("sanity.validate-modules/*/*/marker.txt")):
+        return f"ansible-test's sanity environments are not primed in {venvs} (scripts/setup.sh runs tests/ansible_sanity/prime.py)"
+    return None
+
+
+@pytest.mark.skipif(sanity_ready() is not None, reason=str(sanity_ready()))
+def test_ansible_test_sanity_passes(tmp_path: Path) -> None:
+    """Every sanity test ansible-test runs by default (validate-modules, pylint, pep8, yamllint,
+    import, ansible-doc, compile, action-plugin-docs, ...), from primed environments, offline."""
+    res = prime.sanity(prime.collection_copy(tmp_path))
+    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
+    ran = {line.split('"')[1] for line in res.stdout.splitlines() if line.startswith("Running sanity test ")}
+    assert {"validate-modules", "pylint", "pep8", "yamllint", "import", "ansible-doc", "action-plugin-docs"} <= ran, ran
+
+
+@pytest.mark.skipif(sanity_ready() is not None, reason=str(sanity_ready()))
+def test_ansible_test_sanity_finds_a_broken_documentation(tmp_path: Path) -> None:
+    copy = prime.collection_copy(tmp_path)
+    module = copy / "plugins" / "modules" / "lab.py"
+    text = module.read_text()
+    assert "    required: true\n" in text
+    module.write_text(text.replace("    required: true\n", "", 1))  # node: required in the code, not in DOCUMENTATION
+    res = prime.sanity(copy, "--test", "validate-modules")
+    assert res.returncode != 0 and "plugins/modules/lab.py" in res.stdout + res.stderr, res.stdout + res.stderr
+    assert "doc-required-mismatch" in res.stdout + res.stderr, res.stdout + res.stderr

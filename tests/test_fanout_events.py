@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from typing import Any
 
 import jsonschema
@@ -65,6 +66,18 @@ def test_verbose_lines_name_every_task() -> None:
         on_event, _ = handler(out, v)
         on_event(event("runner_on_ok", "node1", "topo | the node's Python", {"changed": False}))
     assert quiet.getvalue() == "" and loud.getvalue() == "node1: topo | the node's Python: ok\n"
+
+
+def test_verbose_shows_each_nodes_task_and_the_steps_its_module_returned() -> None:
+    quiet, loud = io.StringIO(), io.StringIO()
+    for out, v in ((quiet, 0), (loud, 1)):
+        on_event, _ = handler(out, v)
+        on_event(event("runner_on_ok", "node1", "topo lab", {"changed": True, "plan": plan_doc("node1", 2)}))
+    summary = "node1: plan: Plan: 2 to create, 0 to change, 0 to delete."
+    untimed = lambda out: [re.sub(r" \(\d+\.\ds\)$", "", line) for line in out.getvalue().splitlines()]
+    assert untimed(quiet) == [summary]
+    assert untimed(loud) == [
+        "node1: topo lab: changed", "node1:   + (root): namespace pod-0", "node1:   + (root): namespace pod-1", summary]
 
 
 def test_a_crashed_module_and_a_killed_topo_say_why() -> None:

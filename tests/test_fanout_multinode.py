@@ -69,12 +69,25 @@ def test_limit_runs_only_the_selected_node(bed: Testbed) -> None:
     assert bad.returncode == 1 and "--limit node3 selects none of lab two-nodes's nodes" in bad.stderr, bad.stderr
 
 
-@pytest.mark.skip(reason="issue 18, open: with one task per node, -v shows no per-task ok lines yet")
-def test_verbose_names_every_task(bed: Testbed) -> None:
+def test_verbose_shows_every_nodes_task_and_its_steps(bed: Testbed) -> None:
+    doc = json.loads(topo(bed, "plan", LAB, "-i", inv(bed), "--json", check=False).stdout)
     quiet = topo(bed, "plan", LAB, "-i", inv(bed), check=False)
     loud = topo(bed, "plan", LAB, "-i", inv(bed), "-v", check=False)
-    task_lines = [l for l in loud.stderr.splitlines() if l.startswith("node1: ") and l.endswith(": ok")]
-    assert task_lines and not [l for l in quiet.stderr.splitlines() if l.startswith("node1: ") and l.endswith(": ok")]
+    assert quiet.returncode == 2, quiet.stdout + quiet.stderr
+    assert loud.returncode == 2, loud.stdout + loud.stderr
+    for node in NODES:
+        # -v: the node's Ansible task line, and one line per step of what its module returned
+        sign = {"create": "+", "update": "~", "delete": "-"}
+        wanted = [(sign[c["change"]], c["namespace"] or "(root)", c["target"]) for n in doc["nodes"] if n["node"] == node
+                  for c in n["changes"]]
+        steps = [l for l in loud.stderr.splitlines() if l.startswith(f"{node}:   ")]
+        assert f"{node}: topo lab: changed" in loud.stderr.splitlines(), loud.stderr
+        assert len(steps) == len(wanted) > 0, steps
+        assert all(any(s.startswith(f"{node}:   {sg} {ns}: {target}") for s in steps) for sg, ns, target in wanted), steps
+        assert not [l for l in quiet.stderr.splitlines() if l.startswith(f"{node}: topo lab") or l.startswith(f"{node}:   ")]
+    # -vvv reaches Ansible itself: its own connection lines come through
+    loudest = topo(bed, "plan", LAB, "-i", inv(bed), "--limit", "node1", "-vvv", check=False)
+    assert "ESTABLISH SSH CONNECTION" in loudest.stderr and "ESTABLISH SSH CONNECTION" not in loud.stderr, loudest.stderr[-2000:]
 
 
 def test_check_runs_every_nodes_checks_across_the_nodes(bed: Testbed, tmp_path: Path) -> None:

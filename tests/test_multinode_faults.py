@@ -87,7 +87,6 @@ def test_fail_fast_with_an_unreachable_node_stops_the_other(bed: Testbed, tmp_pa
     assert res.returncode == 1 and "node node2 failed" in res.stderr, res.stderr
 
 
-@pytest.mark.skip(reason="issue 18, open: not yet adapted to the node payload (the test cannot find the payload process on the node mid-run)")
 def test_sshd_dying_mid_run_is_named_and_the_other_converges(bed: Testbed) -> None:
     proc = background_apply(bed)
     try:
@@ -119,7 +118,6 @@ def test_a_full_disk_is_named_and_the_other_converges(bed: Testbed) -> None:
     assert_next_run_converges_all(bed)
 
 
-@pytest.mark.skip(reason="issue 18, open: not yet adapted to the node payload (the test cannot find the payload process on the node mid-run)")
 def test_topo_killed_halfway_is_named_and_the_next_run_converges(bed: Testbed) -> None:
     proc = background_apply(bed)
     try:

@@ -75,3 +75,19 @@ def test_exec_on_a_node_runs_only_in_a_namespace_of_a_topo_lab(tmp_path: Path, m
     assert main(io.StringIO(json.dumps(request)), out, ["--node", "n1"]) == 1
     assert out.getvalue() == ""
     assert "someone-elses is not a namespace of any topo lab on this machine" in capsys.readouterr().err
+
+
+def test_a_payload_another_topo_is_using_is_not_pruned(tmp_path: Path) -> None:
+    """Topos of other versions or checkouts share the cache: building ours removes only the
+    payloads nobody used for a week, never one another run may be copying right now."""
+    import os
+    import time
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    recent, stale = cache / "topo-node-0.0.9-aaaa.pyz", cache / "topo-node-0.0.8-bbbb.pyz"
+    recent.write_bytes(b"in use"), stale.write_bytes(b"old")
+    week_ago = time.time() - 8 * 24 * 3600
+    os.utime(stale, (week_ago, week_ago))
+    ours = build(cache)
+    assert sorted(p.name for p in cache.glob("topo-node-*.pyz")) == sorted([ours.name, recent.name])

@@ -267,8 +267,9 @@ class Testbed:
         return found
 
     def find_process(self, node: str | Node, *words: str, timeout: float = 60) -> int:
-        """The first process on `node` whose argv contains every one of `words` (each a whole
-        argument), waited for up to `timeout` seconds."""
+        """The first process on `node` whose argv contains every one of `words`, each a whole
+        argument or the last component of one that is a path (the node payload runs as
+        `python3 /tmp/.../ansible-tmp-*/topo-node.pyz`), waited for up to `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for pid in self.processes(node):
@@ -276,7 +277,8 @@ class Testbed:
                     argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
                 except OSError:
                     continue
-                if all(w.encode() in argv for w in words):
+                names = set(argv) | {a.rsplit(b"/", 1)[-1] for a in argv}
+                if all(w.encode() in names for w in words):
                     return pid
             time.sleep(0.01)
         raise TimeoutError(f"no process {' '.join(words)} on {self.node(node).name} within {timeout}s")

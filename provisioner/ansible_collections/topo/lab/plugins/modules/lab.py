@@ -23,7 +23,7 @@ description:
     does it); the node builds its desired state from the validated document without validating
     or templating it again.
 author:
-  - topo contributors
+  - topo contributors (!UNKNOWN)
 requirements:
   - Python 3.11 or later on the node.
   - On the node, Debian's C(python3-nftables) for labs with Services or impairments.
