@@ -66,20 +66,23 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   fi
   touch "$stamp"
 fi
-# the dev extra: ansible-test's sanity requirements for the topo.lab collection and the wheel's
-# build backend, so that tests/test_collection.py runs offline
-dev_stamp=.venv/.topo-dev-installed
-if [ ! -f "$dev_stamp" ] || [ pyproject.toml -nt "$dev_stamp" ]; then
-  if ! .venv/bin/pip install -e '.[dev]' >.venv/pip-dev.log 2>&1; then
-    cat .venv/pip-dev.log >&2
-    exit 1
+# the test suite's own tools (not for --demo): the dev extra and ansible-test's environments
+if [ "$demo" = 0 ]; then
+  # the dev extra: ansible-test's sanity requirements for the topo.lab collection and the wheel's
+  # build backend, so that tests/test_collection.py runs offline
+  dev_stamp=.venv/.topo-dev-installed
+  if [ ! -f "$dev_stamp" ] || [ pyproject.toml -nt "$dev_stamp" ]; then
+    if ! .venv/bin/pip install -e '.[dev]' >.venv/pip-dev.log 2>&1; then
+      cat .venv/pip-dev.log >&2
+      exit 1
+    fi
+    touch "$dev_stamp"
   fi
-  touch "$dev_stamp"
-fi
-# ansible-test sanity's own virtual environments, made now from PyPI (tests/test_collection.py offline)
-if [ ! -f .venv/ansible-test-home/.primed ] || [ pyproject.toml -nt .venv/ansible-test-home/.primed ]; then
-  .venv/bin/python tests/ansible_sanity/prime.py || exit 1
-  touch .venv/ansible-test-home/.primed
+  # ansible-test sanity's own virtual environments, made now from PyPI (tests/test_collection.py offline)
+  if [ ! -f .venv/ansible-test-home/.primed ] || [ pyproject.toml -nt .venv/ansible-test-home/.primed ]; then
+    .venv/bin/python tests/ansible_sanity/prime.py || exit 1
+    touch .venv/ansible-test-home/.primed
+  fi
 fi
 # libnftables' Python binding (Services' nftables tables) is Debian's python3-nftables, pure
 # Python over ctypes, of the libnftables the system's nft uses: the venv sees that one package
