@@ -14,6 +14,7 @@ from .common import (EXIT_CHANGES, EXIT_ERROR, EXIT_OK, count, echo_json, fail, 
 from .complete import complete_labs
 from .formats import emit, format_option, structured
 from .remote import fan_out, report_fanout
+from .stages import applied_stage, record_stage, reset_lab, stage_option
 
 if TYPE_CHECKING:
     from ..core.plan import Plan
@@ -30,10 +31,12 @@ def _exit_after_run(res: "FanoutResult") -> NoReturn:
 @lab_options()
 @click.option("--adopt", is_flag=True, help="Plan to take over existing objects the file names (not the lab's: unmanaged or in conflict).")
 @click.option("--destroy", "destroying", is_flag=True, help="Plan the destroy of the lab instead.")
+@stage_option("Plan the way to this lesson stage of FILE (`stages:`), from wherever the lab is now.")
 @format_option("Output format: json or yaml (the plan document: schemas/plan.schema.json), wide (the plan).")
 @quiet_option("Print only the summary line, and no warnings about the file.")
 def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, inventory: Path | None,
-         fail_fast: bool, skip_host_key_check: bool, adopt: bool, destroying: bool, fmt: str | None, quiet: bool) -> None:
+         fail_fast: bool, skip_host_key_check: bool, adopt: bool, destroying: bool, stage: str | None, fmt: str | None,
+         quiet: bool) -> None:
     """Show what apply would change; never changes the network.
 
     \b
@@ -46,6 +49,8 @@ def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
     from ..render.plan import plan_to_json
 
     as_json = structured(fmt)
+    if inventory is not None and stage is not None:
+        raise click.UsageError("--stage does not go with -i yet: apply the stage on each node")
     if inventory is not None:
         res = fan_out(file, var_pairs, vars_files, inventory, state="absent" if destroying else "present", check=True,
                       adopt=adopt, fail_fast=fail_fast, skip_host_key_check=skip_host_key_check, quiet=quiet)
@@ -58,7 +63,7 @@ def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
     from ..state import load_record
 
     roots = node_roots()
-    checked = load_valid(file, var_pairs, vars_files, quiet)
+    checked = load_valid(file, var_pairs, vars_files, quiet, stage)
     topo = checked.topology
     assert topo is not None
     require_root()
@@ -166,9 +171,11 @@ def _apply_failed(exc: Exception, lab: str, file: Path, as_json: bool) -> NoRetu
 @click.option("--rollback", is_flag=True,
               help="If an action or the verification fails, return the lab to its last verified state "
                    "(a lab this run created is removed).")
+@stage_option("Bring the lab to this lesson stage of FILE (`stages:`), from wherever it is now.")
+@click.option("--reset", is_flag=True, help="Destroy the lab first, then apply (the stage) from nothing.")
 def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, inventory: Path | None,
           fail_fast: bool, skip_host_key_check: bool, adopt: bool, as_json: bool, quiet: bool, no_wait: bool,
-          rollback: bool) -> None:
+          rollback: bool, stage: str | None, reset: bool) -> None:
     """Make the machine match FILE: run exactly the plan, then verify nothing is left to do.
 
     \b
@@ -176,7 +183,10 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
       topo apply topologies/05-flannel-cni0.yaml && topo plan topologies/05-flannel-cni0.yaml
       topo apply lab.yaml --rollback     # all or nothing: on failure, back to the last verified state
       topo apply lab.yaml -i inventory.yml   # every node of a multi-node lab, through Ansible
+      topo apply workshop.yaml --stage veth  # a lesson stage (topo stages FILE lists them)
     """
+    if inventory is not None and (stage is not None or reset):
+        raise click.UsageError("--stage and --reset do not go with -i yet")
     if inventory is not None:
         res = fan_out(file, var_pairs, vars_files, inventory, state="present", check=False, adopt=adopt, fail_fast=fail_fast,
                       skip_host_key_check=skip_host_key_check, quiet=quiet, verb="apply")
@@ -189,12 +199,14 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     from ..render.plan import plan_to_json
 
     roots = node_roots()
-    result_doc = load_valid(file, var_pairs, vars_files, quiet)
+    result_doc = load_valid(file, var_pairs, vars_files, quiet, stage)
     topo = result_doc.topology
     assert topo is not None and result_doc.document is not None
     require_root()
     node_name = pick_node(topo, node)
     options = replace(run_options(no_wait), rollback=rollback, checkpoint=result_doc.document.source.rendered)
+    if reset:
+        reset_lab(roots, topo.name, node_name, options, quiet or as_json)
     try:
         with progress(quiet, as_json) as shown:
             result = apply_node(roots, topo, node_name, adopt=adopt, source=str(file.resolve()), on_plan=shown.on_plan,
@@ -203,6 +215,7 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
         _apply_failed(ConflictError(located(exc.plan, result_doc)), topo.name, file, as_json)
     except (NoCheckpoint, RolledBack, RollbackFailed, NotConverged) as exc:
         _apply_failed(exc, topo.name, file, as_json)
+    record_stage(roots, topo.name, applied_stage(result_doc, stage))
     if as_json:
         echo_json(plan_to_json([result.plan]))
     elif result.plan.empty:
