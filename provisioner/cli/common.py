@@ -272,7 +272,7 @@ def progress(quiet: bool, as_json: bool) -> Iterator[Progress]:
         bar.finish()
 
 
-def no_changes_line(file: Path) -> str:
+def no_changes_line(file: Path | str) -> str:
     """What plan and apply say when the machine already matches the file."""
     return f"No changes: the machine matches {file}."
 

@@ -14,7 +14,7 @@ from .common import (EXIT_CHANGES, EXIT_ERROR, EXIT_OK, count, echo_json, fail, 
 from .complete import complete_labs
 from .formats import emit, format_option, structured
 from .remote import fan_out, report_fanout
-from .stages import applied_stage, record_stage, reset_lab, stage_option
+from .stages import applied_stage, record_stage, reset_lab, stage_option, stage_shown
 
 if TYPE_CHECKING:
     from ..core.plan import Plan
@@ -74,7 +74,7 @@ def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
     elif result.empty and destroying:
         click.echo(nothing_to_destroy(topo.name, applied=load_record(roots, topo.name) is not None))
     elif result.empty:
-        _say_no_changes(result, file, quiet)
+        _say_no_changes(result, stage_shown(file, stage), quiet)
     else:
         print_plan(result, quiet)
     if result.conflicts:
@@ -82,7 +82,7 @@ def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
     raise SystemExit(EXIT_OK if result.empty else EXIT_CHANGES)
 
 
-def _say_no_changes(plan: "Plan", file: Path, quiet: bool) -> None:
+def _say_no_changes(plan: "Plan", file: Path | str, quiet: bool) -> None:
     """The one way plan and apply say that the machine already matches the file."""
     from ..render.plan import unmanaged_line
 
@@ -219,9 +219,10 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     if as_json:
         echo_json(plan_to_json([result.plan]))
     elif result.plan.empty:
-        _say_no_changes(result.plan, file, quiet)
+        _say_no_changes(result.plan, stage_shown(file, stage), quiet)
     else:
-        click.echo(f"Apply complete: {count(len(result.done), 'action')}; verified: the machine matches {file}.")
+        click.echo(f"Apply complete: {count(len(result.done), 'action')}; verified: the machine matches "
+                   f"{stage_shown(file, stage)}.")
 
 
 def _recorded_node(roots: "Roots", lab: str, node: str | None, from_kernel: bool) -> str:

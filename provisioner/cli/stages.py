@@ -42,6 +42,11 @@ def stage_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]
     return click.option("--stage", default=None, metavar="NAME", shell_complete=complete_stages, help=help)
 
 
+def stage_shown(file: Path, stage: str | None) -> str:
+    """What a stage's lab is called in messages: `stage veth of FILE`, or FILE."""
+    return str(file) if stage is None else f"stage {stage} of {file}"
+
+
 def applied_stage(result: "ValidationResult", stage: str | None) -> str | None:
     """What the record keeps after applying `result`: the stage (`base` without --stage) of a
     file with stages; None for a file without."""
@@ -124,7 +129,8 @@ def stages(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...],
     """List the lesson stages of FILE (`stages:`), the one the lab is at marked with `*`.
 
     \b
-    The first row, `base`, is the lab without any stage (what FILE is without --stage).
+    The first row, `base`, is the lab without any stage (what FILE is without --stage); its
+    description is the file's.
     The current stage is read from the lab's record on this machine (as root; else unknown).
     Examples:
       topo stages topologies/15-workshop-stages.yaml
