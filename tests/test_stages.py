@@ -87,10 +87,14 @@ def test_a_stage_reached_from_another_is_a_fresh_apply_of_it(sandbox: Sandbox, t
 
 def test_reset_rebuilds_the_stage_from_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
     sandbox.topo("apply", LAB, "--stage", "pod-to-pod", "-q")
-    inode = sandbox.run(["stat", "-c", "%i", "/run/netns/pod"]).stdout
+    pids = set(sandbox.run(["ip", "netns", "pids", "pod"]).stdout.split())
+    assert len(pids) >= 2  # the pod's two servers (and what runs them)
+    sandbox.topo("apply", LAB, "--stage", "cni0", "-q")  # without --reset the pod and its processes stay
+    assert set(sandbox.run(["ip", "netns", "pids", "pod"]).stdout.split()) == pids
     back = sandbox.topo("apply", LAB, "--stage", "veth", "--reset")
     assert "Reset: lab workshop destroyed" in back.stderr
-    assert sandbox.run(["stat", "-c", "%i", "/run/netns/pod"]).stdout != inode  # made anew, not kept
+    again = set(sandbox.run(["ip", "netns", "pids", "pod"]).stdout.split())
+    assert len(again) == len(pids) and not again & pids  # the lab was made anew: new servers
     assert current(sandbox) == "veth"
     assert kernel_view(sandbox) == fresh_view(tmp_path, "veth")
 
@@ -118,13 +122,14 @@ def _checks(box: Sandbox, *stage: str) -> dict[str, bool]:
 
 def test_check_stage_runs_the_checks_of_that_stage(sandbox: Sandbox) -> None:
     sandbox.topo("apply", LAB, "--stage", "veth", "-q")
-    assert _checks(sandbox) == {"web-on-lo": True}
-    assert _checks(sandbox, "--stage", "veth") == {"web-on-lo": True, "sidecar-on-lo": True, "node-to-pod": True}
+    assert _checks(sandbox) == {"web-on-lo": True, "own-name": True}
+    assert _checks(sandbox, "--stage", "veth") == {"web-on-lo": True, "own-name": True, "sidecar-on-lo": True,
+                                                  "node-to-pod": True}
     # the checks of a later stage really run, and those of the second pod fail at this one (the
     # gateway answers: at `veth` the node's end of the veth holds its address)
     later = _checks(sandbox, "--stage", "pod-to-pod")
-    assert later == {"web-on-lo": True, "sidecar-on-lo": True, "node-to-pod": True, "pod-to-gateway": True,
-                     "pod-to-pod": False, "pod-b-to-pod": False}
+    assert later == {"web-on-lo": True, "own-name": True, "sidecar-on-lo": True, "node-to-pod": True,
+                     "pod-to-gateway": True, "pod-to-pod": False, "pod-b-to-pod": False}
     sandbox.topo("apply", LAB, "--stage", "pod-to-pod", "-q")
     assert all(_checks(sandbox, "--stage", "pod-to-pod").values())
     # and back at `pause`, the veth's check fails: it is gone
