@@ -5,6 +5,7 @@ document (what a checkpoint keeps) is an ordinary file of the same lab."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +150,34 @@ def test_stage_names_complete_from_the_file_and_never_fail(tmp_path: Path) -> No
     lab.write_text("name: [unclosed\n")
     ctx.params["file"] = lab
     assert complete_stages(ctx, param, "") == []
+
+
+@pytest.mark.parametrize("stage,believed", [("veth", "veth"), ("base", "base"), ("gone", None), (None, None)])
+def test_the_record_keeps_the_stage_and_only_a_stage_of_the_file_is_believed(tmp_path: Path, stage: str | None,
+                                                                            believed: str | None) -> None:
+    from provisioner import state
+    from provisioner.cli.stages import current_stage, record_stage
+    from provisioner.lesson_validate import Lesson, LessonStage
+    from provisioner.roots import Roots
+
+    roots = Roots(tmp_path, tmp_path / "etc-netns", tmp_path / "hosts", tmp_path / "run", tmp_path / "netns")
+    state.save_record(roots, state.LabRecord("lab1", "host"))
+    record_stage(roots, "lab1", stage)
+    rec = state.load_record(roots, "lab1")
+    assert rec is not None and rec.stage == stage
+    lesson = Lesson([LessonStage(0, "veth", "", {})])
+    if os.geteuid() == 0:
+        assert current_stage(roots, "lab1", lesson) == believed
+
+
+@pytest.mark.parametrize("bad", ["bad name", "", 7, "x" * 40])
+def test_a_record_with_a_stage_topo_would_not_write_is_corrupt(tmp_path: Path, bad: Any) -> None:
+    from provisioner import state
+    from provisioner.roots import Roots
+
+    roots = Roots(tmp_path, tmp_path / "etc-netns", tmp_path / "hosts", tmp_path / "run", tmp_path / "netns")
+    state.save_record(roots, state.LabRecord("lab1", "host"))
+    path = state.record_path(roots, "lab1")
+    path.write_text(json.dumps({**json.loads(path.read_text()), "stage": bad}))
+    with pytest.raises(state.CorruptRecord, match="stage is not a stage name"):
+        state.load_record(roots, "lab1")

@@ -88,7 +88,8 @@ def current_stage(roots: "Roots", lab: str, lesson: "Lesson") -> str | None:
         return None
     try:
         rec = load_record(roots, lab)
-    except (OSError, TopoError):
+    except (OSError, TopoError) as exc:
+        click.echo(f"note: the current stage is not known: {str(exc).splitlines()[0].removeprefix('error: ')}", err=True)
         return None
     if rec is None or rec.stage not in lesson.names:
         return None
