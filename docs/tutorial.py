@@ -158,6 +158,7 @@ L11 = "topologies/11-network-policy.yaml"
 L12 = "topologies/12-impairments.yaml"
 L13 = "topologies/13-policy-routing.yaml"
 L14 = "topologies/14-dual-stack.yaml"
+L15 = "topologies/15-workshop-stages.yaml"
 
 DOC: list[Block] = [
     p("""
@@ -803,6 +804,38 @@ DOC: list[Block] = [
     Wait("topo exec pod-a -- curl -s -o /dev/null http://[fd00:70::3]:8080/"),
     Cmd(f"topo check {L14}"),
     Cmd(f"topo destroy {L14}"),
+
+    # ---------------------------------------------------------------------------------- lesson 15
+    p(f"""
+    ## 15. One lab, taught in stages
+
+    A workshop goes step by step. `{L15}` is lessons 1, 2, 3 and 5 as one lab: its top level is
+    the first step (the base), and each entry of `stages:` adds, changes or removes objects of
+    the step before it, with checks of its own. `topo stages` lists them; the one the lab is at
+    is marked with `*`.
+    """),
+    Cmd(f"sed -n '/^stages:/,$p' {L15}", fence="yaml"),
+    Cmd(f"topo stages {L15}"),
+    p("""
+    `apply --stage` brings the lab to a stage from wherever it is: the plan is the difference.
+    `check --stage` runs the checks of that stage's lab (the base's and those of every stage up
+    to it); the checks of a later stage fail, since what they prove is not there yet:
+    """),
+    Cmd(f"topo apply {L15} --stage veth"),
+    Cmd(f"topo stages {L15}"),
+    Cmd(f"topo check {L15} --stage veth"),
+    Cmd(f"topo check {L15} --stage pod-to-pod", rc=1),
+    p("""
+    Going back is the same: the plan removes what the later stages added, and the machine is as a
+    fresh apply of the earlier stage makes it. `--reset` destroys the lab first and builds the
+    stage from nothing.
+    """),
+    Cmd(f"topo plan {L15} --stage pause", rc=2),
+    Cmd(f"topo apply {L15} --stage pause"),
+    Cmd("ip link show veth-pod", rc=1),
+    Cmd(f"topo apply {L15} --stage pod-to-pod --reset"),
+    Cmd(f"topo check {L15} --stage pod-to-pod"),
+    Cmd(f"topo destroy {L15}"),
 
     # ---------------------------------------------------------------------------------- about
     p("""

@@ -101,11 +101,12 @@ class LabRecord:
     # and the kernel's): the same pair again needs no comparison as values
     verified: dict[str, str] = field(default_factory=dict)
     root_rules: list[dict[str, Any]] = field(default_factory=list)  # the root namespace's rules the lab made (kinds/rule)
+    stage: str | None = None  # the lesson stage (lesson.py) the last verified apply brought the lab to
 
     def copy(self) -> "LabRecord":
         return LabRecord(self.lab, self.node, list(self.namespaces), list(self.root_routes), dict(self.sysctls),
                          self.source, self.version, dict(self.netns_ids), list(self.uses), dict(self.bridges),
-                         dict(self.verified), [dict(r) for r in self.root_rules])
+                         dict(self.verified), [dict(r) for r in self.root_rules], self.stage)
 
 
 def labs_dir(roots: Roots) -> Path:
@@ -154,6 +155,9 @@ def _problems(data: Any, lab: str) -> Iterator[str]:
     source = data.get("source")
     if source is not None and not isinstance(source, str):
         yield "source is not a string"
+    stage = data.get("stage")
+    if stage is not None and (not isinstance(stage, str) or lab_name_problem(stage) is not None):
+        yield "stage is not a stage name"
     from .kinds.buildctx import valid_ifname
 
     uses = data.get("uses", [])
@@ -251,6 +255,7 @@ def load_record(roots: Roots, lab: str) -> LabRecord | None:
         bridges={k: o for k, v in data.get("bridges", {}).items() if (o := _original(v)) is not None},
         verified=dict(data.get("verified", {})),
         root_rules=list(data.get("root_rules", [])),
+        stage=data.get("stage"),
     )
 
 

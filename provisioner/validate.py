@@ -26,6 +26,9 @@ from .loader import LoadedDocument, load
 from .sourcefile import display_name
 from .model import Topology
 
+if TYPE_CHECKING:
+    from .lesson_validate import Lesson
+
 if TYPE_CHECKING:  # jsonschema is imported only when a file has schema errors (it is slow to import)
     import jsonschema
     from jsonschema.exceptions import ValidationError
@@ -208,33 +211,57 @@ class ValidationResult:
     topology: Topology | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     document: LoadedDocument | None = None
+    lesson: Lesson | None = None  # the file's stages (lesson_validate.py), when it has `stages:`
 
     @property
     def ok(self) -> bool:
         return self.topology is not None and not any(d.severity is Severity.ERROR for d in self.diagnostics)
 
 
-def validate_document(doc: LoadedDocument) -> ValidationResult:
+def validate_document(doc: LoadedDocument, stage: str | None = None) -> ValidationResult:
+    """Check a document; of a file with `stages:` every stage, and the model is of `stage`
+    (the base lab when None)."""
     sink = DiagnosticSink(doc.source.name, doc.locator)
     data = doc.data
     if not isinstance(data, dict):
         sink.error((), f"a topology must be a mapping with `name:` and namespaces, not {_pytype(data)}",
                    "start with `name: my-lab`")
         return ValidationResult(doc.source.name, None, sink.items, doc)
+    if "stages" in data or stage is not None:
+        from .lesson_validate import validate_staged
+
+        if not schema_check(data, sink):
+            return ValidationResult(doc.source.name, None, _unique(sink.items), doc)
+
+        staged = validate_staged(doc, stage, check_data)
+        items = _unique(staged.diagnostics)
+        ok = staged.topology is not None and not any(d.severity is Severity.ERROR for d in items)
+        return ValidationResult(doc.source.name, staged.topology if ok else None, items, staged.document, staged.lesson)
+    topo = check_data(data, sink)
+    items = _unique(sink.items)
+    ok = not any(d.severity is Severity.ERROR for d in items)
+    return ValidationResult(doc.source.name, topo if ok else None, items, doc)
+
+
+def schema_check(data: dict[str, Any], sink: DiagnosticSink) -> bool:
+    """Whether `data` matches the published schema; every mismatch in `sink`."""
     refusal = schema_refusal(data)
     if refusal is not None:
         for error in _validator().iter_errors(data):
             _schema_errors(error, sink)
         if not sink.has_errors:  # the two validators disagree: the quick one's word still stands
             sink.error(tuple(refusal.path[1:]), refusal.message.removeprefix("data."))
-    if sink.has_errors:
-        return ValidationResult(doc.source.name, None, _unique(sink.items), doc)
+    return not sink.has_errors
+
+
+def check_data(data: dict[str, Any], sink: DiagnosticSink) -> Topology | None:
+    """The model of one document (no stages of its own), every problem in `sink`; None on errors."""
+    if not schema_check(data, sink):
+        return None
     topo = build_topology(data, sink)
     if not sink.has_errors:
         run_checks(topo, sink)
-    items = _unique(sink.items)
-    ok = not any(d.severity is Severity.ERROR for d in items)
-    return ValidationResult(doc.source.name, topo if ok else None, items, doc)
+    return None if sink.has_errors else topo
 
 
 def _unique(items: list[Diagnostic]) -> list[Diagnostic]:
@@ -255,14 +282,15 @@ def paused_gc() -> Iterator[None]:
 
 
 def validate_file(
-    path: Path | str, overrides: Mapping[str, str] | None = None, vars_files: list[Path] | None = None
+    path: Path | str, overrides: Mapping[str, str] | None = None, vars_files: list[Path] | None = None,
+    stage: str | None = None,
 ) -> ValidationResult:
     with paused_gc():
         try:
             doc = load(path, overrides, vars_files)
         except TopoError as exc:
             return ValidationResult(display_name(path), None, exc.diagnostics)
-        return validate_document(doc)
+        return validate_document(doc, stage)
 
 
 def load_topology(path: Path | str, overrides: Mapping[str, str] | None = None, vars_files: list[Path] | None = None) -> Topology:

@@ -55,4 +55,4 @@ def test_stacked_options_show_in_the_order_written() -> None:
 
 def test_topo_has_every_command() -> None:
     assert sorted(main.commands) == ["apply", "capture", "check", "completion", "destroy", "exec", "graph", "inventory", "ls",
-                                     "plan", "render", "save", "show", "ui", "validate"]
+                                     "plan", "render", "save", "show", "stages", "ui", "validate"]

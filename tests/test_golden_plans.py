@@ -45,4 +45,4 @@ def test_every_golden_file_belongs_to_a_case() -> None:
     cases = {golden_file(c) for lab in LABS for c in case_names(lab)}
     stale = sorted(p.name for p in PLANS.glob("*.json") if p not in cases)
     assert not stale, f"golden files of no case (tests/golden/make.py removes them): {stale}"
-    assert len(cases) == 48  # 13 local examples x 2 + 2 nodes x 2 + bench x 2 + 16 drift cases
+    assert len(cases) == 50  # 14 local examples x 2 + 2 nodes x 2 + bench x 2 + 16 drift cases

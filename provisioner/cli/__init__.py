@@ -15,6 +15,7 @@ from .capture import capture, save
 from .inspect import check, exec_, inventory, show
 from .labs import ls
 from .lifecycle import apply, destroy, plan
+from .stages import stages
 from .ui import ui
 
 __all__ = ["main", "run"]
@@ -58,7 +59,8 @@ def _register(group: click.Group, *commands: click.Command) -> None:
         group.add_command(command)
 
 
-_register(main, validate, render, graph, plan, apply, destroy, inventory, ls, show, check, exec_, save, capture, ui, completion)
+_register(main, validate, render, graph, plan, apply, destroy, stages, inventory, ls, show, check, exec_, save, capture, ui,
+          completion)
 
 
 def run() -> None:

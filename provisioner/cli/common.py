@@ -151,10 +151,11 @@ def global_quiet() -> bool:
     return bool(ctx is not None and ctx.find_root().params.get("quiet"))
 
 
-def load_valid(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], quiet: bool = False) -> ValidationResult:
+def load_valid(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], quiet: bool = False,
+               stage: str | None = None) -> ValidationResult:
     """Validate or exit 1 after printing every diagnostic; the warnings of a valid file are
-    printed here, once for the command (not with --quiet)."""
-    result = validate_file(file, parse_vars(var_pairs), list(vars_files))
+    printed here, once for the command (not with --quiet). `stage`: the lesson stage's lab."""
+    result = validate_file(file, parse_vars(var_pairs), list(vars_files), stage)
     if not result.ok:
         print_diagnostics(result.diagnostics, quiet)
         raise SystemExit(EXIT_ERROR)
@@ -177,8 +178,9 @@ def located(plan: "Plan", result: ValidationResult) -> "Plan":
     return replace(plan, conflicts=[c.located(where) for c in plan.conflicts])
 
 
-def valid_topology(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], quiet: bool = False) -> "Topology":
-    result = load_valid(file, var_pairs, vars_files, quiet)
+def valid_topology(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], quiet: bool = False,
+                   stage: str | None = None) -> "Topology":
+    result = load_valid(file, var_pairs, vars_files, quiet, stage)
     assert result.topology is not None
     return result.topology
 
@@ -272,7 +274,7 @@ def progress(quiet: bool, as_json: bool) -> Iterator[Progress]:
         bar.finish()
 
 
-def no_changes_line(file: Path) -> str:
+def no_changes_line(file: Path | str) -> str:
     """What plan and apply say when the machine already matches the file."""
     return f"No changes: the machine matches {display_name(file)}."
 

@@ -11,6 +11,7 @@ import click
 from ..diagnostics import TopoError
 from .complete import complete_namespaces
 from .formats import emit, format_option, structured
+from .stages import stage_option
 from .common import (EXIT_ERROR, EXIT_OK, console, fail, file_argument, node_option, node_roots,
                      output_option, pick_node, quiet_option, remote_options, require_root, template_options,
                      valid_topology)
@@ -88,8 +89,9 @@ def show(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
               help="Also write the results as JUnit XML to this file (for CI).")
 @format_option("Output format: json or yaml (the results), wide (the table).")
 @quiet_option("Print only failures and the summary line, and no warnings about the file.")
+@stage_option("Run the checks of this lesson stage's lab (the base's and every stage's up to it).")
 def check(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, inventory: Path | None,
-          skip_host_key_check: bool, junit: Path | None, fmt: str | None, quiet: bool) -> None:
+          skip_host_key_check: bool, junit: Path | None, fmt: str | None, quiet: bool, stage: str | None) -> None:
     """Run the lab's declared checks (`checks:`) from its namespaces: ping, TCP, name lookups.
 
     \b
@@ -99,6 +101,8 @@ def check(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
       topo check lab.yaml --junit checks.xml      # for CI
       topo check lab.yaml -i inventory.yml        # every node's checks, one table
     """
+    if inventory is not None and stage is not None:
+        raise click.UsageError("--stage does not go with -i yet")
     if inventory is not None:
         from .remote import check_nodes
 
@@ -108,7 +112,7 @@ def check(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     from ..probes import run_checks
     from ..render.checks import render_table, to_json, to_junit
 
-    topo = valid_topology(file, var_pairs, vars_files, quiet)
+    topo = valid_topology(file, var_pairs, vars_files, quiet, stage)
     require_root()
     node_name = pick_node(topo, node)
     if not topo.checks:

@@ -11,12 +11,12 @@ import click
 from .common import (EXIT_CHANGES, EXIT_ERROR, EXIT_OK, count, echo_json, fail, json_option, lab_options, load_valid, located,
                      no_changes_line, no_wait_option, node_roots, pick_node, print_plan, progress, quiet_option,
                      recorded_source, require_root, run_options, valid_topology)
-from ..sourcefile import display_name
 from .complete import complete_labs
 from .formats import emit, format_option, structured
 from .remote import fan_out, report_fanout
 from .saved import apply_saved, out_option, refuse_out, save_plan, saved_plan_text
 from .targeting import one_node_target, pick_target, target_option
+from .stages import applied_stage, record_stage, reset_lab, stage_option, stage_shown
 
 if TYPE_CHECKING:
     from ..core.plan import Plan
@@ -33,13 +33,14 @@ def _exit_after_run(res: "FanoutResult") -> NoReturn:
 @lab_options()
 @click.option("--adopt", is_flag=True, help="Plan to take over existing objects the file names (not the lab's: unmanaged or in conflict).")
 @click.option("--destroy", "destroying", is_flag=True, help="Plan the destroy of the lab instead.")
+@stage_option("Plan the way to this lesson stage of FILE (`stages:`), from wherever the lab is now.")
 @format_option("Output format: json or yaml (the plan document: schemas/plan.schema.json), wide (the plan).")
 @quiet_option("Print only the summary line, and no warnings about the file.")
 @target_option
 @out_option
 def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, inventory: Path | None,
-         fail_fast: bool, skip_host_key_check: bool, adopt: bool, destroying: bool, fmt: str | None, quiet: bool,
-         target_spec: str | None, out: Path | None) -> None:
+         fail_fast: bool, skip_host_key_check: bool, adopt: bool, destroying: bool, stage: str | None, fmt: str | None,
+         quiet: bool, target_spec: str | None, out: Path | None) -> None:
     """Show what apply would change; never changes the network.
 
     \b
@@ -55,6 +56,10 @@ def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
     as_json = structured(fmt)
     one_node_target(target_spec, inventory)
     refuse_out(out, inventory, destroying)
+    if inventory is not None and stage is not None:
+        raise click.UsageError("--stage does not go with -i yet: apply the stage on each node")
+    if out is not None and stage is not None:
+        raise click.UsageError("-out does not go with --stage yet: save the plan of the stage's lab without --stage")
     if inventory is not None:
         res = fan_out(file, var_pairs, vars_files, inventory, state="absent" if destroying else "present", check=True,
                       adopt=adopt, fail_fast=fail_fast, skip_host_key_check=skip_host_key_check, quiet=quiet)
@@ -67,7 +72,7 @@ def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
     from ..state import load_record
 
     roots = node_roots()
-    checked = load_valid(file, var_pairs, vars_files, quiet)
+    checked = load_valid(file, var_pairs, vars_files, quiet, stage)
     topo = checked.topology
     assert topo is not None
     require_root()
@@ -83,7 +88,7 @@ def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
     elif result.empty and destroying:
         click.echo(nothing_to_destroy(topo.name, applied=load_record(roots, topo.name) is not None))
     elif result.empty:
-        _say_no_changes(result, file, quiet)
+        _say_no_changes(result, stage_shown(file, stage), quiet)
     else:
         print_plan(result, quiet)
     if result.conflicts:
@@ -91,7 +96,7 @@ def plan(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], n
     raise SystemExit(EXIT_OK if result.empty else EXIT_CHANGES)
 
 
-def _say_no_changes(plan: "Plan", file: Path, quiet: bool) -> None:
+def _say_no_changes(plan: "Plan", file: Path | str, quiet: bool) -> None:
     """The one way plan and apply say that the machine already matches the file."""
     from ..render.plan import unmanaged_line
 
@@ -181,9 +186,11 @@ def _apply_failed(exc: Exception, lab: str, file: Path, as_json: bool) -> NoRetu
               help="If an action or the verification fails, return the lab to its last verified state "
                    "(a lab this run created is removed).")
 @target_option
+@stage_option("Bring the lab to this lesson stage of FILE (`stages:`), from wherever it is now.")
+@click.option("--reset", is_flag=True, help="Destroy the lab first, then apply (the stage) from nothing.")
 def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], node: str | None, inventory: Path | None,
           fail_fast: bool, skip_host_key_check: bool, adopt: bool, as_json: bool, quiet: bool, no_wait: bool,
-          rollback: bool, target_spec: str | None) -> None:
+          rollback: bool, target_spec: str | None, stage: str | None, reset: bool) -> None:
     """Make the machine match FILE: run exactly the plan, then verify nothing is left to do.
     FILE may be a plan saved by `topo plan FILE -out PLAN`: then exactly that plan runs, or
     nothing (exit 1) if the machine or the file changed since.
@@ -193,12 +200,16 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
       topo apply topologies/05-flannel-cni0.yaml && topo plan topologies/05-flannel-cni0.yaml
       topo apply lab.yaml --rollback     # all or nothing: on failure, back to the last verified state
       topo apply lab.yaml -i inventory.yml   # every node of a multi-node lab, through Ansible
+      topo apply workshop.yaml --stage veth  # a lesson stage (topo stages FILE lists them)
     """
     one_node_target(target_spec, inventory)
     if (saved := saved_plan_text(file)) is not None:
         apply_saved(file, saved, {"-i": inventory, "--var": var_pairs, "--vars-file": vars_files, "--adopt": adopt,
-                                  "--target": target_spec}, node, as_json, quiet, no_wait, rollback)
+                                  "--target": target_spec, "--stage": stage, "--reset": reset}, node, as_json, quiet,
+                    no_wait, rollback)
         return
+    if inventory is not None and (stage is not None or reset):
+        raise click.UsageError("--stage and --reset do not go with -i yet")
     if inventory is not None:
         res = fan_out(file, var_pairs, vars_files, inventory, state="present", check=False, adopt=adopt, fail_fast=fail_fast,
                       skip_host_key_check=skip_host_key_check, quiet=quiet, verb="apply")
@@ -211,7 +222,7 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     from ..render.plan import plan_to_json
 
     roots = node_roots()
-    result_doc = load_valid(file, var_pairs, vars_files, quiet)
+    result_doc = load_valid(file, var_pairs, vars_files, quiet, stage)
     topo = result_doc.topology
     assert topo is not None and result_doc.document is not None
     require_root()
@@ -219,6 +230,10 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
     target = pick_target(topo, node_name, target_spec, quiet=quiet, rollback=rollback)
     checkpoint = None if target is not None else result_doc.document.source.rendered  # a partial apply is no checkpoint
     options = replace(run_options(no_wait), rollback=rollback, checkpoint=checkpoint, target=target)
+    if reset:
+        if target is not None:
+            raise click.UsageError("--reset rebuilds the whole lab: not with --target")
+        reset_lab(roots, topo.name, node_name, options, quiet or as_json)
     try:
         with progress(quiet, as_json) as shown:
             result = apply_node(roots, topo, node_name, adopt=adopt, source=recorded_source(file), on_plan=shown.on_plan,
@@ -227,13 +242,15 @@ def apply(file: Path, var_pairs: tuple[str, ...], vars_files: tuple[Path, ...], 
         _apply_failed(ConflictError(located(exc.plan, result_doc)), topo.name, file, as_json)
     except (NoCheckpoint, RolledBack, RollbackFailed, NotConverged) as exc:
         _apply_failed(exc, topo.name, file, as_json)
+    record_stage(roots, topo.name, applied_stage(result_doc, stage))
     if as_json:
         echo_json(plan_to_json([result.plan]))
     elif result.plan.empty:
-        _say_no_changes(result.plan, file, quiet)
+        _say_no_changes(result.plan, stage_shown(file, stage), quiet)
     else:
         what = "the machine" if target is None else target.describe()
-        click.echo(f"Apply complete: {count(len(result.done), 'action')}; verified: {what} matches {display_name(file)}.")
+        click.echo(f"Apply complete: {count(len(result.done), 'action')}; verified: {what} matches "
+                   f"{stage_shown(file, stage)}.")
 
 
 def _recorded_node(roots: "Roots", lab: str, node: str | None, from_kernel: bool) -> str:
