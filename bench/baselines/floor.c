@@ -1,12 +1,14 @@
 /* The kernel's floor for bench/labs.py's pods_lab(N): the fewest syscalls that build, read back
  * and tear down the same lab topo builds, with no file, validation, plan or record.
- *   floor build N      cni0 + N namespaces (pinned on /run/netns like `ip netns add`), veths,
+ *   floor build N      cni0.. (one bridge per PORTS pods, bridge b on 10.b.0.0/16, as labs.py
+ *                      counts them) + N namespaces (pinned on /run/netns like `ip netns add`), veths,
  *                      addresses, links up, default routes, hosts files: every request batched
  *                      per netlink socket and sent back to back, the acks drained afterwards
  *   floor read         links, addresses and routes of the root and every pinned namespace
- *                      (dumps sent on all sockets first, then read), and the hosts files
+ *                      (dumps sent on all sockets of 1,000 namespaces first, then read), and
+ *                      the hosts files
  *   floor teardown     root veths moved to one link group (batched), one delete by group,
- *                      cni0 deleted, every namespace unpinned, /etc/netns entries removed
+ *                      the cni bridges deleted, every namespace unpinned, /etc/netns entries removed
  * Run inside a sandbox (scripts/sandbox.sh) only. Built by bench/apply_bench.py with cc. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -34,6 +36,8 @@
 #define PROTO 151 /* topo's route protocol */
 #define GROUP 77
 #define BUFSZ (1 << 16)
+#define PORTS 1000 /* pods per bridge, as bench/labs.py: a bridge holds at most 1,024 ports */
+#define MAXBR 256
 
 static void die(const char *what) { perror(what); exit(1); }
 
@@ -121,18 +125,23 @@ static void addr_msg(struct batch *b, int index, unsigned ip) {
   done(b, h);
 }
 
-static unsigned pod_ip(int i) { int a = i + 2; return htonl((10u << 24) | (unsigned)((a / 256) << 8) | (unsigned)(a % 256)); }
+/* Pod i's address, 10.b.a/256.a%256 with b = i / PORTS, a = i % PORTS + 2; bridge b's is 10.b.0.1. */
+static unsigned pod_ip(int i) {
+  unsigned b = (unsigned)(i / PORTS), a = (unsigned)(i % PORTS + 2);
+  return htonl((10u << 24) | (b << 16) | ((a / 256) << 8) | (a % 256));
+}
+static unsigned bridge_ip(int b) { return htonl((10u << 24) | ((unsigned)b << 16) | 1u); }
 
 static void hosts_file(int i) {
   char dir[64], path[80], body[512];
   snprintf(dir, sizeof dir, "/etc/netns/pod-%d", i);
   if (mkdir(dir, 0755) && errno != EEXIST) die(dir);
   snprintf(path, sizeof path, "%s/hosts", dir);
-  int a = i + 2;
+  unsigned ip = ntohl(pod_ip(i));
   int n = snprintf(body, sizeof body,
     "# Kubernetes-style hosts file managed by topo (lab bench); edits are reverted by apply.\n"
     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
-    "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n10.0.%d.%d\tpod-%d\n", a / 256, a % 256, i);
+    "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n10.%u.%u.%u\tpod-%d\n", (ip >> 16) & 255, (ip >> 8) & 255, ip & 255, i);
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0 || write(fd, body, n) != n || close(fd)) die(path);
 }
@@ -144,66 +153,87 @@ static void shared_run_netns(void) {
   if (mount("none", "/run/netns", NULL, MS_SHARED | MS_REC, NULL)) die("share /run/netns");
 }
 
-static void build(int n) {
-  int root = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-  if (root < 0) die("open root netns");
-  shared_run_netns();
-  mkdir("/etc/netns", 0755);
-  int *nsfd = malloc(n * sizeof *nsfd), *sock = malloc(n * sizeof *sock);
-  for (int i = 0; i < n; i++) { /* a namespace, pinned, with a netlink socket of its own */
+static struct nlmsghdr *veth_msg(struct batch *b, int i, int master, int nsfd) {
+  char name[32];
+  snprintf(name, sizeof name, "veth%d", i);
+  struct nlmsghdr *h = link_msg(b, NLM_F_CREATE | NLM_F_EXCL, 0, IFF_UP);
+  attr_str(h, IFLA_IFNAME, name); attr_u32(h, IFLA_MTU, MTU); attr_u32(h, IFLA_MASTER, master);
+  struct rtattr *li = nest(h, IFLA_LINKINFO); attr_str(h, IFLA_INFO_KIND, "veth");
+  struct rtattr *data = nest(h, IFLA_INFO_DATA), *peer = nest(h, VETH_INFO_PEER);
+  struct ifinfomsg pi = { .ifi_family = AF_UNSPEC, .ifi_index = 2 }; /* up only once paired (veth_open) */
+  memcpy((char *)h + h->nlmsg_len, &pi, sizeof pi); h->nlmsg_len += NLMSG_ALIGN(sizeof pi);
+  attr_str(h, IFLA_IFNAME, "eth0"); attr_u32(h, IFLA_MTU, MTU); attr_u32(h, IFLA_NET_NS_FD, nsfd);
+  end(h, peer); end(h, data); end(h, li);
+  done(b, h);
+  set_alias(b, 0, name, 0);
+  return h;
+}
+
+/* Pods first..first+count-1 (one bridge's): namespaces, the veths in one root batch, then every
+ * namespace's batch sent before any of their acks is read. A chunk at a time so that the fds
+ * held (a namespace fd and a socket per pod) stay far below the hard limit (20,000 here). */
+static void pods(struct batch *b, int root, int first, int count, int master) {
+  int *nsfd = malloc(count * sizeof *nsfd), *sock = malloc(count * sizeof *sock);
+  for (int k = 0; k < count; k++) { /* a namespace, pinned, with a netlink socket of its own */
     char path[64];
-    snprintf(path, sizeof path, "/run/netns/pod-%d", i);
+    snprintf(path, sizeof path, "/run/netns/pod-%d", first + k);
     int f = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
     if (f < 0) die(path);
     close(f);
     if (unshare(CLONE_NEWNET)) die("unshare");
     if (mount("/proc/self/ns/net", path, "none", MS_BIND, NULL)) die("pin");
-    nsfd[i] = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    sock[i] = nl_socket();
-    if (setns(root, CLONE_NEWNET)) die("setns root");
+    nsfd[k] = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    sock[k] = nl_socket();
+    if (nsfd[k] < 0 || setns(root, CLONE_NEWNET)) die("setns root");
   }
+  for (int k = 0; k < count; k++) veth_msg(b, first + k, master, nsfd[k]); /* peer eth0 straight into pod-<i> */
+  flush(b, "root");
+  struct batch *nb = malloc(count * sizeof *nb);
+  for (int k = 0; k < count; k++) {
+    int i = first + k;
+    batch_init(&nb[k], sock[k]);
+    set_alias(&nb[k], 1, NULL, IFF_UP);
+    set_alias(&nb[k], 2, NULL, IFF_UP);
+    addr_msg(&nb[k], 2, pod_ip(i));
+    struct rtmsg rt = { .rtm_family = AF_INET, .rtm_table = RT_TABLE_MAIN, .rtm_protocol = PROTO,
+                        .rtm_scope = RT_SCOPE_UNIVERSE, .rtm_type = RTN_UNICAST };
+    struct nlmsghdr *h = msg(&nb[k], RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &rt, sizeof rt);
+    unsigned gw = bridge_ip(i / PORTS);
+    attr(h, RTA_GATEWAY, &gw, 4); attr_u32(h, RTA_OIF, 2);
+    done(&nb[k], h);
+    if (send(sock[k], nb[k].buf, nb[k].len, 0) < 0) die("send pod");
+    nb[k].len = 0;
+    hosts_file(i);
+  }
+  for (int k = 0; k < count; k++) { flush(&nb[k], "pod"); close(sock[k]); close(nsfd[k]); free(nb[k].buf); }
+  free(nb); free(nsfd); free(sock);
+}
+
+static void build(int n) {
+  int root = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (root < 0) die("open root netns");
+  shared_run_netns();
+  mkdir("/etc/netns", 0755);
   struct batch b;
   batch_init(&b, nl_socket());
-  struct nlmsghdr *h = link_msg(&b, NLM_F_CREATE | NLM_F_EXCL, 0, IFF_UP);
-  attr_str(h, IFLA_IFNAME, "cni0"); attr_u32(h, IFLA_MTU, MTU);
-  struct rtattr *li = nest(h, IFLA_LINKINFO); attr_str(h, IFLA_INFO_KIND, "bridge"); end(h, li);
-  done(&b, h);
-  set_alias(&b, 0, "cni0", 0);
-  flush(&b, "cni0");
-  int br = if_nametoindex("cni0");
-  addr_msg(&b, br, htonl(0x0a000001));
-  for (int i = 0; i < n; i++) { /* veth<i> in cni0, its peer eth0 (index 2) straight into pod-<i> */
-    char name[32];
-    snprintf(name, sizeof name, "veth%d", i);
-    h = link_msg(&b, NLM_F_CREATE | NLM_F_EXCL, 0, IFF_UP);
-    attr_str(h, IFLA_IFNAME, name); attr_u32(h, IFLA_MTU, MTU); attr_u32(h, IFLA_MASTER, br);
-    li = nest(h, IFLA_LINKINFO); attr_str(h, IFLA_INFO_KIND, "veth");
-    struct rtattr *data = nest(h, IFLA_INFO_DATA), *peer = nest(h, VETH_INFO_PEER);
-    struct ifinfomsg pi = { .ifi_family = AF_UNSPEC, .ifi_index = 2 }; /* up only once paired (veth_open) */
-    memcpy((char *)h + h->nlmsg_len, &pi, sizeof pi); h->nlmsg_len += NLMSG_ALIGN(sizeof pi);
-    attr_str(h, IFLA_IFNAME, "eth0"); attr_u32(h, IFLA_MTU, MTU); attr_u32(h, IFLA_NET_NS_FD, nsfd[i]);
-    end(h, peer); end(h, data); end(h, li);
+  int nbr = n > PORTS ? (n + PORTS - 1) / PORTS : 1, br[MAXBR];
+  if (nbr > MAXBR) { fprintf(stderr, "floor: at most %d pods\n", MAXBR * PORTS); exit(2); }
+  char name[32];
+  for (int k = 0; k < nbr; k++) { /* the bridges in one batch, then their addresses */
+    snprintf(name, sizeof name, "cni%d", k);
+    struct nlmsghdr *h = link_msg(&b, NLM_F_CREATE | NLM_F_EXCL, 0, IFF_UP);
+    attr_str(h, IFLA_IFNAME, name); attr_u32(h, IFLA_MTU, MTU);
+    struct rtattr *li = nest(h, IFLA_LINKINFO); attr_str(h, IFLA_INFO_KIND, "bridge"); end(h, li);
     done(&b, h);
     set_alias(&b, 0, name, 0);
   }
-  flush(&b, "root");
-  struct batch *nb = malloc(n * sizeof *nb);
-  for (int i = 0; i < n; i++) { /* every namespace's batch sent before any of their acks is read */
-    batch_init(&nb[i], sock[i]);
-    set_alias(&nb[i], 1, NULL, IFF_UP);
-    set_alias(&nb[i], 2, NULL, IFF_UP);
-    addr_msg(&nb[i], 2, pod_ip(i));
-    struct rtmsg rt = { .rtm_family = AF_INET, .rtm_table = RT_TABLE_MAIN, .rtm_protocol = PROTO,
-                        .rtm_scope = RT_SCOPE_UNIVERSE, .rtm_type = RTN_UNICAST };
-    h = msg(&nb[i], RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &rt, sizeof rt);
-    unsigned gw = htonl(0x0a000001);
-    attr(h, RTA_GATEWAY, &gw, 4); attr_u32(h, RTA_OIF, 2);
-    done(&nb[i], h);
-    if (send(sock[i], nb[i].buf, nb[i].len, 0) < 0) die("send pod");
-    nb[i].len = 0;
-    hosts_file(i);
+  flush(&b, "bridges");
+  for (int k = 0; k < nbr; k++) {
+    snprintf(name, sizeof name, "cni%d", k);
+    br[k] = if_nametoindex(name);
+    addr_msg(&b, br[k], bridge_ip(k));
   }
-  for (int i = 0; i < n; i++) { flush(&nb[i], "pod"); close(sock[i]); close(nsfd[i]); free(nb[i].buf); }
+  for (int k = 0; k < nbr; k++) pods(&b, root, k * PORTS, n - k * PORTS < PORTS ? n - k * PORTS : PORTS, br[k]);
 }
 
 /* Read a whole dump; returns the number of messages. */
@@ -229,44 +259,60 @@ static void dump_req(int fd, int type) {
   if (send(fd, &req, sizeof req, 0) < 0) die("send dump");
 }
 
+/* Dumps of links, addresses and routes sent on every socket of `socks` (3 per namespace) first,
+ * then all read; the sockets closed. */
+static void dump_all(int *socks, int count, long *msgs, long *bytes) {
+  static const int types[3] = { RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE };
+  for (int i = 0; i < count; i++) dump_req(socks[i], types[i % 3]);
+  for (int i = 0; i < count; i++) { *msgs += drain_dump(socks[i], bytes); close(socks[i]); }
+}
+
+/* The root namespace and every pinned one, PORTS namespaces at a time (3 sockets each: 30,000
+ * at once would pass the fd hard limit of 20,000 here). */
 static void read_state(void) {
   int root = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   DIR *d = opendir("/run/netns");
   if (!d) die("/run/netns");
-  int cap = 1024, n = 1, *socks = malloc(3 * cap * sizeof *socks);
+  int n = 0, held = 3, *socks = malloc(3 * (PORTS + 1) * sizeof *socks);
   for (int k = 0; k < 3; k++) socks[k] = nl_socket(); /* the root namespace's */
   struct dirent *e;
   char path[300], buf[4096];
-  long hosts = 0;
+  long hosts = 0, msgs = 0, bytes = 0;
   while ((e = readdir(d))) {
     if (e->d_name[0] == '.') continue;
     snprintf(path, sizeof path, "/run/netns/%s", e->d_name);
     int f = open(path, O_RDONLY | O_CLOEXEC);
     if (f < 0 || setns(f, CLONE_NEWNET)) die(path);
     close(f);
-    if (n == cap) { cap *= 2; socks = realloc(socks, 3 * cap * sizeof *socks); }
-    for (int k = 0; k < 3; k++) socks[3 * n + k] = nl_socket();
+    for (int k = 0; k < 3; k++) socks[held++] = nl_socket();
     n++;
     snprintf(path, sizeof path, "/etc/netns/%s/hosts", e->d_name);
     int h = open(path, O_RDONLY | O_CLOEXEC);
     if (h >= 0) { ssize_t got; while ((got = read(h, buf, sizeof buf)) > 0) hosts += got; close(h); }
+    if (held >= 3 * PORTS) { dump_all(socks, held, &msgs, &bytes); held = 0; }
   }
   closedir(d);
   if (setns(root, CLONE_NEWNET)) die("setns root");
-  static const int types[3] = { RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE };
-  for (int i = 0; i < n; i++)
-    for (int k = 0; k < 3; k++) dump_req(socks[3 * i + k], types[k]);
-  long msgs = 0, bytes = 0;
-  for (int i = 0; i < 3 * n; i++) { msgs += drain_dump(socks[i], &bytes); close(socks[i]); }
-  printf("namespaces %d messages %ld bytes %ld hosts-bytes %ld\n", n - 1, msgs, bytes, hosts);
+  dump_all(socks, held, &msgs, &bytes);
+  printf("namespaces %d messages %ld bytes %ld hosts-bytes %ld\n", n, msgs, bytes, hosts);
+}
+
+static int is_bridge(const int *br, int nbr, int index) {
+  for (int k = 0; k < nbr; k++) if (br[k] == index) return 1;
+  return 0;
 }
 
 static void teardown(void) {
   struct batch b;
   batch_init(&b, nl_socket());
-  dump_req(b.fd, RTM_GETLINK); /* the root veths: into one link group, then one delete of the group */
+  int br[MAXBR], nbr = 0; /* the cni bridges, cni0, cni1, ... as long as they exist */
+  char name[32];
+  for (; nbr < MAXBR; nbr++) {
+    snprintf(name, sizeof name, "cni%d", nbr);
+    if (!(br[nbr] = if_nametoindex(name))) break;
+  }
+  dump_req(b.fd, RTM_GETLINK); /* their veths: into one link group, then one delete of the group */
   static char rb[1 << 17];
-  int br = if_nametoindex("cni0");
   for (int more = 1; more;) {
     ssize_t got = recv(b.fd, rb, sizeof rb, 0);
     if (got < 0) die("recv links");
@@ -275,7 +321,7 @@ static void teardown(void) {
       struct ifinfomsg *ifi = NLMSG_DATA(h);
       int len = IFLA_PAYLOAD(h);
       for (struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len))
-        if (a->rta_type == IFLA_MASTER && br && *(int *)RTA_DATA(a) == br) {
+        if (a->rta_type == IFLA_MASTER && is_bridge(br, nbr, *(int *)RTA_DATA(a))) {
           struct nlmsghdr *m = link_msg(&b, 0, ifi->ifi_index, 0);
           attr_u32(m, IFLA_GROUP, GROUP); done(&b, m);
         }
@@ -283,7 +329,7 @@ static void teardown(void) {
   }
   struct nlmsghdr *h = link_msg(&b, 0, 0, 0);
   h->nlmsg_type = RTM_DELLINK; attr_u32(h, IFLA_GROUP, GROUP); done(&b, h);
-  if (br) { h = link_msg(&b, 0, br, 0); h->nlmsg_type = RTM_DELLINK; done(&b, h); }
+  for (int k = 0; k < nbr; k++) { h = link_msg(&b, 0, br[k], 0); h->nlmsg_type = RTM_DELLINK; done(&b, h); }
   flush(&b, "teardown");
   DIR *d = opendir("/run/netns");
   struct dirent *e;
