@@ -2,6 +2,7 @@
 lab and bed, 4 nodes unless told): whole-command wall seconds, best of 3.
 
     python bench/multinode_variants.py mitogen [--mitogen DIR]   # no-op plan: linear vs mitogen_linear
+    python bench/multinode_variants.py strategy                 # no-op plan: linear vs free
 
 `mitogen` needs mitogen unpacked or installed in DIR (not a dependency of topo): its strategy
 plugin is taken from DIR/ansible_mitogen/plugins/strategy (see docs/architecture.md's
@@ -34,22 +35,31 @@ def best(bed: Testbed, argv: list[str], env: dict[str, str], want_rc: int, n: in
     return min(run(bed, argv, env, want_rc) for _ in range(n))
 
 
-def mitogen(bed: Testbed, lab_file: Path, inv: str, args: argparse.Namespace) -> None:
+def compare(bed: Testbed, lab_file: Path, inv: str, variants: dict[str, dict[str, str]]) -> None:
+    """A no-op plan under each variant's environment, best of 3, alternated twice so that the
+    machine's load falls on all alike."""
     plan = [TOPO, "plan", str(lab_file), "-i", inv, "--forks", "10"]
-    mito = {"ANSIBLE_STRATEGY_PLUGINS": str(Path(args.mitogen) / "ansible_mitogen" / "plugins" / "strategy"),
-            "ANSIBLE_STRATEGY": "mitogen_linear"}
     run(bed, [TOPO, "apply", str(lab_file), "-i", inv], {}, 0)
-    rows = {}
-    for _ in range(2):  # alternated, so that the machine's load falls on both alike
-        for name, env in (("linear (pipelining, ControlPersist)", {}), ("mitogen_linear", mito)):
+    rows: dict[str, float] = {}
+    for _ in range(2):
+        for name, env in variants.items():
             rows[name] = min(rows.get(name, 1e9), best(bed, plan, env, 0))
     for name, seconds in rows.items():
         print(f"| no-op plan, {bed.n} nodes | {name} | {seconds:.2f} |")
 
 
+def variants(args: argparse.Namespace) -> dict[str, dict[str, str]]:
+    linear = "linear (pipelining, ControlPersist)"
+    if args.variant == "strategy":
+        return {linear: {}, "free": {"ANSIBLE_STRATEGY": "free"}}
+    return {linear: {}, "mitogen_linear": {
+        "ANSIBLE_STRATEGY_PLUGINS": str(Path(args.mitogen) / "ansible_mitogen" / "plugins" / "strategy"),
+        "ANSIBLE_STRATEGY": "mitogen_linear"}}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("variant", choices=("mitogen",))
+    parser.add_argument("variant", choices=("mitogen", "strategy"))
     parser.add_argument("--nodes", type=int, default=4)
     parser.add_argument("--mitogen", default="/tmp/mitogen")
     args = parser.parse_args()
@@ -61,7 +71,7 @@ def main() -> None:
             bed.start()
             lab_file = work / "lab.yaml"
             lab_file.write_text(lab(args.nodes))
-            {"mitogen": mitogen}[args.variant](bed, lab_file, str(bed.inventory_path()), args)
+            compare(bed, lab_file, str(bed.inventory_path()), variants(args))
         finally:
             bed.stop()
             box.close()

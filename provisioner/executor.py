@@ -28,6 +28,10 @@ from .rtnl import is_gone
 
 PARALLEL_WORKERS = 16
 PARALLEL_CHUNK = 256
+FD_CHUNK = 1000
+"""At most this many namespace fds (a new veth's peer namespace) are held open before the
+requests built so far are sent and the fds closed: a phase of 10,000 veths would otherwise hold
+10,000 fds besides a socket per namespace, past a common 20,000-file limit."""
 
 
 def _queued(op: Op) -> bool:
@@ -105,17 +109,24 @@ class Executor:
             first, then = self.build(action, check=True)
             requests += first
             followups += then
+            if len(self.open_fds) >= FD_CHUNK:
+                self.send_and_close(requests)
+                requests = []
+        self.send_and_close(requests)
+        self._queued += followups  # e.g. bringing up a new veth's peer: with its namespace's batch
+        for action in actions:
+            if action.op.run is None:
+                self.finish(action)
+        self.follow_up([a for a in actions if a.op.run is None])
+
+    def send_and_close(self, requests: list[Request]) -> None:
+        """Send `requests`, then close the namespace fds they name (the kernel has read them)."""
         try:
             self.send(requests)
         finally:
             for fd in self.open_fds:
                 os.close(fd)
             self.open_fds.clear()
-        self._queued += followups  # e.g. bringing up a new veth's peer: with its namespace's batch
-        for action in actions:
-            if action.op.run is None:
-                self.finish(action)
-        self.follow_up([a for a in actions if a.op.run is None])
 
     def build(self, action: Action, check: bool) -> tuple[list[Request], list[Request]]:
         """Do a local action now (and count it done), or return a netlink one's requests."""

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/as-root.sh
-bash scripts/setup.sh
+TOPO_PRIME_IN_BACKGROUND=1 bash scripts/setup.sh  # ansible-test's environments beside the first tests
 workers=${TOPO_TEST_WORKERS:-3}
 if [ "$workers" = 0 ]; then
   exec .venv/bin/python -m pytest -q "$@"
