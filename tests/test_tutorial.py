@@ -18,7 +18,7 @@ pytestmark = pytest.mark.kernel
 
 def test_tutorial_matches_a_fresh_run() -> None:
     res = subprocess.run([sys.executable, str(REPO / "docs" / "tutorial.py"), "--check"],
-                         capture_output=True, text=True, timeout=240, cwd=REPO)
+                         capture_output=True, text=True, timeout=600, cwd=REPO)
     assert res.returncode == 0, (
         "docs/tutorial.md differs from a fresh run; regenerate it with `python docs/tutorial.py` "
         f"and review the diff\n{res.stdout[-20000:]}\n{res.stderr[-5000:]}")
